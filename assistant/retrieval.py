@@ -1,0 +1,159 @@
+"""Hybrid retrieval: multilingual dense search in Chroma + French BM25, fused by reciprocal rank.
+
+Kind-aware: the question's intent weights study, certification, training, role and guide
+passages; structured filters go into the Chroma ``where`` clause and the BM25 mask alike.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from .index import Index, KnowledgeBase
+from .models import Chunk
+from .text import fold
+
+__all__ = ["Hit", "Retriever", "Timings", "detect_intents", "RRF_K"]
+
+#: the usual reciprocal-rank-fusion constant (Cormack et al., 2009)
+RRF_K = 60
+
+_INTENTS = {
+    "training": r"\b(formations?|former|se former|me former|cours|apprendre|stages?|mooc|modules?|trainings?|courses?|learn|upskill|monter en competences?|ateliers?|sessions?|lesquelles|laquelle)\b",
+    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? pro\w*|qualifications?|vae|certified)\b",
+    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation)\b",
+    "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?)\b",
+    "definition": r"\b(c est quoi|qu est ce que|qu est ce qu|definition|definir|explique|what is|what are|comment ca marche)\b",
+    "study": r"\b(etude|chiffres?|statistiques?|combien d emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de l ia|barometre)\b",
+}
+
+
+def detect_intents(question: str) -> set[str]:
+    """Which kinds of passages the question asks for."""
+    text = re.sub(r"[^a-z0-9]+", " ", fold(question))
+    return {name for name, pattern in _INTENTS.items() if re.search(pattern, text)}
+
+
+_KIND_WEIGHTS = {
+    "training": {"training": 1.6, "certification": 1.1},
+    "certification": {"certification": 1.7, "training": 1.05},
+    "funding": {"document": 1.6},
+    "impact": {"study": 1.4, "role": 1.3},
+    "definition": {"document": 1.4, "study": 1.2},
+    "study": {"study": 1.5},
+}
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused score and its raw signals."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    dense_rank: int | None = None
+    lexical: float | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass
+class Timings:
+    """Where the time of one retrieval went, in milliseconds."""
+
+    embed: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+    fusion: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Retriever:
+    """Dense + lexical search over one knowledge base version."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def embed(self, question: str) -> list[float]:
+        return self.index.embedder.embed_query(question)
+
+    def search(
+        self,
+        kb: KnowledgeBase,
+        question: str,
+        *,
+        k: int = 8,
+        kinds: set[str] | None = None,
+        where: dict | None = None,
+        allowed_records: set[str] | None = None,
+        vector: list[float] | None = None,
+        intents: set[str] | None = None,
+        timings: Timings | None = None,
+        depth: int = 30,
+    ) -> list[Hit]:
+        """Fused hits, best first.
+
+        Args:
+            kb: the knowledge base version to search.
+            question: the user's question.
+            k: how many hits to return.
+            kinds: restrict to these chunk kinds.
+            where: extra Chroma metadata filter (kept in sync with ``allowed_records``).
+            allowed_records: record keys the lexical side may return (the same filter as ``where``).
+            vector: the question's embedding, when already computed.
+            intents: weights kinds by intent (see ``detect_intents``).
+            timings: filled with the time spent in each stage.
+            depth: how many candidates each side contributes to the fusion.
+        """
+        timings = timings or Timings()
+        started = time.perf_counter()
+        if vector is None:
+            vector = self.embed(question)
+        timings.embed += (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        clauses = []
+        if kinds:
+            clauses.append({"kind": {"$in": sorted(kinds)}})
+        if where:
+            clauses.append(where)
+        chroma_where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+        dense = self.index.vectors.query(kb.collection, vector, k=depth, where=chroma_where)
+        timings.dense += (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        mask = None
+        if kinds or allowed_records is not None:
+            mask = [
+                (not kinds or c.kind in kinds)
+                and (allowed_records is None or c.record_key in allowed_records)
+                for c in kb.chunks
+            ]
+        assert kb.lexical is not None
+        lexical = kb.lexical.search(question, depth, mask)
+        timings.lexical += (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        hits: dict[str, Hit] = {}
+        for rank, (chunk_id, similarity) in enumerate(dense):
+            row = kb.chunk_rows.get(chunk_id)
+            if row is None:
+                continue
+            hit = hits.setdefault(chunk_id, Hit(chunk=kb.chunks[row], score=0.0))
+            hit.dense, hit.dense_rank = similarity, rank
+            hit.score += 1.0 / (RRF_K + rank + 1)
+        for rank, (row, score) in enumerate(lexical):
+            chunk = kb.chunks[row]
+            hit = hits.setdefault(chunk.id, Hit(chunk=chunk, score=0.0))
+            hit.lexical, hit.lexical_rank = score, rank
+            # Exact codes (RNCP37827, M1805) are best found lexically: weigh a code match up.
+            hit.score += 1.0 / (RRF_K + rank + 1)
+        weights: dict[str, float] = {}
+        for intent in intents or ():
+            for kind, weight in _KIND_WEIGHTS.get(intent, {}).items():
+                weights[kind] = max(weights.get(kind, 1.0), weight)
+        for hit in hits.values():
+            hit.score *= weights.get(hit.chunk.kind, 1.0)
+        ranked = sorted(hits.values(), key=lambda h: h.score, reverse=True)[:k]
+        timings.fusion += (time.perf_counter() - started) * 1000
+        return ranked

@@ -1,0 +1,280 @@
+"""Relational storage (SQLAlchemy Core): index versions, records, chunks, conversations, feedback.
+
+SQLite in the data folder by default, any SQLAlchemy URL (PostgreSQL) when
+``ORIENTIA_DATABASE_URL`` is set. Several app processes share it, which is why the active index
+version and the conversations live here and not in process memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+__all__ = ["Store"]
+
+metadata = sa.MetaData()
+
+index_versions = sa.Table(
+    "index_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("collection", sa.String(128), nullable=False),
+    sa.Column("embedding_model", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # building | active | retired | failed
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("activated_at", sa.DateTime(timezone=True)),
+    sa.Column("stats", sa.Text, nullable=False, default="{}"),
+)
+
+records = sa.Table(
+    "records",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("source_file", sa.String(512), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+chunks = sa.Table(
+    "chunks",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("id", sa.String(300), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("state", sa.Text, nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("conversation_id", sa.String(64)),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Access to the relational database."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        self.engine = sa.create_engine(url, connect_args=connect_args)
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- index versions --------------------------------------------------------------------
+
+    def active_version(self) -> dict[str, Any] | None:
+        """The version that serves, or None before the first ingest."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(index_versions)
+                .where(index_versions.c.status == "active")
+                .order_by(index_versions.c.id.desc())
+                .limit(1)
+            ).mappings().first()
+        return dict(row) if row else None
+
+    def begin_version(self, *, collection_prefix: str, embedding_model: str) -> tuple[int, str]:
+        """Reserve a new version being built; returns (version, collection name)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                index_versions.insert().values(
+                    collection="pending", embedding_model=embedding_model,
+                    status="building", created_at=_now(), stats="{}",
+                )
+            )
+            version = int(result.inserted_primary_key[0])
+            collection = f"{collection_prefix}-v{version}"
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.id == version)
+                .values(collection=collection)
+            )
+        return version, collection
+
+    def write_version_content(
+        self, version: int, rows: Iterable[dict[str, Any]], chunk_rows: Iterable[dict[str, Any]]
+    ) -> None:
+        """Store the records and chunks of a version being built."""
+        record_values = [
+            {
+                "version": version, "key": r["key"], "kind": r["kind"],
+                "source_file": r["source_file"], "data": json.dumps(r["data"], default=str),
+            }
+            for r in rows
+        ]
+        chunk_values = [
+            {"version": version, "id": c["id"], "position": i, "data": json.dumps(c, default=str)}
+            for i, c in enumerate(chunk_rows)
+        ]
+        with self.engine.begin() as conn:
+            if record_values:
+                conn.execute(records.insert(), record_values)
+            if chunk_values:
+                conn.execute(chunks.insert(), chunk_values)
+
+    def activate_version(self, version: int, stats: dict[str, Any]) -> list[dict[str, Any]]:
+        """Switch serving to ``version`` in one transaction; returns the versions it retired."""
+        with self.engine.begin() as conn:
+            retired = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(index_versions).where(index_versions.c.status == "active")
+                ).mappings()
+            ]
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.status == "active")
+                .values(status="retired")
+            )
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.id == version)
+                .values(status="active", activated_at=_now(), stats=json.dumps(stats))
+            )
+        return retired
+
+    def fail_version(self, version: int) -> None:
+        """Mark a version whose build failed, and drop its rows."""
+        with self.engine.begin() as conn:
+            conn.execute(records.delete().where(records.c.version == version))
+            conn.execute(chunks.delete().where(chunks.c.version == version))
+            conn.execute(
+                index_versions.update().where(index_versions.c.id == version).values(status="failed")
+            )
+
+    def purge_versions(self, keep: int) -> list[str]:
+        """Delete rows of every version but ``keep``; returns their collection names."""
+        with self.engine.begin() as conn:
+            stale = [
+                r.collection
+                for r in conn.execute(
+                    sa.select(index_versions.c.collection).where(
+                        index_versions.c.id != keep,
+                        index_versions.c.status.in_(["retired", "failed"]),
+                    )
+                )
+            ]
+            conn.execute(records.delete().where(records.c.version != keep))
+            conn.execute(chunks.delete().where(chunks.c.version != keep))
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.id != keep, index_versions.c.status == "retired")
+                .values(status="purged")
+            )
+        return stale
+
+    def stale_building_versions(self) -> list[dict[str, Any]]:
+        """Versions left 'building' by a crashed ingest."""
+        with self.engine.connect() as conn:
+            return [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(index_versions).where(index_versions.c.status == "building")
+                ).mappings()
+            ]
+
+    def load_records(self, version: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [
+                {"key": r.key, "kind": r.kind, "source_file": r.source_file, "data": json.loads(r.data)}
+                for r in conn.execute(
+                    sa.select(records).where(records.c.version == version).order_by(records.c.key)
+                )
+            ]
+
+    def load_chunks(self, version: int) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [
+                json.loads(r.data)
+                for r in conn.execute(
+                    sa.select(chunks.c.data)
+                    .where(chunks.c.version == version)
+                    .order_by(chunks.c.position)
+                )
+            ]
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def load_conversation(self, conversation_id: str, *, max_age_hours: float) -> dict | None:
+        """The stored state of a conversation, or None if unknown or expired."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(conversations).where(conversations.c.id == conversation_id)
+            ).first()
+        if row is None:
+            return None
+        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=UTC)
+        if (_now() - updated).total_seconds() > max_age_hours * 3600:
+            return None
+        return json.loads(row.state)
+
+    def save_conversation(self, conversation_id: str, state: dict) -> None:
+        now = _now()
+        payload = json.dumps(state, default=str)
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id)
+                .values(state=payload, updated_at=now)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    conversations.insert().values(
+                        id=conversation_id, created_at=now, updated_at=now, state=payload
+                    )
+                )
+
+    def purge_conversations(self, *, max_age_hours: float) -> int:
+        cutoff = datetime.fromtimestamp(_now().timestamp() - max_age_hours * 3600, UTC)
+        with self.engine.begin() as conn:
+            return conn.execute(
+                conversations.delete().where(conversations.c.updated_at < cutoff)
+            ).rowcount
+
+    # -- feedback ---------------------------------------------------------------------------
+
+    def add_feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                feedback.insert().values(
+                    created_at=_now(), conversation_id=conversation_id,
+                    helpful=helpful, comment=comment,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,248 @@
+"""Structure-aware chunks: Markdown split on its headings (titles kept), records one chunk each.
+
+Markdown is split with ``langchain-text-splitters`` (``MarkdownHeaderTextSplitter`` for the
+structure, ``RecursiveCharacterTextSplitter`` for overlong sections). Record chunks are enriched
+with what a searcher would type: a training chunk names its provider, city, département, mode,
+hours, funding, certification, blocs and target jobs; a certification chunk lists its blocs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from assistant.index import chunk_hash
+from assistant.models import (
+    DEPARTMENTS,
+    FUNDING_LABELS,
+    Certification,
+    Chunk,
+    Document,
+    Role,
+    StudySection,
+    Training,
+)
+
+from .loaders import LoadedRecord
+
+__all__ = ["chunk_records", "MAX_CHARS"]
+
+#: e5 embeds ~512 tokens at most and is slow on long inputs: keep passages short.
+MAX_CHARS = 900
+
+
+def _source_label(record) -> str:
+    if record.illustrative:
+        return "Exemple Orientia (illustratif)"
+    return " ; ".join(record.sources)
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} h"
+
+
+def _price(value: float) -> str:
+    return "gratuit" if value == 0 else f"{value:,.0f} €".replace(",", "\u202f")
+
+
+def chunk_records(loaded: Iterable[LoadedRecord], *, model_name: str) -> list[Chunk]:
+    """Turn validated records into indexable chunks (places are not indexed)."""
+    loaded = list(loaded)
+    certs = {r.record.code: r.record for r in loaded if r.kind == "certification"}
+    roles_by_rome: dict[str, list[str]] = defaultdict(list)
+    study_titles = {r.record.id: r.record.title for r in loaded if r.kind == "study"}
+    for r in loaded:
+        if r.kind == "role":
+            roles_by_rome[r.record.rome_code].append(r.record.label)
+    out: list[Chunk] = []
+    for item in loaded:
+        rec = item.record
+        if isinstance(rec, (StudySection, Document)):
+            out.extend(_markdown_chunks(item.kind, rec))
+        elif isinstance(rec, Certification):
+            out.extend(_certification_chunks(rec))
+        elif isinstance(rec, Training):
+            out.append(_training_chunk(rec, certs, roles_by_rome))
+        elif isinstance(rec, Role):
+            out.append(_role_chunk(rec, study_titles))
+    for chunk in out:
+        embed_text = chunk.metadata["embed_text"]
+        hashed = {k: v for k, v in chunk.metadata.items() if k not in ("embed_text", "search_text")}
+        chunk.hash = chunk_hash(model_name, str(embed_text), hashed)
+    return out
+
+
+def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
+    from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+    by_heading = MarkdownHeaderTextSplitter(
+        headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3")], strip_headers=True
+    ).split_text(rec.body)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=MAX_CHARS, chunk_overlap=120, separators=["\n\n", "\n", ". ", " ", ""]
+    )
+    chunks: list[Chunk] = []
+    for part in by_heading:
+        section = part.metadata.get("h3") or part.metadata.get("h2") or ""
+        for piece in splitter.split_text(part.page_content):
+            piece = piece.strip()
+            if not piece:
+                continue
+            heading = f"{rec.title} — {section}" if section else rec.title
+            meta = {
+                "embed_text": f"{heading}\n{piece}",
+                "search_text": f"{heading}\n{piece}\n{' '.join(rec.rome_codes)}",
+                "record_type": rec.type,
+            }
+            if isinstance(rec, StudySection) and rec.sector:
+                meta["sector"] = rec.sector
+            chunks.append(
+                Chunk(
+                    id=f"{kind}:{rec.id}:{len(chunks) + 1}",
+                    record_key=f"{kind}:{rec.id}",
+                    kind=kind,  # type: ignore[arg-type]
+                    title=rec.title,
+                    section=section,
+                    text=piece,
+                    source=_source_label(rec),
+                    illustrative=rec.illustrative,
+                    metadata=meta,
+                )
+            )
+    return chunks
+
+
+def _certification_chunks(cert: Certification) -> list[Chunk]:
+    facts = [f"Certification {cert.code} : {cert.title}."]
+    if cert.level:
+        facts.append(f"Niveau {cert.level}.")
+    if cert.certifier:
+        facts.append(f"Certificateur : {cert.certifier}.")
+    if cert.validity_end:
+        facts.append(f"Enregistrée jusqu'au {cert.validity_end:%d/%m/%Y}.")
+    facts.append("Fiche active." if cert.status == "active" else "Fiche échue (plus enregistrée).")
+    if cert.summary:
+        facts.append(cert.summary)
+    if cert.blocs:
+        facts.append("Blocs de compétences : " + " ; ".join(f"{b.code} {b.title}" for b in cert.blocs) + ".")
+    overview = " ".join(facts)
+    base = {"certification_code": cert.code, "certifying": True}
+    chunks = [
+        Chunk(
+            id=f"certification:{cert.code}:0",
+            record_key=f"certification:{cert.code}",
+            kind="certification",
+            title=f"{cert.code} — {cert.title}",
+            section="Présentation",
+            text=overview,
+            source=_source_label(cert),
+            illustrative=cert.illustrative,
+            metadata={**base, "embed_text": overview, "search_text": overview + " " + " ".join(cert.rome_codes)},
+        )
+    ]
+    for n, bloc in enumerate(cert.blocs, start=1):
+        text = f"Bloc {bloc.code} « {bloc.title} » de la certification {cert.code} ({cert.title})."
+        if bloc.skills:
+            text += " Compétences : " + " ; ".join(bloc.skills) + "."
+        if bloc.evaluation:
+            text += f" Évaluation : {bloc.evaluation}"
+        chunks.append(
+            Chunk(
+                id=f"certification:{cert.code}:{n}",
+                record_key=f"certification:{cert.code}",
+                kind="certification",
+                title=f"{cert.code} — {cert.title}",
+                section=f"{bloc.code} {bloc.title}",
+                text=text,
+                source=_source_label(cert),
+                illustrative=cert.illustrative,
+                metadata={**base, "bloc": bloc.code, "embed_text": text, "search_text": text},
+            )
+        )
+    return chunks
+
+
+def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome) -> Chunk:
+    place = (
+        f"à {t.city} ({DEPARTMENTS[t.department]}, {t.department})"
+        if t.city and t.department
+        else "en ligne, accessible partout"
+    )
+    parts = [
+        f"Formation « {t.title} » proposée par {t.provider}, {place}.",
+        f"Modalité : {t.format}. Durée : {_hours(t.duration_hours)}. Prix : {_price(t.price_eur)}.",
+    ]
+    if t.funding:
+        parts.append("Financements possibles : " + ", ".join(FUNDING_LABELS[f] for f in t.funding) + ".")
+    if t.certification_code:
+        cert = certs.get(t.certification_code)
+        label = f"{t.certification_code} {cert.title}" if cert else t.certification_code
+        parts.append(f"Certifiante : prépare la certification {label}.")
+        if cert and t.blocs:
+            titles = {b.code: b.title for b in cert.blocs}
+            parts.append("Blocs préparés : " + " ; ".join(f"{c} {titles.get(c, '')}".strip() for c in t.blocs) + ".")
+    else:
+        parts.append("Non certifiante.")
+    if t.objectives:
+        parts.append(f"Objectifs : {t.objectives}")
+    if t.content:
+        parts.append(f"Contenu : {t.content}")
+    if t.skills:
+        parts.append("Compétences : " + " ; ".join(t.skills) + ".")
+    jobs = sorted({label for code in t.rome_codes for label in roles_by_rome.get(code, [])})
+    if jobs:
+        parts.append("Pour les métiers : " + ", ".join(jobs) + ".")
+    text = " ".join(parts)
+    # The embedded text is the training's meaning (e5 is slow on long inputs); the lexical
+    # index and the citation keep the full text with the practical details.
+    semantic = [f"Formation « {t.title} ».", t.objectives, " ; ".join(t.skills)]
+    if jobs:
+        semantic.append("Pour les métiers : " + ", ".join(jobs) + ".")
+    meta: dict = {
+        "embed_text": " ".join(s for s in semantic if s),
+        "search_text": text + " " + " ".join(t.rome_codes),
+        "department": t.department or "",
+        "format": t.format,
+        "duration_hours": float(t.duration_hours),
+        "price_eur": float(t.price_eur),
+        "certifying": bool(t.certification_code),
+        "certification_code": t.certification_code or "",
+    }
+    for code in FUNDING_LABELS:
+        meta[f"fund_{code}"] = code in t.funding
+    return Chunk(
+        id=f"training:{t.id}:1",
+        record_key=f"training:{t.id}",
+        kind="training",
+        title=t.title,
+        section=t.provider,
+        text=text,
+        source=_source_label(t),
+        illustrative=t.illustrative,
+        metadata=meta,
+    )
+
+
+def _role_chunk(role: Role, study_titles: dict[str, str]) -> Chunk:
+    family = study_titles.get(role.sector, role.sector)
+    text = (
+        f"Métier : {role.label} (code ROME {role.rome_code}), famille « {family} ». "
+        f"Exposition à l'IA : {role.ai_exposure}. {role.exposure_summary} "
+        + ("Compétences IA à développer : " + " ; ".join(role.skills_to_build) + "." if role.skills_to_build else "")
+    ).strip()
+    return Chunk(
+        id=f"role:{role.id}:1",
+        record_key=f"role:{role.id}",
+        kind="role",
+        title=role.label,
+        section=f"ROME {role.rome_code}",
+        text=text,
+        source=_source_label(role),
+        illustrative=role.illustrative,
+        metadata={
+            "embed_text": text,
+            "search_text": text + " " + " ".join(role.aliases),
+            "sector": role.sector,
+            "rome_code": role.rome_code,
+        },
+    )

@@ -1,0 +1,95 @@
+"""Ingest: files -> validated records -> chunks -> a new index version, switched atomically."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.index import Index, PublishReport
+
+from .chunking import chunk_records
+from .loaders import SUPPORTED_SUFFIXES, LoadedRecord, load_file
+from .problems import IngestError, Problem
+from .validate import cross_check
+
+__all__ = ["CheckResult", "check", "collect_files", "ingest"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CheckResult:
+    """Records read and problems found, without writing anything."""
+
+    records: list[LoadedRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.records:
+            out[r.kind] = out.get(r.kind, 0) + 1
+        return out
+
+
+def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
+    """Every supported file under ``paths`` with the name shown in messages."""
+    out: list[tuple[Path, str]] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and file.name != "README.md":
+                    out.append((file, str(file.relative_to(path.parent))))
+        else:
+            out.append((path, path.name))
+    return out
+
+
+def check(paths: Iterable[Path]) -> CheckResult:
+    """Read and validate every file; report every problem (nothing is written)."""
+    result = CheckResult()
+    files = collect_files(paths)
+    result.files = len(files)
+    if not files:
+        result.problems.append(Problem(file=", ".join(map(str, paths)), reason="aucun fichier à importer"))
+    for file, display in files:
+        if not file.exists():
+            result.problems.append(Problem(file=display, reason="fichier introuvable"))
+            continue
+        records, problems = load_file(file, display=display)
+        result.records.extend(records)
+        result.problems.extend(problems)
+    result.problems.extend(cross_check(result.records))
+    return result
+
+
+def ingest(
+    paths: Iterable[Path],
+    index: Index,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> PublishReport:
+    """Validate ``paths`` and publish them as the new index version.
+
+    The new version is the content of ``paths``: records absent from them disappear from the
+    index. Nothing is written when any file has a problem.
+
+    Raises:
+        IngestError: with every problem found; the previous version keeps serving.
+    """
+    paths = list(paths)
+    result = check(paths)
+    if result.problems:
+        for problem in result.problems:
+            log.warning("Ingest rejected: %s", problem)
+        raise IngestError(result.problems)
+    chunks = chunk_records(result.records, model_name=index.embedder.name)
+    rows = [
+        {"key": r.key, "kind": r.kind, "source_file": r.source_file, "data": r.record.model_dump(mode="json", by_alias=True)}
+        for r in result.records
+    ]
+    log.info("Ingesting %d records as %d chunks from %d files", len(rows), len(chunks), result.files)
+    return index.publish(rows, chunks, progress=progress)

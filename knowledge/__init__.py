@@ -1,0 +1,1 @@
+"""The bundled corpus: data, not code (see README.md in this folder)."""

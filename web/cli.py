@@ -1,0 +1,170 @@
+"""The ``orientia`` command: serve, ingest, ask, eval, bench."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Orientia : l'assistant compétences IA des Hauts-de-France.", no_args_is_help=True)
+
+
+def _settings(**overrides):
+    from assistant import Settings
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "chromadb", "bm25s", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _progress(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\rEmbeddings : [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _ensure_index(assistant) -> None:
+    if assistant.index.is_empty():
+        from ingest import ingest
+
+        typer.echo("Première utilisation : import des connaissances embarquées…", err=True)
+        ingest([assistant.settings.bundled_knowledge], assistant.index, progress=_progress)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Adresse d'écoute")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port")] = None,
+) -> None:
+    """Start the web app (ingests the bundled knowledge on first start)."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = _settings(host=host, port=port)
+    _logging(settings.log_level)
+    logging.getLogger(__name__).info("Orientia on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir)
+    # One worker: an embedded Chroma must not be shared by several processes.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
+) -> None:
+    """Validate files and publish them as the new index version."""
+    from ingest import IngestError, check as check_files, ingest
+
+    settings = _settings()
+    _logging(settings.log_level)
+    targets = list(paths or [settings.bundled_knowledge])
+    if check:
+        result = check_files(targets)
+        for problem in result.problems:
+            typer.echo(f"- {problem}")
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts().items()))
+        typer.echo(f"{result.files} fichiers, {counts} ; {len(result.problems)} problème(s).")
+        raise typer.Exit(1 if result.problems else 0)
+    from assistant import Index
+
+    index = Index(settings)
+    try:
+        report = ingest(targets, index, progress=_progress)
+    except IngestError as exc:
+        typer.echo("Import refusé, rien n'a été écrit ; l'index précédent reste en service :", err=True)
+        for problem in exc.problems:
+            typer.echo(f"- {problem}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"Index version {report.version} : {report.records} enregistrements, {report.chunks} passages "
+        f"({report.embedded} calculés, {report.reused} réutilisés) en {report.seconds:.1f} s."
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="La question")],
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (le format de POST /api/ask)")] = False,
+    conversation: Annotated[Optional[str], typer.Option(help="Identifiant de conversation")] = None,
+) -> None:
+    """Ask a question from the command line."""
+    from assistant import Assistant, OrientiaError
+
+    settings = _settings()
+    _logging("WARNING")
+    assistant = Assistant(settings)
+    _ensure_index(assistant)
+    try:
+        answer = assistant.answer(question, conversation_id=conversation)
+    except OrientiaError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("\nSources :")
+        for n, c in enumerate(answer.citations, start=1):
+            typer.echo(f"[{n}] {c.title} — {c.source} ({c.id})")
+
+
+@app.command("eval")
+def eval_command(
+    questions: Annotated[Path, typer.Option(help="Jeu d'évaluation YAML")] = Path("tests/eval/questions.yaml"),
+    baseline: Annotated[bool, typer.Option(help="Comparer à une recherche dense seule (LangChain)")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Measure retrieval, recommendations, profiles and refusals on the evaluation set."""
+    from assistant import Assistant
+    from assistant.evaluation import format_report, run_eval
+
+    settings = _settings()
+    _logging("WARNING")
+    assistant = Assistant(settings)
+    _ensure_index(assistant)
+    report = run_eval(assistant, questions, baseline=baseline)
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
+
+
+@app.command()
+def bench(
+    rounds: Annotated[int, typer.Option(help="Passes sur les questions")] = 3,
+    concurrency: Annotated[int, typer.Option(help="Requêtes simultanées pour la mesure en charge")] = 4,
+    questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
+) -> None:
+    """Measure answer latency (alone and under concurrent load), ingest speed and memory."""
+    from assistant import Assistant
+    from assistant.benchmark import format_bench, run_bench
+
+    settings = _settings()
+    _logging("WARNING")
+    assistant = Assistant(settings)
+    _ensure_index(assistant)
+    typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The JSON API (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from assistant import Answer, Certification, Profile, Role, SourcePassage, Training, TrainingFilters, TrainingSummary
+from assistant.models import Funding
+
+from ..deps import AssistantDep, BootstrapDep
+
+__all__ = ["router", "AskRequest", "TrainingPage"]
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class AskRequest(BaseModel):
+    """A question, optionally in a conversation, optionally with a profile that overrides."""
+
+    question: str = Field(min_length=1, max_length=1000)
+    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    profile: Profile | None = None
+
+
+class TrainingPage(BaseModel):
+    total: int
+    items: list[TrainingSummary]
+
+
+class CertificationList(BaseModel):
+    total: int
+    items: list[Certification]
+
+
+class RoleList(BaseModel):
+    total: int
+    items: list[Role]
+
+
+class FeedbackRequest(BaseModel):
+    conversation_id: str | None = Field(default=None, max_length=64)
+    helpful: bool
+    comment: str = Field(default="", max_length=2000)
+
+
+class Health(BaseModel):
+    status: str
+    index: str = ""
+    done: int = 0
+    total: int = 0
+
+
+@router.post("/ask", response_model=Answer)
+async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
+    """Answer a question with cited sources and recommended trainings."""
+    return await run_in_threadpool(
+        assistant.answer, body.question, conversation_id=body.conversation_id, profile=body.profile
+    )
+
+
+def training_filters(
+    q: Annotated[str, Query(max_length=200)] = "",
+    role: Annotated[str | None, Query(max_length=100)] = None,
+    department: Annotated[str | None, Query(pattern=r"^(02|59|60|62|80)$")] = None,
+    format: Annotated[Literal["présentiel", "distanciel", "mixte"] | None, Query()] = None,  # noqa: A002
+    max_hours: Annotated[float | None, Query(gt=0)] = None,
+    max_price: Annotated[float | None, Query(ge=0)] = None,
+    funding: Annotated[list[Funding] | None, Query()] = None,
+    certifying: Annotated[bool | None, Query()] = None,
+) -> TrainingFilters:
+    return TrainingFilters(
+        q=q, role=role or None, department=department, format=format, max_hours=max_hours,
+        max_price=max_price, funding=list(funding or []), certifying=certifying,
+    )
+
+
+@router.get("/trainings", response_model=TrainingPage)
+async def list_trainings(
+    assistant: AssistantDep,
+    filters: Annotated[TrainingFilters, Depends(training_filters)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TrainingPage:
+    """List trainings meeting every filter."""
+    total, items = await run_in_threadpool(assistant.trainings, filters, limit=limit, offset=offset)
+    return TrainingPage(total=total, items=items)
+
+
+@router.get("/trainings/{training_id}", response_model=Training)
+def get_training(training_id: str, assistant: AssistantDep) -> Training:
+    """One training offer."""
+    return assistant.training(training_id)
+
+
+@router.get("/certifications", response_model=CertificationList)
+def list_certifications(assistant: AssistantDep) -> CertificationList:
+    """Every certification with its blocs."""
+    items = assistant.certifications()
+    return CertificationList(total=len(items), items=items)
+
+
+@router.get("/certifications/{code}", response_model=Certification)
+def get_certification(code: str, assistant: AssistantDep) -> Certification:
+    """One certification with its blocs de compétences."""
+    return assistant.certification(code)
+
+
+@router.get("/roles", response_model=RoleList)
+def list_roles(assistant: AssistantDep) -> RoleList:
+    """Every job Orientia knows, with its AI exposure and skills to build."""
+    items = assistant.roles()
+    return RoleList(total=len(items), items=items)
+
+
+@router.get("/roles/{role_id}", response_model=Role)
+def get_role(role_id: str, assistant: AssistantDep) -> Role:
+    """One job."""
+    return assistant.role(role_id)
+
+
+@router.get("/sources/{source_id}", response_model=SourcePassage)
+def get_source(source_id: str, assistant: AssistantDep) -> SourcePassage:
+    """A cited passage in full."""
+    return assistant.source(source_id)
+
+
+@router.post("/feedback", status_code=201)
+def post_feedback(body: FeedbackRequest, assistant: AssistantDep) -> dict:
+    """Record whether an answer helped."""
+    return {"id": assistant.feedback(conversation_id=body.conversation_id, helpful=body.helpful, comment=body.comment)}
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz", response_model=Health)
+def healthz() -> Health:
+    """The process serves."""
+    return Health(status="ok")
+
+
+@health_router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+def readyz(bootstrap: BootstrapDep, assistant: AssistantDep):
+    """The index is built and loaded: questions can be answered."""
+    from fastapi.responses import JSONResponse
+
+    if bootstrap.state == "ready" and assistant.ready():
+        return Health(status="ready", index="ready")
+    body = Health(status="not-ready", index=bootstrap.state, done=bootstrap.done, total=bootstrap.total)
+    return JSONResponse(body.model_dump(), status_code=503)
