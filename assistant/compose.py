@@ -127,6 +127,13 @@ class GroundedWriter(AnswerWriter):
         else:
             lines.append(p["intro"]["default"])
 
+        # "Which training" questions: recommendations come first, the guide passages after them.
+        training_first = (
+            "training" in data.intents
+            and data.recommendation is not None
+            and bool(data.recommendation.trainings)
+            and not data.intents & {"impact", "definition", "funding"}
+        )
         # 1. Knowledge passages: study, role, guide, certifications asked for directly.
         knowledge_hits = [h for h in data.hits if h.chunk.kind != "training"]
         wants_trainings = data.recommendation is not None and data.recommendation.trainings
@@ -144,6 +151,12 @@ class GroundedWriter(AnswerWriter):
                 if role.skills_to_build:
                     lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
                 used_records.add(role_chunk.record_key)
+            family = self._family_passage(kb, role.sector, data.question)
+            if family is not None:
+                limit = 1 if audience == "eleve" or training_first else 2
+                text = " ".join(best_sentences(family, data.question + " change IA", limit=limit, audience=audience))
+                lines.append(f"{text} {cites.cite(family)}")
+                used_records.add(family.record_key)
         passages = []
         for hit in knowledge_hits:
             if hit.chunk.record_key in used_records:
@@ -154,15 +167,27 @@ class GroundedWriter(AnswerWriter):
             used_records.add(hit.chunk.record_key)
             if len(passages) >= max_passages:
                 break
-        if passages:
+        def write_passages() -> None:
+            if not passages:
+                return
             lines.append("")
+            if training_first:
+                lines.append(f"## {p['headings']['funding'] if 'funding' in data.intents else p['headings']['more']}")
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
                 text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
                 lines.append(f"{text} {cites.cite(chunk)}")
 
-        # 2. Recommendations.
+        if training_first:
+            passages = passages[:1]
+        else:
+            write_passages()
+
+        # 2. Recommendations (certifications first when the question is about them).
         rec = data.recommendation
+        certs_first = "certification" in data.intents
+        if certs_first:
+            self._certifications(lines, rec, kb, cites, p)
         if rec is not None and rec.trainings:
             lines.append("")
             heading = p["headings"]["trainings_rh"] if audience == "rh" else p["headings"]["trainings"]
@@ -174,22 +199,43 @@ class GroundedWriter(AnswerWriter):
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
                 lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {cites.cite(chunk)}")
-        if rec is not None and rec.certifications:
-            lines.append("")
-            lines.append(f"## {p['headings']['certifications']}")
-            for cert in rec.certifications:
-                chunk = next(c for c in kb.chunks if c.record_key == f"certification:{cert.code}")
-                label = f" ({p['example_cert_label']})" if cert.illustrative else ""
-                blocs = ""
-                if cert.blocs:
-                    blocs = " — " + p["bloc_line"].format(blocs=" ; ".join(f"{b.code} « {b.title} »" for b in cert.blocs[:3]))
-                lines.append(f"- {cert.code} « {cert.title} »{label}{blocs}. {cites.cite(chunk)}")
+        if not certs_first:
+            self._certifications(lines, rec, kb, cites, p)
+        if training_first:
+            write_passages()
 
         next_step = self.next_step(profile)
         lines.append("")
         lines.append(f"## {p['headings']['next_step']}")
         lines.append(next_step)
         return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+
+    @staticmethod
+    def _certifications(lines, rec, kb, cites, p) -> None:
+        if rec is None or not rec.certifications:
+            return
+        lines.append("")
+        lines.append(f"## {p['headings']['certifications']}")
+        for cert in rec.certifications:
+            chunk = next(c for c in kb.chunks if c.record_key == f"certification:{cert.code}")
+            label = f" ({p['example_cert_label']})" if cert.illustrative else ""
+            blocs = ""
+            if cert.blocs:
+                blocs = " — " + p["bloc_line"].format(blocs=" ; ".join(f"{b.code} « {b.title} »" for b in cert.blocs[:3]))
+            lines.append(f"- {cert.code} « {cert.title} »{label}{blocs}. {cites.cite(chunk)}")
+
+    @staticmethod
+    def _family_passage(kb, sector: str, question: str):
+        """The passage of the job family's study section on what AI changes."""
+        from .text import fold
+
+        candidates = [c for c in kb.chunks if c.record_key == f"study:{sector}"]
+        if not candidates:
+            return None
+        for chunk in candidates:
+            if "change" in fold(chunk.section):
+                return chunk
+        return candidates[0]
 
     @staticmethod
     def next_step(profile: Profile) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .config import Settings
@@ -113,8 +115,19 @@ class KnowledgeBase:
 class Index:
     """Reads and writes the versioned index. One instance per process."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        seed_vectors: Path | None | bool = True,
+    ) -> None:
         self.settings = settings
+        # Vectors of the bundled corpus computed ahead of time (``orientia ingest --save-vectors``):
+        # a first start embeds only what changed since they were saved.
+        if seed_vectors is True:
+            seed_vectors = settings.bundled_knowledge / "vectors"
+        self.seed_vectors: Path | None = seed_vectors or None
         self.store = Store(settings.sqlalchemy_url)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
@@ -214,9 +227,9 @@ class Index:
         self._cleanup_crashed()
         model = self.embedder.name
         previous = self.store.active_version()
-        reusable: dict[str, list[float]] = {}
+        reusable: dict[str, list[float]] = self._seed(model)
         if previous and previous["embedding_model"] == model:
-            reusable = self.vectors.embeddings_by_hash(previous["collection"])
+            reusable.update(self.vectors.embeddings_by_hash(previous["collection"]))
 
         version, collection = self.store.begin_version(
             collection_prefix="orientia", embedding_model=model
@@ -269,6 +282,36 @@ class Index:
             version, report.records, report.chunks, report.embedded, report.reused, report.seconds,
         )
         return report
+
+    def _seed_file(self, model: str) -> Path | None:
+        if self.seed_vectors is None:
+            return None
+        return self.seed_vectors / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', model)}.npz"
+
+    def _seed(self, model: str) -> dict[str, list[float]]:
+        path = self._seed_file(model)
+        if path is None or not path.exists():
+            return {}
+        import numpy as np
+
+        with np.load(path) as data:
+            return {str(h): v for h, v in zip(data["hashes"], data["vectors"].tolist(), strict=True)}
+
+    def save_seed(self) -> Path:
+        """Write the active version's vectors as the seed for later first starts."""
+        import numpy as np
+
+        active = self.store.active_version()
+        path = self._seed_file(self.embedder.name)
+        if active is None or path is None:
+            raise RuntimeError("Nothing to save: no active index version or no seed folder")
+        vectors = self.vectors.embeddings_by_hash(active["collection"])
+        hashes = sorted(vectors)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path, hashes=np.array(hashes), vectors=np.array([vectors[h] for h in hashes], dtype=np.float32)
+        )
+        return path
 
     def _cleanup_crashed(self) -> None:
         for row in self.store.stale_building_versions():

@@ -41,7 +41,7 @@ _FUNDING = [
 
 _AUDIENCES = [
     ("eleve", r"\b(eleve|lyceen(ne)?|collegien(ne)?|etudiant(e)?s?|college|lycee|seconde|terminale|3e|troisieme|bac pro|parcoursup|pupil|student|high school|je suis jeune|en classe)\b"),
-    ("rh", r"\b(rh|drh|ressources humaines|responsable formation|service formation|human resources|hr team|pour (mes|nos) (salaries|collaborateurs|equipes?)|pour \d+ \w+|plan de formation de l entreprise)\b"),
+    ("rh", r"\b(rh|drh|ressources humaines|nous devons former|former (nos|mes|les) \d+|former \d+|formons \d+|responsable formation|service formation|human resources|hr team|pour (mes|nos) (salaries|collaborateurs|equipes?)|pour \d+ \w+|plan de formation de l entreprise)\b"),
     ("entreprise", r"\b(mon entreprise|notre entreprise|ma pme|notre pme|dirigeant(e)?|chef d entreprise|gerant(e)?|manager|mon equipe|notre equipe|my team|my company|tpe|pme|startup)\b"),
     ("salarie", r"\b(je suis|je travaille|mon metier|mon poste|salarie(e)?|i am an?|i work as)\b"),
 ]
@@ -128,7 +128,7 @@ class ProfileExtractor:
                 if re.search(pattern, text):
                     data["sector"] = sector
                     break
-        department = self._department(text)
+        department = self._department(text, question)
         if department:
             data["department"] = department
         for value, pattern in _FORMATS:
@@ -155,6 +155,10 @@ class ProfileExtractor:
         return Profile(**data)
 
     def _role(self, text: str):
+        for code in re.findall(r"\b([a-n]\d{4})\b", text):
+            for role in self._roles.values():
+                if role.rome_code.lower() == code:
+                    return role
         if self._alias_re is not None:
             found = self._alias_re.search(text)
             if found:
@@ -165,12 +169,12 @@ class ProfileExtractor:
         windows = [w for w in windows if len(w) >= 6]
         best = None
         for window in windows:
-            match = process.extractOne(window, self._alias_keys, scorer=fuzz.ratio, score_cutoff=86)
+            match = process.extractOne(window, self._alias_keys, scorer=fuzz.ratio, score_cutoff=91)
             if match and (best is None or match[1] > best[1]):
                 best = match
         return self._roles[self._aliases[best[0]]] if best else None
 
-    def _department(self, text: str) -> str | None:
+    def _department(self, text: str, original: str) -> str | None:
         if self._commune_re is not None:
             found = self._commune_re.search(text)
             if found:
@@ -178,6 +182,8 @@ class ProfileExtractor:
         found = re.search(r"\b(?:dans le|dans l|departement|dept|le|du|en)\s+(aisne|nord|oise|pas de calais|somme)\b", text)
         if found:
             return _DEPARTMENT_NAMES[found.group(1)]
+        if re.search(r"(?<!mer du )\bNord\b(?![- ]?(Europe|Pas))", original):
+            return "59"
         found = re.search(r"\b(aisne|pas de calais|somme|oise)\b", text)
         if found and not re.search(r"\bbaie de (la )?somme\b", text):
             return _DEPARTMENT_NAMES[found.group(1)]

@@ -127,10 +127,6 @@ class Recommender:
         for h in other_hits:
             relevance.setdefault(h.chunk.record_key, h.score * 0.5)
 
-        role_skills = set()
-        if profile.role and profile.role in kb.roles:
-            role_skills = {profile.rome_code}
-
         def sort_key(t: Training):
             broken = violations(t, profile)
             score = relevance.get(f"training:{t.id}", 0.0)
@@ -147,10 +143,11 @@ class Recommender:
                 score += 0.001
             return (len(broken), -score)
 
-        candidates = [t for t in kb.trainings.values() if f"training:{t.id}" in relevance or role_skills & set(t.rome_codes)]
-        if not candidates:
-            candidates = list(kb.trainings.values())
-        ranked = sorted(candidates, key=sort_key)[:limit]
+        # Every training is a candidate: the sort puts all that meet the constraints first. When
+        # some meet them all, only those are shown; otherwise the closest, each naming what it relaxes.
+        ranked = sorted(kb.trainings.values(), key=sort_key)
+        fitting = [t for t in ranked if not violations(t, profile)]
+        ranked = (fitting or ranked)[:limit]
         result = Recommendation(matching_count=len(matching))
         for t in ranked:
             broken = violations(t, profile)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from .compose import AnswerWriter, GroundedWriter, WriterInput, phrases, to_citations
 from .config import Settings
@@ -151,7 +154,7 @@ class Assistant:
         timings.embed += (time.perf_counter() - t0) * 1000
         hits = self.retriever.search(kb, search_text, k=8, vector=vector, intents=intents, timings=timings)
 
-        answered = self._in_scope(hits, stated, merged, follow_up)
+        answered = self._in_scope(question, hits, stated, follow_up)
         if not answered:
             answer = Answer(
                 conversation_id=conversation_id, answered=False,
@@ -192,17 +195,19 @@ class Assistant:
         timings.total = (time.perf_counter() - started) * 1000
         return answer
 
-    def _in_scope(self, hits, stated: Profile, merged: Profile, follow_up: bool) -> bool:
-        if follow_up:
-            return True
-        if stated.role or stated.certifying or stated.funding:
+    def _in_scope(self, question: str, hits, stated: Profile, follow_up: bool) -> bool:
+        """Whether the knowledge base can answer: see ``templates/scope.yaml``."""
+        scope = _scope_rules()
+        text = _plain(question)
+        if scope["injection"].search(text):
+            log.info("Declined a question that tries to change the assistant's instructions")
+            return False
+        if follow_up or stated.role:
             return True
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        best_lexical = max((h.lexical for h in hits if h.lexical is not None), default=0.0)
-        if best_dense >= self.settings.answer_threshold:
+        if best_dense >= scope["dense_strong"]:
             return True
-        # A strong lexical match on a code or a rare term keeps keyword queries in scope.
-        return best_lexical >= 6.0 and best_dense >= self.settings.answer_threshold - 0.04
+        return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
 
     def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state) -> None:
         state = {
@@ -285,6 +290,25 @@ class Assistant:
 
     def feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
         return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
+
+
+@lru_cache(maxsize=1)
+def _scope_rules() -> dict:
+    import yaml
+
+    path = Path(__file__).parent / "templates" / "scope.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {
+        "dense_strong": float(raw["dense_strong"]),
+        "domain_terms": re.compile(r"\b(" + "|".join(raw["domain_terms"]) + r")\b"),
+        "injection": re.compile(r"\b(" + "|".join(f"(?:{p})" for p in raw["injection"]) + r")\b"),
+    }
+
+
+def _plain(text: str) -> str:
+    from .text import fold
+
+    return re.sub(r"[^a-z0-9]+", " ", fold(text))
 
 
 def _has_constraints(p: Profile) -> bool:

@@ -69,6 +69,7 @@ def serve(
 def ingest_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
     check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
+    save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
     """Validate files and publish them as the new index version."""
     from ingest import IngestError, check as check_files, ingest
@@ -93,6 +94,8 @@ def ingest_command(
         for problem in exc.problems:
             typer.echo(f"- {problem}", err=True)
         raise typer.Exit(1) from None
+    if save_vectors:
+        typer.echo(f"Vecteurs enregistrés dans {index.save_seed()}")
     typer.echo(
         f"Index version {report.version} : {report.records} enregistrements, {report.chunks} passages "
         f"({report.embedded} calculés, {report.reused} réutilisés) en {report.seconds:.1f} s."

@@ -1,0 +1,200 @@
+"""``orientia eval``: retrieval, recommendation, profile and refusal quality on the eval set.
+
+The same questions also run through a dense-only baseline (LangChain ``Chroma.similarity_search``
+over the same collection and model), printed side by side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .compose import citation_markers
+from .models import Profile
+from .recommend import violations
+from .service import Assistant
+
+__all__ = ["load_questions", "run_eval", "format_report", "PROFILE_FIELDS"]
+
+PROFILE_FIELDS = ("role", "department", "format", "max_hours", "max_price", "funding", "certifying", "audience")
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: a YAML list of questions is expected")
+    return items
+
+
+def _record_keys(citation_ids: list[str]) -> list[str]:
+    out: list[str] = []
+    for cid in citation_ids:
+        key = ":".join(cid.split(":")[:2])
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _retrieval_scores(ranked: list[str], expected: list[str]) -> tuple[float, float]:
+    top5 = ranked[:5]
+    recall = sum(1 for e in expected if e in top5) / len(expected)
+    rr = 0.0
+    for rank, key in enumerate(ranked, start=1):
+        if key in expected:
+            rr = 1.0 / rank
+            break
+    return recall, rr
+
+
+def _expected_profile(item: dict) -> Profile:
+    data = dict(item.get("expect_profile") or {})
+    data.pop("role", None)
+    data.pop("audience", None)
+    return Profile(**{k: v for k, v in data.items() if k in Profile.model_fields})
+
+
+def _same(field: str, got: Any, want: Any) -> bool:
+    if field == "funding":
+        return sorted(got or []) == sorted(want or [])
+    if field in ("max_hours", "max_price"):
+        return got is not None and abs(float(got) - float(want)) < 1e-6
+    if field == "department":
+        return got == str(want).zfill(2)
+    return got == want
+
+
+def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = True) -> dict[str, Any]:
+    """Run every question; returns the figures (and the failures, for inspection)."""
+    items = load_questions(questions_path)
+    by_id = {item["id"]: item for item in items}
+    conversations: dict[str, str] = {}
+    kb = assistant.knowledge()
+    lc_store = assistant.index.vectors.langchain(kb.collection) if baseline else None
+
+    stats: dict[str, Any] = defaultdict(list)
+    base: dict[str, Any] = defaultdict(list)
+    failures: list[dict[str, Any]] = []
+    field_hits: dict[str, list[bool]] = defaultdict(list)
+
+    def answer_for(item: dict):
+        conversation = None
+        if item.get("follows"):
+            parent = by_id[item["follows"]]
+            if parent["id"] not in conversations:
+                answer_for(parent)
+            conversation = conversations[parent["id"]]
+        answer = assistant.answer(item["question"], conversation_id=conversation)
+        conversations[item["id"]] = answer.conversation_id
+        return answer
+
+    for item in items:
+        answer = answer_for(item)
+        ranked = _record_keys([c.id for c in answer.citations])
+        out_of_scope = bool(item.get("out_of_scope"))
+        stats["scope_ok"].append(answer.answered != out_of_scope)
+        if out_of_scope:
+            stats["declined"].append(not answer.answered)
+            if answer.answered:
+                failures.append({"id": item["id"], "what": "answered an out-of-scope question"})
+        else:
+            stats["not_declined"].append(answer.answered)
+            if not answer.answered:
+                failures.append({"id": item["id"], "what": "declined an in-scope question"})
+        if answer.answered:
+            markers = set(citation_markers(answer.answer))
+            ok = markers == set(range(1, len(answer.citations) + 1))
+            stats["citations_ok"].append(ok)
+            if not ok:
+                failures.append({"id": item["id"], "what": "citation markers and citations differ"})
+        expected = item.get("expect_sources") or []
+        if expected and not out_of_scope:
+            recall, rr = _retrieval_scores(ranked, expected)
+            stats["recall5"].append(recall)
+            stats["mrr"].append(rr)
+            if recall < 1:
+                failures.append({"id": item["id"], "what": "missing sources", "expected": expected, "got": ranked[:5]})
+            if lc_store is not None:
+                docs = lc_store.similarity_search(item["question"], k=10)
+                base_ranked = _record_keys([d.id or "" for d in docs])
+                b_recall, b_rr = _retrieval_scores(base_ranked, expected)
+                base["recall5"].append(b_recall)
+                base["mrr"].append(b_rr)
+        for field, want in (item.get("expect_profile") or {}).items():
+            ok = _same(field, getattr(answer.profile, field), want)
+            field_hits[field].append(ok)
+            if not ok:
+                failures.append({"id": item["id"], "what": f"profile.{field}", "expected": want, "got": getattr(answer.profile, field)})
+        if item.get("constraints"):
+            wanted = _expected_profile(item)
+            possible = any(not violations(t, wanted) for t in kb.trainings.values())
+            top = [kb.trainings[t.id] for t in answer.trainings[:3]]
+            ok = bool(top) and all(not violations(t, wanted) for t in top)
+            if possible:
+                stats["constraints"].append(ok)
+                if not ok:
+                    failures.append({"id": item["id"], "what": "constraint broken", "got": [(t.id, violations(t, wanted)) for t in top]})
+            if lc_store is not None:
+                docs = lc_store.similarity_search(item["question"], k=3, filter={"kind": "training"})
+                b_top = [kb.trainings[d.metadata["record_key"].split(":", 1)[1]] for d in docs]
+                if possible:
+                    base["constraints"].append(bool(b_top) and all(not violations(t, wanted) for t in b_top))
+
+    def mean(values: list) -> float | None:
+        return round(sum(values) / len(values), 3) if values else None
+
+    return {
+        "questions": len(items),
+        "orientia": {
+            "recall@5": mean(stats["recall5"]),
+            "mrr": mean(stats["mrr"]),
+            "constraint_satisfaction@3": mean(stats["constraints"]),
+            "out_of_scope_declined": mean(stats["declined"]),
+            "in_scope_answered": mean(stats["not_declined"]),
+            "citations_resolve_and_used": mean(stats["citations_ok"]),
+            "profile_fields": {f: mean(v) for f, v in sorted(field_hits.items())},
+            "profile_overall": mean([x for v in field_hits.values() for x in v]),
+        },
+        "baseline_dense_only": {
+            "recall@5": mean(base["recall5"]),
+            "mrr": mean(base["mrr"]),
+            "constraint_satisfaction@3": mean(base["constraints"]),
+        } if baseline else None,
+        "counts": {
+            "retrieval": len(stats["recall5"]), "constraints": len(stats["constraints"]),
+            "out_of_scope": len(stats["declined"]), "profile_fields": sum(len(v) for v in field_hits.values()),
+        },
+        "failures": failures,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:5.3f}"
+
+
+def format_report(report: dict[str, Any]) -> str:
+    o, b = report["orientia"], report["baseline_dense_only"] or {}
+    c = report["counts"]
+    lines = [
+        f"Jeu d'évaluation : {report['questions']} questions",
+        "",
+        f"{'mesure':38} {'Orientia':>9} {'dense seul':>11}",
+        f"{'recall@5 (' + str(c['retrieval']) + ' q.)':38} {_pct(o['recall@5']):>9} {_pct(b.get('recall@5')):>11}",
+        f"{'MRR':38} {_pct(o['mrr']):>9} {_pct(b.get('mrr')):>11}",
+        f"{'contraintes respectées, top 3 (' + str(c['constraints']) + ' q.)':38} {_pct(o['constraint_satisfaction@3']):>9} {_pct(b.get('constraint_satisfaction@3')):>11}",
+        f"{'hors sujet refusées (' + str(c['out_of_scope']) + ' q.)':38} {_pct(o['out_of_scope_declined']):>9}",
+        f"{'questions du domaine traitées':38} {_pct(o['in_scope_answered']):>9}",
+        f"{'citations valides et toutes utilisées':38} {_pct(o['citations_resolve_and_used']):>9}",
+        f"{'profil, tous champs (' + str(c['profile_fields']) + ')':38} {_pct(o['profile_overall']):>9}",
+    ]
+    for field, value in o["profile_fields"].items():
+        lines.append(f"{'  profil.' + field:38} {_pct(value):>9}")
+    if report["failures"]:
+        lines.append("")
+        lines.append(f"Écarts ({len(report['failures'])}) :")
+        for f in report["failures"]:
+            extra = {k: v for k, v in f.items() if k not in ("id", "what")}
+            lines.append(f"- {f['id']} : {f['what']} {extra if extra else ''}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""Shared fixtures: storage under tmp paths, the bundled corpus ingested once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+STARTER = Path(__file__).parent / "data" / "starter"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path_factory):
+    """No test reads the developer's .env or ORIENTIA_* variables, or writes outside tmp."""
+    for key in list(os.environ):
+        if key.startswith("ORIENTIA_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path_factory.getbasetemp())
+
+
+def make_settings(data_dir: Path, **overrides):
+    from assistant import Settings
+
+    return Settings(data_dir=data_dir, _env_file=None, **overrides)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default embedding model, loaded once per test session."""
+    from assistant.embeddings import load_embedder
+
+    return load_embedder("e5-small")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory, embedder) -> Path:
+    """A data folder holding the whole bundled corpus, ingested once (read-only for tests)."""
+    from assistant import Index
+    from ingest import ingest
+
+    data_dir = tmp_path_factory.mktemp("corpus-data")
+    index = Index(make_settings(data_dir), embedder=embedder)
+    ingest([KNOWLEDGE], index)
+    index.close()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(corpus_dir, embedder):
+    """An Assistant over the whole bundled corpus (shared: do not ingest into it)."""
+    from assistant import Assistant, Index
+
+    settings = make_settings(corpus_dir)
+    assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    assistant.knowledge()
+    yield assistant
+    assistant.index.close()
+
+
+@pytest.fixture
+def corpus_copy(corpus_dir, tmp_path) -> Path:
+    """A private copy of the ingested corpus data folder (safe to write or serve)."""
+    target = tmp_path / "data"
+    shutil.copytree(corpus_dir, target)
+    return target
+
+
+@pytest.fixture
+def starter_dir(tmp_path) -> Path:
+    """A private copy of the small starter corpus (tests/data/starter), safe to edit."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(STARTER, target)
+    return target
