@@ -25,7 +25,7 @@ _DEPARTMENT_NAMES = {
 }
 
 _FORMATS = [
-    ("mixte", r"\b(hybride|mixte|blended|en partie a distance|alternance presentiel)\b"),
+    ("mixte", r"\b(hybride|mixte|blended|en partie a distance)\b"),
     ("distanciel", r"\b(a distance|distanciel(le)?|en ligne|e ?learning|online|remote|remotely|en visio|visioconference|depuis chez moi|de chez moi|mooc|sans me deplacer)\b"),
     ("présentiel", r"\b(presentiel(le)?|sur place|en salle|in person|on site|face a face)\b"),
 ]
@@ -33,16 +33,16 @@ _FORMATS = [
 _FUNDING = [
     ("cpf", r"\b(cpf|compte personnel de formation|mon compte formation|moncompteformation)\b"),
     ("opco", r"\b(opco|operateur de competences|akto|atlas|constructys|ocapiat|afdas)\b"),
-    ("plan", r"\b(plan de developpement|plan de formation|mon employeur|par l employeur|par mon entreprise|budget formation de l entreprise)\b"),
+    ("plan", r"\b(plan de developpement|plan de formation|mon employeur|par (l )?employeur|par mon entreprise|budget formation de (l )?entreprise)\b"),
     ("region", r"\b(region|regional|pass formation|proch emploi)\b"),
-    ("france_travail", r"\b(france travail|pole emploi|demandeur d emploi|demandeuse d emploi|au chomage|chomeur|chomeuse|job seeker|unemployed)\b"),
+    ("france_travail", r"\b(france travail|pole emploi|demandeu(r|se)s? (d )?emploi|au chomage|chomeur|chomeuse|job seeker|unemployed)\b"),
     ("transitions_pro", r"\b(transitions? pro|projet de transition professionnelle|ptp)\b"),
 ]
 
 _AUDIENCES = [
     ("eleve", r"\b(eleve|lyceen(ne)?|collegien(ne)?|etudiant(e)?s?|college|lycee|seconde|terminale|3e|troisieme|bac pro|parcoursup|pupil|student|high school|je suis jeune|en classe)\b"),
-    ("rh", r"\b(rh|drh|ressources humaines|nous devons former|former (nos|mes|les) \d+|former \d+|formons \d+|responsable formation|service formation|human resources|hr team|pour (mes|nos) (salaries|collaborateurs|equipes?)|pour \d+ \w+|plan de formation de l entreprise)\b"),
-    ("entreprise", r"\b(mon entreprise|notre entreprise|ma pme|notre pme|dirigeant(e)?|chef d entreprise|gerant(e)?|manager|mon equipe|notre equipe|my team|my company|tpe|pme|startup)\b"),
+    ("rh", r"\b(rh|drh|ressources humaines|nous devons former|former (nos|mes|les) \d+|former \d+|formons \d+|responsable formation|service formation|human resources|hr team|pour (mes|nos) (salaries|collaborateurs|equipes?)|pour \d+ \w+|plan de formation de (l )?entreprise)\b"),
+    ("entreprise", r"\b(mon entreprise|notre entreprise|ma pme|notre pme|dirigeant(e)?|chef (d )?entreprise|gerant(e)?|manager|mon equipe|notre equipe|my team|my company|tpe|pme|startup)\b"),
     ("salarie", r"\b(je suis|je travaille|mon metier|mon poste|salarie(e)?|i am an?|i work as)\b"),
 ]
 
@@ -50,7 +50,7 @@ _SECTOR_WORDS = {
     "famille-comptabilite-finance": r"\b(comptab\w*|financ(e|ier)s?|audit|paie)\b",
     "famille-banque-assurance": r"\b(banques?|bancaires?|assurances?|assureurs?|mutuelles?)\b",
     "famille-support-administratif-rh": r"\b(administratif|secretariat|ressources humaines|assistanat)\b",
-    "famille-relation-client": r"\b(relation client|service client|centre d appels?|call center)\b",
+    "famille-relation-client": r"\b(relation client|service client|centre (d )?appels?|call center)\b",
     "famille-commerce-marketing": r"\b(marketing|commercial(e|es|aux)?|vente b2b|prospection)\b",
     "famille-logistique-transport": r"\b(logistique|entrepots?|transports?|supply chain)\b",
     "famille-industrie-maintenance": r"\b(industrie(l|lle)?s?|usines?|maintenance|production industrielle)\b",
@@ -74,7 +74,7 @@ _UNIT_HOURS = {"h": 1, "heure": 1, "heures": 1, "hour": 1, "hours": 1, "jour": 7
                "journees": 7, "day": 7, "days": 7, "semaine": 35, "semaines": 35, "week": 35, "weeks": 35,
                "mois": 140, "month": 140, "months": 140}
 # Prepositions that introduce a place ("à Laon", "près de Beauvais", "in Lille").
-_PLACE_LEAD = r"(?:a|au|aux|pres de|pres d|autour de|vers|sur|de|du|in|near|around|region de|secteur de|cote de|proche de|habite|j habite|vis|je vis|basee?|situee?)"
+_PLACE_LEAD = r"(?:a|au|aux|pres de|pres|autour de|vers|sur|de|du|in|near|around|region de|secteur de|cote de|proche de|habite|j habite|vis|je vis|basee?|situee?)"
 
 
 def _number(text: str) -> float:
@@ -216,7 +216,7 @@ def _max_hours(text: str) -> float | None:
     found = re.search(r"\b(une|1|one|a)\s+(journee|day)\b|\b(demi journee|half day)\b", text)
     if found and re.search(r"\b(formation|training|course|cours)\b", text):
         return 3.5 if found.group(3) else 7.0
-    found = re.search(r"\b(en|sur|pendant)\s+(une|1)\s+semaine\b|\b(one|a)\s+week\b", text)
+    found = re.search(r"(?<!par )\b(une|1)\s+semaine\b(?! sur)|\b(one|a)\s+week\b", text)
     if found:
         return 35.0
     if re.search(r"\b(courtes?|short)\b", text):

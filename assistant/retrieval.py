@@ -24,8 +24,8 @@ _INTENTS = {
     "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? pro\w*|qualifications?|vae|certified)\b",
     "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation)\b",
     "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?)\b",
-    "definition": r"\b(c est quoi|qu est ce que|qu est ce qu|definition|definir|explique|what is|what are|comment ca marche)\b",
-    "study": r"\b(etude|chiffres?|statistiques?|combien d emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de l ia|barometre)\b",
+    "definition": r"\b((c )?est quoi|(qu )?est ce (que|qu)|definition|definir|explique|what is|what are|comment ca marche)\b",
+    "study": r"\b(etude|chiffres?|statistiques?|combien (d )?emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de (l )?ia|barometre)\b",
 }
 
 

@@ -1,0 +1,148 @@
+"""The JSON API contract of DESIGN.md, over a real app (lifespan, SQLite, embedded Chroma)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from web.app import create_app
+
+from ..conftest import make_settings
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, corpus_dir, embedder):
+    import shutil
+
+    from assistant import Assistant, Index
+
+    data = tmp_path_factory.mktemp("api") / "data"
+    shutil.copytree(corpus_dir, data)
+    settings = make_settings(data)
+    assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        deadline = time.monotonic() + 60
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "index never became ready"
+            time.sleep(0.1)
+        yield client
+
+
+def test_health(client):
+    assert client.get("/healthz").json() == {"status": "ok", "index": "", "done": 0, "total": 0}
+    assert client.get("/readyz").json()["status"] == "ready"
+
+
+def test_ask_contract(client):
+    response = client.post("/api/ask", json={"question": "Je suis comptable à Arras, que dois-je apprendre sur l'IA ?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= {"conversation_id", "answered", "answer", "profile", "citations", "trainings", "certifications"}
+    assert body["answered"] is True and isinstance(body["answer"], str) and body["answer"]
+    assert body["profile"]["department"] == "62" and body["profile"]["role"] == "comptable"
+    assert body["citations"], "an answer cites its sources"
+    for citation in body["citations"]:
+        assert set(citation) >= {"id", "kind", "title", "source", "excerpt"}
+        assert citation["kind"] in {"study", "certification", "training", "role", "document"}
+        assert client.get(f"/api/sources/{citation['id']}").status_code == 200
+    assert 1 <= len(body["trainings"]) <= 5
+    for training in body["trainings"]:
+        assert set(training) >= {
+            "id", "title", "provider", "city", "department", "format", "duration_hours",
+            "price_eur", "funding", "certification_code", "url", "why",
+        }
+        assert training["format"] in {"présentiel", "distanciel", "mixte"}
+        assert isinstance(training["duration_hours"], (int, float)) and isinstance(training["funding"], list)
+        assert training["why"]
+
+
+def test_ask_out_of_scope(client):
+    body = client.post("/api/ask", json={"question": "Donne-moi la recette de la carbonade flamande."}).json()
+    assert body["answered"] is False
+    assert body["trainings"] == [] and body["citations"] == []
+    assert "Proch'Emploi" in body["answer"]
+
+
+def test_ask_profile_override_and_conversation(client):
+    first = client.post("/api/ask", json={"question": "Quelles formations IA pour un comptable ?", "profile": {"format": "distanciel"}}).json()
+    assert first["profile"]["format"] == "distanciel"
+    assert all(t["format"] == "distanciel" for t in first["trainings"])
+    follow = client.post("/api/ask", json={"question": "et moins de 500 € ?", "conversation_id": first["conversation_id"]}).json()
+    assert follow["conversation_id"] == first["conversation_id"]
+    assert follow["profile"]["role"] == "comptable" and follow["profile"]["max_price"] == 500
+    assert all(t["price_eur"] <= 500 for t in follow["trainings"])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"question": ""}, {"question": "x" * 1001}, {"question": "ok", "profile": {"department": "75"}},
+     {"question": "ok", "profile": {"format": "en avion"}}, {"question": "ok", "conversation_id": "../etc"}],
+)
+def test_ask_invalid_payload_is_422(client, payload):
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("Paramètres invalides")
+
+
+def test_trainings_list_and_filters(client):
+    everything = client.get("/api/trainings", params={"limit": 200}).json()
+    assert everything["total"] == len(everything["items"]) >= 80
+
+    page = client.get("/api/trainings", params={"limit": 5, "offset": 5}).json()
+    assert page["total"] == everything["total"] and len(page["items"]) == 5
+    assert [t["id"] for t in page["items"]] == [t["id"] for t in everything["items"][5:10]]
+
+    params = {"department": "80", "format": "présentiel", "max_hours": 35, "max_price": 2000, "limit": 200}
+    body = client.get("/api/trainings", params=params).json()
+    assert body["total"] > 0
+    for t in body["items"]:
+        assert t["department"] == "80" and t["format"] == "présentiel"
+        assert t["duration_hours"] <= 35 and t["price_eur"] <= 2000
+
+    cpf = client.get("/api/trainings", params={"funding": "cpf", "certifying": True, "limit": 200}).json()
+    assert cpf["total"] > 0 and all("cpf" in t["funding"] and t["certification_code"] for t in cpf["items"])
+
+    role = client.get("/api/trainings", params={"role": "comptable", "limit": 200}).json()
+    assert role["total"] > 0
+
+    search = client.get("/api/trainings", params={"q": "Python données", "limit": 5}).json()
+    assert search["items"] and any("Python" in t["title"] for t in search["items"][:3])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"department": "75"}, {"format": "avion"}, {"max_hours": -1}, {"max_price": "cher"},
+     {"funding": "loto"}, {"limit": 0}, {"limit": 1000}, {"offset": -1}, {"certifying": "peut-être"}],
+)
+def test_trainings_invalid_parameters_are_422(client, params):
+    assert client.get("/api/trainings", params=params).status_code == 422
+
+
+def test_detail_endpoints_and_404(client):
+    training = client.get("/api/trainings/F001").json()
+    assert training["id"] == "F001" and "illustrative" in training
+    cert = client.get("/api/certifications/RNCP37827").json()
+    assert [b["code"] for b in cert["blocs"]] == ["RNCP37827BC01", "RNCP37827BC02", "RNCP37827BC03"]
+    assert all({"code", "title", "skills"} <= set(b) for b in cert["blocs"])
+    certs = client.get("/api/certifications").json()
+    assert certs["total"] >= 10
+    roles = client.get("/api/roles").json()
+    assert roles["total"] >= 50 and {"id", "label", "rome_code", "ai_exposure"} <= set(roles["items"][0])
+    for url in ("/api/trainings/F999", "/api/certifications/RNCP00000", "/api/sources/study:nope:1", "/api/roles/astronaute", "/api/nothing"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert isinstance(response.json()["detail"], str)
+
+
+def test_feedback(client):
+    assert client.post("/api/feedback", json={"helpful": True, "comment": "Merci"}).status_code == 201
+    assert client.post("/api/feedback", json={"comment": "sans avis"}).status_code == 422
+
+
+def test_openapi_lists_the_contract(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/ask", "/api/trainings", "/api/trainings/{training_id}", "/api/certifications",
+                 "/api/certifications/{code}", "/api/roles", "/api/sources/{source_id}"):
+        assert path in paths
