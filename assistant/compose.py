@@ -19,6 +19,7 @@ from .index import KnowledgeBase
 from .models import Chunk, Citation, Profile
 from .recommend import Recommendation
 from .retrieval import Hit
+from .scope import is_injection
 from .text import fold
 
 __all__ = ["AnswerWriter", "Draft", "GroundedWriter", "WriterInput", "phrases", "citation_markers"]
@@ -81,9 +82,10 @@ def _sentences(text: str) -> list[str]:
 
 def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str | None = None) -> list[str]:
     """The sentences of a passage that share most with the question, in passage order."""
-    sentences = _sentences(chunk.text)
+    # Instructions planted in a document are never repeated to the user.
+    sentences = [s for s in _sentences(chunk.text) if not is_injection(s)]
     if not sentences:
-        return [chunk.text.strip()]
+        return [] if is_injection(chunk.text) else [chunk.text.strip()]
     wanted = _stems(question) | _stems(chunk.section)
     scored = []
     for position, sentence in enumerate(sentences):
@@ -155,7 +157,8 @@ class GroundedWriter(AnswerWriter):
             if family is not None:
                 limit = 1 if audience == "eleve" or training_first else 2
                 text = " ".join(best_sentences(family, data.question + " change IA", limit=limit, audience=audience))
-                lines.append(f"{text} {cites.cite(family)}")
+                if text:
+                    lines.append(f"{text} {cites.cite(family)}")
                 used_records.add(family.record_key)
         passages = []
         for hit in knowledge_hits:
@@ -176,7 +179,8 @@ class GroundedWriter(AnswerWriter):
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
                 text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
-                lines.append(f"{text} {cites.cite(chunk)}")
+                if text:
+                    lines.append(f"{text} {cites.cite(chunk)}")
 
         if training_first:
             passages = passages[:1]

@@ -21,7 +21,7 @@ from .models import (
     Training,
     TrainingSummary,
 )
-from .retrieval import Hit, Retriever, Timings
+from .retrieval import Retriever, Timings
 
 __all__ = ["Recommender", "Recommendation", "violations", "chroma_where", "CONSTRAINT_LABELS"]
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 
 from .compose import AnswerWriter, GroundedWriter, WriterInput, phrases, to_citations
 from .config import Settings
@@ -27,6 +24,7 @@ from .models import (
 from .profile import ProfileExtractor, merge_profiles
 from .recommend import Recommender, violations
 from .retrieval import Retriever, Timings, detect_intents
+from .scope import plain, scope_rules
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 
@@ -197,8 +195,8 @@ class Assistant:
 
     def _in_scope(self, question: str, hits, stated: Profile, follow_up: bool) -> bool:
         """Whether the knowledge base can answer: see ``templates/scope.yaml``."""
-        scope = _scope_rules()
-        text = _plain(question)
+        scope = scope_rules()
+        text = plain(question)
         if scope["injection"].search(text):
             log.info("Declined a question that tries to change the assistant's instructions")
             return False
@@ -290,25 +288,6 @@ class Assistant:
 
     def feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
         return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
-
-
-@lru_cache(maxsize=1)
-def _scope_rules() -> dict:
-    import yaml
-
-    path = Path(__file__).parent / "templates" / "scope.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {
-        "dense_strong": float(raw["dense_strong"]),
-        "domain_terms": re.compile(r"\b(" + "|".join(raw["domain_terms"]) + r")\b"),
-        "injection": re.compile(r"\b(" + "|".join(f"(?:{p})" for p in raw["injection"]) + r")\b"),
-    }
-
-
-def _plain(text: str) -> str:
-    from .text import fold
-
-    return re.sub(r"[^a-z0-9]+", " ", fold(text))
 
 
 def _has_constraints(p: Profile) -> bool:

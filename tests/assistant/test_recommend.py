@@ -1,0 +1,87 @@
+"""Recommendations: hard constraints, relax-and-explain, reasons, code lookups, blocs."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Profile
+from assistant.recommend import violations
+
+
+@pytest.mark.parametrize(
+    ("question", "check"),
+    [
+        ("formation IA dans la Somme", lambda t: t.department == "80" or t.format == "distanciel"),
+        ("formation IA en ligne", lambda t: t.format == "distanciel"),
+        ("formation IA en présentiel à Lille", lambda t: t.format == "présentiel" and t.department == "59"),
+        ("formation IA de moins de 10 heures", lambda t: t.duration_hours <= 10),
+        ("formation IA gratuite", lambda t: t.price_eur == 0),
+        ("formation IA finançable avec mon CPF", lambda t: "cpf" in t.funding),
+        ("formation IA certifiante", lambda t: t.certification_code is not None),
+        ("formation IA non certifiante à Amiens", lambda t: t.certification_code is None),
+        ("formation IA hybride de moins de 2000 € dans le Nord", lambda t: t.format == "mixte" and t.price_eur <= 2000),
+    ],
+)
+def test_each_constraint_is_met(corpus_assistant, question, check):
+    answer = corpus_assistant.answer(question)
+    assert answer.trainings, question
+    assert all(check(t) for t in answer.trainings), [(t.id, t.why) for t in answer.trainings]
+    assert all(not t.relaxed for t in answer.trainings)
+
+
+def test_no_training_breaking_a_constraint_when_one_meets_them(corpus_assistant):
+    kb = corpus_assistant.knowledge()
+    profile = Profile(department="02", format="présentiel", max_hours=14)
+    assert any(not violations(t, profile) for t in kb.trainings.values())
+    answer = corpus_assistant.answer("formation IA en présentiel dans l'Aisne de 14 heures maximum")
+    assert answer.trainings and all(not violations(kb.trainings[t.id], profile) for t in answer.trainings)
+
+
+def test_relax_and_explain_when_nothing_meets_every_constraint(corpus_assistant):
+    kb = corpus_assistant.knowledge()
+    question = "formation IA certifiante gratuite en présentiel dans l'Aisne de moins de 5 heures"
+    answer = corpus_assistant.answer(question)
+    profile = answer.profile
+    assert not any(not violations(t, profile) for t in kb.trainings.values())
+    assert answer.trainings
+    assert "Aucune formation du catalogue ne respecte toutes vos conditions" in answer.answer
+    for t in answer.trainings:
+        assert t.relaxed, "each proposal names what it relaxes"
+        assert f"assouplit {', '.join(t.relaxed)}" in answer.answer
+
+
+def test_why_states_the_fit(corpus_assistant):
+    answer = corpus_assistant.answer("formation IA à distance éligible au CPF pour un comptable")
+    assert answer.trainings
+    for t in answer.trainings:
+        assert "à distance" in t.why and "CPF" in t.why
+        assert t.why.count("\u00a0h") == 1
+
+
+def test_training_is_linked_to_the_bloc_it_prepares(corpus_assistant):
+    answer = corpus_assistant.answer("Quelles formations préparent le bloc RNCP37827BC02 ?")
+    assert any(c.id.startswith("certification:RNCP37827") for c in answer.citations[:3])
+    linked = [t for t in answer.trainings if "RNCP37827BC02" in t.blocs]
+    assert linked and any("RNCP37827" in t.why for t in linked)
+
+
+@pytest.mark.parametrize(
+    ("question", "record"),
+    [
+        ("RNCP37827", "certification:RNCP37827"),
+        ("Que contient le bloc RNCP38777BC04 ?", "certification:RNCP38777"),
+        ("RS6776", "certification:RS6776"),
+        ("Fiche ROME M1805 : quel impact de l'IA ?", "role:developpeur"),
+    ],
+)
+def test_code_lookups(corpus_assistant, question, record):
+    answer = corpus_assistant.answer(question)
+    assert answer.answered
+    assert record in [":".join(c.id.split(":")[:2]) for c in answer.citations[:3]]
+
+
+def test_certifications_attest_the_role(corpus_assistant):
+    answer = corpus_assistant.answer("Je suis développeur à Lille, quelles compétences IA ?")
+    assert answer.profile.role == "developpeur"
+    assert answer.certifications
+    assert all(c.status == "active" for c in answer.certifications)
