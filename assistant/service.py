@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from .compose import AnswerWriter, GroundedWriter, WriterInput, phrases, to_citations
+from .compose import AnswerWriter, Draft, WriterInput, phrases, to_citations
 from .config import Settings
 from .errors import BadRequest, NotFound, NotReady
 from .index import Index, KnowledgeBase
@@ -69,7 +70,11 @@ class Assistant:
     def __init__(self, settings: Settings, *, index: Index | None = None, writer: AnswerWriter | None = None) -> None:
         self.settings = settings
         self.index = index or Index(settings)
-        self.writer = writer or GroundedWriter()
+        if writer is None:
+            from .llm import make_writer
+
+            writer = make_writer(settings)
+        self.writer = writer
         self.retriever = Retriever(self.index)
         self.recommender = Recommender(self.retriever)
         self._extractors: dict[int, ProfileExtractor] = {}
@@ -102,6 +107,7 @@ class Assistant:
         conversation_id: str | None = None,
         profile: Profile | None = None,
         timings: AnswerTimings | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer a question with cited sources and recommendations.
 
@@ -110,6 +116,8 @@ class Assistant:
             conversation_id: continue an earlier conversation (its profile and recommendations).
             profile: fields that override what is extracted from the question.
             timings: filled with where the time went.
+            on_text: called with each piece of text as a streaming writer (LLM) produces it;
+                the returned answer is the checked one, which may differ (fallback).
 
         Returns:
             The answer; ``answered`` is False when nothing in the knowledge base answers.
@@ -174,10 +182,10 @@ class Assistant:
             timings.recommend += (time.perf_counter() - t0) * 1000
 
         t0 = time.perf_counter()
-        draft = self.writer.write(WriterInput(
+        draft = self._write(WriterInput(
             question=question, profile=merged, intents=intents, hits=hits,
             recommendation=recommendation, kb=kb,
-        ))
+        ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(
             conversation_id=conversation_id,
@@ -192,6 +200,19 @@ class Assistant:
         self._save(conversation_id, question, merged, intents, answer, previous_state=state)
         timings.total = (time.perf_counter() - started) * 1000
         return answer
+
+    def _write(self, data: WriterInput, on_text: Callable[[str], None] | None) -> Draft:
+        stream = getattr(self.writer, "stream", None)
+        if on_text is None or stream is None:
+            return self.writer.write(data)
+        final: Draft | None = None
+        for item in stream(data):
+            if isinstance(item, Draft):
+                final = item
+            else:
+                on_text(item)
+        assert final is not None, "a streaming writer ends with its Draft"
+        return final
 
     def _in_scope(self, question: str, hits, stated: Profile, follow_up: bool) -> bool:
         """Whether the knowledge base can answer: see ``templates/scope.yaml``."""

@@ -62,6 +62,55 @@ async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
     )
 
 
+@router.post("/ask/stream")
+async def ask_stream(body: AskRequest, assistant: AssistantDep):
+    """Answer as NDJSON: ``{"type": "text", "text": ...}`` pieces, then ``{"type": "answer", ...}``.
+
+    Pieces come only from a streaming writer (an LLM); the final answer is the checked one.
+    """
+    import asyncio
+    import json
+    import threading
+
+    from fastapi.responses import StreamingResponse
+
+    from assistant import OrientiaError
+
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+
+    def emit(item: dict) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        try:
+            answer = assistant.answer(
+                body.question, conversation_id=body.conversation_id, profile=body.profile,
+                on_text=lambda text: emit({"type": "text", "text": text}),
+            )
+            emit({"type": "answer", "answer": answer.model_dump(mode="json")})
+        except OrientiaError as exc:
+            emit({"type": "error", "detail": exc.message, "status": exc.status_code})
+        except Exception:  # noqa: BLE001 - reported to the client, logged here
+            import logging
+
+            logging.getLogger(__name__).exception("Streaming answer failed")
+            emit({"type": "error", "detail": "Une erreur interne est survenue.", "status": 500})
+        finally:
+            emit({"type": "end"})
+
+    threading.Thread(target=work, name="orientia-stream", daemon=True).start()
+
+    async def lines():
+        while True:
+            item = await queue.get()
+            if item["type"] == "end":
+                return
+            yield json.dumps(item, ensure_ascii=False) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
 def training_filters(
     q: Annotated[str, Query(max_length=200)] = "",
     role: Annotated[str | None, Query(max_length=100)] = None,
