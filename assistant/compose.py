@@ -135,6 +135,7 @@ class GroundedWriter(AnswerWriter):
             and data.recommendation is not None
             and bool(data.recommendation.trainings)
             and not data.intents & {"impact", "definition", "funding"}
+            and audience != "entreprise"
         )
         # 1. Knowledge passages: study, role, guide, certifications asked for directly.
         knowledge_hits = [h for h in data.hits if h.chunk.kind != "training"]

@@ -49,14 +49,15 @@ RECORD_MODELS: dict[str, type] = {
 ProgressCallback = Callable[[int, int], None]
 
 
-def chunk_hash(model: str, text: str, metadata: dict[str, Any]) -> str:
-    """Content hash of a chunk: the embedded text, the model, and its metadata."""
+def chunk_hash(model: str, text: str) -> str:
+    """Key of a chunk's vector: the model and the embedded text, nothing else.
+
+    Metadata is rewritten with every version, so changing it never costs an embedding.
+    """
     digest = hashlib.sha256()
     digest.update(model.encode())
     digest.update(b"\0")
     digest.update(text.encode())
-    digest.update(b"\0")
-    digest.update(repr(sorted(metadata.items())).encode())
     return digest.hexdigest()[:32]
 
 

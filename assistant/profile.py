@@ -34,7 +34,7 @@ _FUNDING = [
     ("cpf", r"\b(cpf|compte personnel de formation|mon compte formation|moncompteformation)\b"),
     ("opco", r"\b(opco|operateur de competences|akto|atlas|constructys|ocapiat|afdas)\b"),
     ("plan", r"\b(plan de developpement|plan de formation|mon employeur|par (l )?employeur|par mon entreprise|budget formation de (l )?entreprise)\b"),
-    ("region", r"\b(region|regional|pass formation|proch emploi)\b"),
+    ("region", r"\b((financ\w*|pris\w* en charge|aide\w*|paye\w*|subvention\w*) (\w+ ){0,2}(par |de )?(la )?region|region hauts de france|pass formation|proch emploi)\b"),
     ("france_travail", r"\b(france travail|pole emploi|demandeu(r|se)s? (d )?emploi|au chomage|chomeur|chomeuse|job seeker|unemployed)\b"),
     ("transitions_pro", r"\b(transitions? pro|projet de transition professionnelle|ptp)\b"),
 ]

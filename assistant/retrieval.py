@@ -90,6 +90,7 @@ class Retriever:
         intents: set[str] | None = None,
         timings: Timings | None = None,
         depth: int = 30,
+        audience: str | None = None,
     ) -> list[Hit]:
         """Fused hits, best first.
 
@@ -104,6 +105,7 @@ class Retriever:
             intents: weights kinds by intent (see ``detect_intents``).
             timings: filled with the time spent in each stage.
             depth: how many candidates each side contributes to the fusion.
+            audience: favours passages written for this audience.
         """
         timings = timings or Timings()
         started = time.perf_counter()
@@ -154,6 +156,9 @@ class Retriever:
                 weights[kind] = max(weights.get(kind, 1.0), weight)
         for hit in hits.values():
             hit.score *= weights.get(hit.chunk.kind, 1.0)
+            # Guide pages written for the asker's audience (pupils, HR, companies) come first.
+            if audience and audience in str(hit.chunk.metadata.get("audience", "")).split(","):
+                hit.score *= 1.5
         ranked = sorted(hits.values(), key=lambda h: h.score, reverse=True)[:k]
         timings.fusion += (time.perf_counter() - started) * 1000
         return ranked

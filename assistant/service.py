@@ -158,7 +158,9 @@ class Assistant:
         t0 = time.perf_counter()
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
-        hits = self.retriever.search(kb, search_text, k=8, vector=vector, intents=intents, timings=timings)
+        hits = self.retriever.search(
+            kb, search_text, k=8, vector=vector, intents=intents, timings=timings, audience=merged.audience
+        )
 
         answered = self._in_scope(question, hits, stated, follow_up)
         if not answered:

@@ -66,9 +66,7 @@ def chunk_records(loaded: Iterable[LoadedRecord], *, model_name: str) -> list[Ch
         elif isinstance(rec, Role):
             out.append(_role_chunk(rec, study_titles))
     for chunk in out:
-        embed_text = chunk.metadata["embed_text"]
-        hashed = {k: v for k, v in chunk.metadata.items() if k not in ("embed_text", "search_text")}
-        chunk.hash = chunk_hash(model_name, str(embed_text), hashed)
+        chunk.hash = chunk_hash(model_name, str(chunk.metadata["embed_text"]))
     return out
 
 
@@ -96,6 +94,8 @@ def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
             }
             if isinstance(rec, StudySection) and rec.sector:
                 meta["sector"] = rec.sector
+            if rec.audience:
+                meta["audience"] = ",".join(rec.audience)
             chunks.append(
                 Chunk(
                     id=f"{kind}:{rec.id}:{len(chunks) + 1}",
