@@ -149,7 +149,7 @@ def _load_yaml(raw: str, name: str):
             continue
         if "code" in item and "blocs" in item or "code" in item and "certifier" in item:
             model, kind, ident = Certification, "certification", str(item.get("code", ""))
-        elif "rome_code" in item or "aliases" in item:
+        elif "rome_code" in item or "aliases" in item or "label" in item:
             model, kind, ident = Role, "role", str(item.get("id", ""))
         elif "code" in item:
             model, kind, ident = Certification, "certification", str(item.get("code", ""))

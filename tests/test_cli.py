@@ -1,0 +1,73 @@
+"""The `orientia` command, invoked in-process with Typer's runner."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from web.cli import app
+
+from .conftest import KNOWLEDGE
+
+runner = CliRunner()
+
+
+def test_ingest_check_on_the_bundled_corpus():
+    result = runner.invoke(app, ["ingest", "--check", str(KNOWLEDGE)])
+    assert result.exit_code == 0, result.output
+    assert "0 problème(s)" in result.output
+
+
+def test_ingest_check_reports_problems_and_fails(tmp_path):
+    bad = tmp_path / "catalogue.csv"
+    bad.write_text("id,intitule,organisme,modalite,duree_heures,prix_eur\nX1,Titre,Org,présentiel,-3,10\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", "--check", str(bad)])
+    assert result.exit_code == 1
+    assert "catalogue.csv, ligne 2, enregistrement « X1 »" in result.output
+    assert "durée (heures) : doit être strictement positif" in result.output
+
+
+def test_a_rejected_ingest_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORIENTIA_DATA_DIR", str(tmp_path / "data"))
+    bad = tmp_path / "roles.yaml"
+    bad.write_text("- id: x\n  label: X\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(bad)])
+    assert result.exit_code == 1
+    assert "rien n'a été écrit" in result.output
+    assert "code ROME : champ obligatoire manquant" in result.output
+    from assistant import Index, Settings
+
+    assert Index(Settings(_env_file=None)).is_empty()
+
+
+def test_ask_json(corpus_copy, monkeypatch):
+    monkeypatch.setenv("ORIENTIA_DATA_DIR", str(corpus_copy))
+    result = runner.invoke(app, ["ask", "Quelles formations en IA pour un comptable ?", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["answered"] and body["citations"] and body["trainings"]
+
+
+def test_ask_text_lists_sources(corpus_copy, monkeypatch):
+    monkeypatch.setenv("ORIENTIA_DATA_DIR", str(corpus_copy))
+    result = runner.invoke(app, ["ask", "Comment financer une formation avec mon CPF ?"])
+    assert result.exit_code == 0, result.output
+    assert "Sources :" in result.output and "[1]" in result.output
+
+
+def test_eval_runs_on_a_small_set(corpus_copy, monkeypatch, tmp_path):
+    monkeypatch.setenv("ORIENTIA_DATA_DIR", str(corpus_copy))
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        '- id: a\n  question: "Je suis comptable à Arras, que dois-je apprendre sur l\'IA ?"\n'
+        '  expect_sources: ["role:comptable"]\n  expect_profile: {role: comptable, department: "62"}\n'
+        '- id: b\n  question: "Donne-moi la recette de la carbonade flamande."\n  out_of_scope: true\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", "--questions", str(questions), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["orientia"]["recall@5"] == 1.0
+    assert report["orientia"]["out_of_scope_declined"] == 1.0
+    assert report["orientia"]["profile_overall"] == 1.0
