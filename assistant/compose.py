@@ -190,7 +190,7 @@ class GroundedWriter(AnswerWriter):
 
         # 2. Recommendations (certifications first when the question is about them).
         rec = data.recommendation
-        certs_first = "certification" in data.intents
+        certs_first = "certification" in data.intents and "training" not in data.intents
         if certs_first:
             self._certifications(lines, rec, kb, cites, p)
         if rec is not None and rec.trainings:

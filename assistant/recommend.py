@@ -8,6 +8,7 @@ practical fit (certifying, a session soon, funding routes).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -127,9 +128,13 @@ class Recommender:
         for h in other_hits:
             relevance.setdefault(h.chunk.record_key, h.score * 0.5)
 
+        codes = mentioned_codes(question)
+
         def sort_key(t: Training):
             broken = violations(t, profile)
             score = relevance.get(f"training:{t.id}", 0.0)
+            if codes and (t.certification_code in codes or codes & set(t.blocs)):
+                score += 0.05
             if profile.rome_code and profile.rome_code in t.rome_codes:
                 score += 0.02
             elif profile.sector and _sector_match(t, profile.sector, kb):
@@ -159,7 +164,9 @@ class Recommender:
                     relaxed=[CONSTRAINT_LABELS[b] for b in broken],
                 )
             )
-        result.certifications = self.certifications(kb, profile, [kb.trainings[t.id] for t in result.trainings])
+        result.certifications = self.certifications(
+            kb, profile, [kb.trainings[t.id] for t in result.trainings], mentioned=codes
+        )
         return result
 
     @staticmethod
@@ -204,9 +211,16 @@ class Recommender:
         return ", ".join(parts)
 
     @staticmethod
-    def certifications(kb: KnowledgeBase, profile: Profile, trainings: list[Training]) -> list[CertificationSummary]:
-        """Certifications whose blocs attest the job's skills or that the trainings prepare."""
+    def certifications(
+        kb: KnowledgeBase, profile: Profile, trainings: list[Training], *, mentioned: set[str] = frozenset()
+    ) -> list[CertificationSummary]:
+        """Certifications named in the question, whose blocs attest the job's skills, or that the
+        recommended trainings prepare."""
         chosen: dict[str, tuple[Certification, list[str], str]] = {}
+        for code in sorted(mentioned):
+            cert = kb.certifications.get(code.split("BC")[0])
+            if cert is not None and cert.code not in chosen:
+                chosen[cert.code] = (cert, [c for c in mentioned if c.startswith(f"{cert.code}BC")], "citée dans la question")
         for t in trainings:
             if t.certification_code and t.certification_code in kb.certifications:
                 cert = kb.certifications[t.certification_code]
@@ -228,6 +242,16 @@ class Recommender:
                 status=cert.status, illustrative=cert.illustrative, blocs=shown, why=why,
             ))
         return out
+
+
+def mentioned_codes(question: str) -> set[str]:
+    """Certification and bloc codes written in a question (``RNCP37827``, ``RNCP37827BC02``)."""
+    found = set()
+    for code, bloc in re.findall(r"\b(RNCP\d{5}|RS\d{4})(BC\d{2})?\b", question.upper()):
+        found.add(code)
+        if bloc:
+            found.add(code + bloc)
+    return found
 
 
 def _sector_match(t: Training, sector: str, kb: KnowledgeBase) -> bool:

@@ -158,8 +158,10 @@ class Assistant:
         t0 = time.perf_counter()
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
+        # Knowledge passages; trainings come from the recommender, which applies the constraints.
         hits = self.retriever.search(
-            kb, search_text, k=8, vector=vector, intents=intents, timings=timings, audience=merged.audience
+            kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
+            audience=merged.audience, kinds={"study", "document", "role", "certification"},
         )
 
         answered = self._in_scope(question, hits, stated, follow_up)
