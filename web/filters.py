@@ -7,9 +7,9 @@ from datetime import date
 
 from markupsafe import Markup
 
-from assistant.models import DEPARTMENTS, FUNDING_LABELS
+from assistant.models import DEPARTMENTS, FORMATS, FUNDING_LABELS
 
-__all__ = ["register", "render_answer"]
+__all__ = ["register", "render_answer", "render_passage"]
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -48,20 +48,27 @@ def typography(text: str) -> str:
     return text
 
 
-def render_answer(text: str) -> Markup:
-    """The answer's Markdown as safe HTML: citations become links to their passage."""
-    import nh3
+_ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "h2", "h3", "h4", "h5", "a", "br", "code"}
+
+
+def _markdown(text: str, *, shift: int) -> str:
+    """CommonMark to HTML (raw HTML stays escaped text), headings moved ``shift`` levels down."""
     from markdown_it import MarkdownIt
 
-    html = MarkdownIt("commonmark").render(typography(text))
-    html = re.sub(
-        r"\[(\d+)\]",
-        lambda m: f'<a class="cite" href="#source-{m.group(1)}" aria-label="source {m.group(1)}">[{m.group(1)}]</a>',
-        html,
-    )
+    html = MarkdownIt("commonmark", {"html": False, "breaks": True}).render(typography(text))
+    if shift:
+        html = re.sub(
+            r"<(/?)h([1-6])>", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + shift, 5)}>", html
+        )
+    return html
+
+
+def _sanitise(html: str) -> Markup:
+    import nh3
+
     clean = nh3.clean(
         html,
-        tags={"p", "ul", "ol", "li", "strong", "em", "h2", "h3", "a", "br", "code"},
+        tags=_ALLOWED_TAGS,
         attributes={"a": {"href", "class", "aria-label"}},
         url_schemes={"https", "http"},
         link_rel=None,
@@ -69,8 +76,78 @@ def render_answer(text: str) -> Markup:
     return Markup(clean)
 
 
+def render_answer(text: str, anchor: str = "source", shift: int = 0) -> Markup:
+    """The answer's Markdown as safe HTML: citations ``[n]`` become links to ``#{anchor}-n``.
+
+    Args:
+        text: the answer in Markdown.
+        anchor: the id prefix of the numbered sources (one per turn, so ids stay unique).
+        shift: how many levels to move headings down (``##`` becomes ``<h3>`` with 1).
+    """
+    html = _markdown(text, shift=shift)
+    html = re.sub(
+        r"\[(\d+)\]",
+        lambda m: f'<a class="cite" href="#{anchor}-{m.group(1)}" aria-label="source {m.group(1)}">[{m.group(1)}]</a>',
+        html,
+    )
+    return _sanitise(html)
+
+
+def render_passage(text: str, shift: int = 1) -> Markup:
+    """A cited passage's Markdown as safe HTML (no citation links)."""
+    return _sanitise(_markdown(text, shift=shift))
+
+
+def input_number(value: float | None) -> str:
+    """A number as an ``<input type="number">`` value (``1050``, ``3.5``), "" for none."""
+    return "" if value is None else f"{value:g}"
+
+
+def chips(profile) -> list[tuple[str, str, str]]:
+    """What a profile states, as ``(field, French name, French value)`` for display."""
+    items = []
+    if profile.role_label:
+        items.append(("role", "Métier", profile.role_label))
+    if profile.department:
+        items.append(("department", "Département", department(profile.department)))
+    if profile.format:
+        items.append(("format", "Mode", profile.format))
+    if profile.max_hours:
+        items.append(("max_hours", "Durée max", hours(profile.max_hours)))
+    if profile.max_price is not None:
+        items.append(("max_price", "Budget max", euros(profile.max_price)))
+    if profile.funding:
+        items.append(("funding", "Financement", ", ".join(funding(f) for f in profile.funding)))
+    if profile.certifying is not None:
+        items.append(("certifying", "Certifiante", "oui" if profile.certifying else "non"))
+    return items
+
+
+#: Who asks (``Profile.audience``), as the chat page offers it.
+AUDIENCES: dict[str, str] = {
+    "salarie": "Salarié·e",
+    "rh": "RH ou responsable formation",
+    "eleve": "Élève ou étudiant·e",
+    "entreprise": "Entreprise ou manager",
+}
+#: What each kind of cited passage is, for a reader.
+KINDS: dict[str, str] = {
+    "study": "Étude régionale",
+    "certification": "Certification",
+    "training": "Formation",
+    "role": "Métier",
+    "document": "Guide pratique",
+}
+
+
 def register(env) -> None:
+    """Add Orientia's filters and the French labels that templates use to ``env``."""
+    env.globals.update(
+        DEPARTMENTS=DEPARTMENTS, FORMATS=FORMATS, FUNDING_LABELS=FUNDING_LABELS,
+        AUDIENCES=AUDIENCES, KINDS=KINDS,
+    )
     env.filters.update(
         hours=hours, euros=euros, french_date=french_date, department=department,
         funding=funding, typography=typography, render_answer=render_answer,
+        render_passage=render_passage, input_number=input_number, chips=chips,
     )

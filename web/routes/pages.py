@@ -1,53 +1,408 @@
-"""HTML pages (French). Each works as a plain form post; HTMX swaps only the fragment."""
+"""HTML pages (French). Each works as a plain form post or link; HTMX swaps only the fragment."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData, QueryParams
 
-from assistant import OrientiaError
+from assistant import Assistant, BadRequest, OrientiaError, Profile, TrainingFilters
+from assistant.models import DEPARTMENTS, FORMATS, FUNDING_LABELS
 
+from .. import filters as fmt
 from ..deps import AssistantDep
 
-__all__ = ["router", "error_page"]
+__all__ = ["error_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 
+_CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Enough for the whole catalogue in one export or one certification page.
+_ALL = 10_000
+_PAGE_SIZE = 20
+
+
+# -- Rendering ---------------------------------------------------------------------------------
+
+
+def _is_htmx(request: Request) -> bool:
+    # A history restore asks for the whole page even though htmx sends it.
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
 
 def _render(request: Request, name: str, context: dict, *, block: str | None = None, status_code: int = 200):
+    """Render ``name``; only its ``block`` when HTMX asks (one template, page and fragment)."""
     templates = request.app.state.templates
-    if block and request.headers.get("HX-Request") == "true":
-        return templates.TemplateResponse(request, name, context, block_name=block, status_code=status_code)
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    htmx = _is_htmx(request)
+    context = {"htmx": htmx, **context}
+    if block and htmx:
+        response = templates.TemplateResponse(request, name, context, block_name=block, status_code=status_code)
+    else:
+        response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 def error_page(request: Request, message: str, status_code: int):
-    return _render(request, "error.html", {"message": message, "status_code": status_code}, status_code=status_code)
+    return _render(
+        request, "error.html", {"message": message, "status_code": status_code},
+        block="message", status_code=status_code,
+    )
+
+
+# -- Chat ----------------------------------------------------------------------------------------
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat(request: Request):
+def chat(request: Request, assistant: AssistantDep):
     """The chat page."""
-    return _render(request, "chat.html", {"question": "", "answer": None, "error": None})
+    return _render(request, "chat.html", _chat_context(assistant))
 
 
 @router.post("/", response_class=HTMLResponse)
-async def chat_post(
-    request: Request,
-    assistant: AssistantDep,
-    question: Annotated[str, Form()] = "",
-    conversation_id: Annotated[str, Form()] = "",
-):
-    """Ask a question from the page (full page, or the answer fragment for HTMX)."""
-    answer, error = None, None
+async def chat_post(request: Request, assistant: AssistantDep):
+    """Ask a question: the full page without JavaScript, the new turn for HTMX."""
+    form = await request.form()
+    question = str(form.get("question") or "")
+    conversation_id = str(form.get("conversation_id") or "")
+    if not _CONVERSATION_ID.match(conversation_id):
+        conversation_id = ""
+    answer, error, status_code = None, None, 200
     try:
+        override = _profile_override(form, assistant)
         answer = await run_in_threadpool(
-            assistant.answer, question, conversation_id=conversation_id or None
+            assistant.answer, question, conversation_id=conversation_id or None, profile=override
         )
     except OrientiaError as exc:
-        error = exc.message
-    context = {"question": question, "answer": answer, "error": error}
-    return _render(request, "chat.html", context, block="answer", status_code=200 if error is None else 422)
+        error, status_code = exc.message, exc.status_code
+    context = _chat_context(
+        assistant,
+        question=question.strip(),
+        answer=answer,
+        error=error,
+        draft=question if error else "",
+        profile=answer.profile if answer else _shown_profile(form, assistant),
+        conversation_id=answer.conversation_id if answer else conversation_id,
+    )
+    return _render(request, "chat.html", context, block="turn", status_code=status_code)
+
+
+def _chat_context(assistant: Assistant, **values) -> dict:
+    context = {
+        "turn_id": uuid.uuid4().hex[:8], "question": "", "answer": None, "error": None, "draft": "",
+        "profile": Profile(), "conversation_id": "",
+    }
+    context.update(values)
+    try:
+        context["roles"] = assistant.roles()
+    except OrientiaError:  # not ready yet: the page still renders, the question will say so
+        context["roles"] = []
+    return context
+
+
+# Parsers of form values, where "" means "not stated".
+
+
+def _text(value: str) -> str | None:
+    return value or None
+
+
+def _choice(allowed):
+    def parse(value: str) -> str | None:
+        if value and value not in allowed:
+            raise BadRequest(f"Valeur inconnue : {value}")
+        return value or None
+
+    return parse
+
+
+def _number(name: str, *, minimum: float, strict: bool):
+    def parse(value: str) -> float | None:
+        if not value:
+            return None
+        try:
+            number = float(value.replace(",", ".").replace(" ", "").replace("\u202f", ""))
+        except ValueError:
+            number = None
+        if number is None or number < minimum or (strict and number == minimum):
+            raise BadRequest(f"{name} : indiquez un nombre positif.")
+        return number
+
+    return parse
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"oui": True, "non": False, "true": True, "false": False}.get(value.lower()) if value else None
+
+
+#: The profile fields the chat form can correct, each with its parser.
+_PROFILE_FIELDS = {
+    "role": _text,
+    "department": _choice(DEPARTMENTS),
+    "format": _choice(FORMATS),
+    "max_hours": _number("Durée maximale", minimum=0, strict=True),
+    "max_price": _number("Budget maximal", minimum=0, strict=False),
+    "certifying": _yes_no,
+    "audience": _choice(fmt.AUDIENCES),
+}
+
+
+def _profile_override(form: FormData, assistant: Assistant) -> Profile | None:
+    """What the user changed in the profile form, as a ``Profile`` with only those fields set.
+
+    Each field the form shows comes with ``avant_<field>``, the value it showed: comparing the
+    two sends only real corrections, so the new question can still state the rest.
+    """
+    changes: dict = {}
+    for name, parse in _PROFILE_FIELDS.items():
+        if f"avant_{name}" not in form:
+            continue
+        new = parse(str(form.get(f"p_{name}") or "").strip())
+        if new != parse(str(form.get(f"avant_{name}") or "").strip()):
+            changes[name] = new
+    if "avant_funding" in form:
+        new_funding = sorted({str(v) for v in form.getlist("p_funding")} & FUNDING_LABELS.keys())
+        old_funding = sorted(v for v in str(form.get("avant_funding")).split(",") if v)
+        if new_funding != old_funding:
+            changes["funding"] = new_funding
+    if "role" in changes:
+        # A job comes with its label, ROME code and sector, as the extractor would set them.
+        role = _role_or_none(assistant, changes["role"])
+        if changes["role"] and role is None:
+            raise BadRequest(f"Métier inconnu : {changes['role']}")
+        changes.update(
+            role=role.id if role else None, role_label=role.label if role else None,
+            rome_code=role.rome_code if role else None, sector=role.sector if role else None,
+        )
+    if not changes:
+        return None
+    try:
+        return Profile(**changes)
+    except ValueError as exc:
+        raise BadRequest("Profil invalide : vérifiez les valeurs corrigées.") from exc
+
+
+def _role_or_none(assistant: Assistant, role_id: str | None):
+    try:
+        return assistant.role(role_id) if role_id else None
+    except OrientiaError:
+        return None
+
+
+def _shown_profile(form: FormData, assistant: Assistant) -> Profile:
+    """The profile the form showed (kept on screen when a question fails)."""
+    values = {}
+    for name, parse in _PROFILE_FIELDS.items():
+        try:
+            values[name] = parse(str(form.get(f"avant_{name}") or "").strip())
+        except BadRequest:
+            pass
+    values["funding"] = [v for v in str(form.get("avant_funding") or "").split(",") if v in FUNDING_LABELS]
+    role = _role_or_none(assistant, values.get("role"))
+    values.update(role=role.id if role else None, role_label=role.label if role else None)
+    try:
+        return Profile(**values)
+    except ValueError:
+        return Profile()
+
+
+# -- Sources -------------------------------------------------------------------------------------
+
+
+@router.get("/sources/{source_id:path}", response_class=HTMLResponse)
+def source_page(request: Request, source_id: str, assistant: AssistantDep):
+    """A cited passage in full (a panel under the citation with HTMX)."""
+    source = assistant.source(source_id)
+    level = 4 if _is_htmx(request) else 1
+    return _render(request, "source.html", {"source": source, "level": level}, block="passage")
+
+
+# -- Catalogue -----------------------------------------------------------------------------------
+
+
+def _catalogue_query(query: QueryParams) -> tuple[TrainingFilters, dict, int, int]:
+    """Read the catalogue's GET form, where an empty field means "any".
+
+    Returns:
+        The filters, the values as the form shows them, the page size and the offset.
+    """
+    def get(name: str) -> str:
+        return (query.get(name) or "").strip()
+
+    params = {
+        "q": get("q")[:200], "role": get("role"), "department": get("department"),
+        "format": get("format"), "max_hours": get("max_hours"), "max_price": get("max_price"),
+        "funding": [f for f in query.getlist("funding") if f in FUNDING_LABELS],
+        "certifying": {True: "oui", False: "non", None: ""}[_yes_no(get("certifying"))],
+    }
+    filters = TrainingFilters(
+        q=params["q"],
+        role=params["role"] or None,
+        department=_choice(DEPARTMENTS)(params["department"]),
+        format=_choice(FORMATS)(params["format"]),
+        max_hours=_PROFILE_FIELDS["max_hours"](params["max_hours"]),
+        max_price=_PROFILE_FIELDS["max_price"](params["max_price"]),
+        funding=params["funding"],
+        certifying=_yes_no(params["certifying"]),
+    )
+    try:
+        limit = min(max(int(query.get("limit") or _PAGE_SIZE), 1), 100)
+        offset = max(int(query.get("offset") or 0), 0)
+    except ValueError as exc:
+        raise BadRequest("Pagination invalide.") from exc
+    return filters, params, limit, offset
+
+
+def _query_string(params: dict, limit: int) -> str:
+    pairs = [(k, v) for k, v in params.items() if v and k != "funding"]
+    pairs += [("funding", f) for f in params["funding"]]
+    if limit != _PAGE_SIZE:
+        pairs.append(("limit", limit))
+    return urlencode(pairs)
+
+
+@router.get("/formations", response_class=HTMLResponse)
+async def catalogue(request: Request, assistant: AssistantDep):
+    """The training catalogue, filtered by a GET form (the list only for HTMX)."""
+    filters, params, limit, offset = _catalogue_query(request.query_params)
+    total, items = await run_in_threadpool(assistant.trainings, filters, limit=limit, offset=offset)
+    context = {
+        "params": params, "query": _query_string(params, limit), "total": total, "items": items,
+        "limit": limit, "offset": offset, "roles": assistant.roles(),
+    }
+    return _render(request, "catalogue.html", context, block="results")
+
+
+_CSV_HEADER = [
+    "Identifiant", "Intitulé", "Organisme", "Ville", "Département", "Modalité", "Durée (heures)",
+    "Prix (€ TTC)", "Financements", "Certification", "Blocs de compétences", "Prochaine session",
+    "Exemple illustratif", "Lien",
+]
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet would run a cell starting with one of these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _decimal(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+@router.get("/formations.csv")
+async def catalogue_csv(request: Request, assistant: AssistantDep):
+    """The current selection of the catalogue as CSV for Excel (UTF-8 with BOM, ``;``)."""
+    filters, _, _, _ = _catalogue_query(request.query_params)
+    _, items = await run_in_threadpool(assistant.trainings, filters, limit=_ALL, offset=0)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(_CSV_HEADER)
+    for t in items:
+        writer.writerow([_cell(v) for v in (
+            t.id, t.title, t.provider, t.city or "à distance",
+            fmt.department(t.department) if t.department else "", t.format,
+            _decimal(t.duration_hours), _decimal(t.price_eur),
+            ", ".join(fmt.funding(f) for f in t.funding), t.certification_code or "",
+            ", ".join(t.blocs), fmt.french_date(t.next_session), "oui" if t.illustrative else "non",
+            t.url or "",
+        )])
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="formations-orientia.csv"'},
+    )
+
+
+@router.get("/formations/{training_id}", response_class=HTMLResponse)
+def training_page(request: Request, training_id: str, assistant: AssistantDep):
+    """One training offer."""
+    training = assistant.training(training_id)
+    certification = None
+    if training.certification_code:
+        try:
+            certification = assistant.certification(training.certification_code)
+        except OrientiaError:
+            certification = None
+    roles = [r for r in assistant.roles() if r.rome_code in training.rome_codes]
+    return _render(request, "training.html", {"training": training, "certification": certification, "roles": roles})
+
+
+# -- Certifications and jobs ---------------------------------------------------------------------
+
+
+@router.get("/certifications", response_class=HTMLResponse)
+def certifications_page(request: Request, assistant: AssistantDep):
+    """Every certification."""
+    return _render(request, "certifications.html", {"certifications": assistant.certifications()})
+
+
+@router.get("/certifications/{code}", response_class=HTMLResponse)
+async def certification_page(request: Request, code: str, assistant: AssistantDep):
+    """One certification with its blocs, the jobs it targets and the trainings that prepare it."""
+    certification = assistant.certification(code)
+    _, certifying = await run_in_threadpool(
+        assistant.trainings, TrainingFilters(certifying=True), limit=_ALL, offset=0
+    )
+    context = {
+        "certification": certification,
+        "roles": [r for r in assistant.roles() if r.rome_code in certification.rome_codes],
+        "trainings": [t for t in certifying if t.certification_code == certification.code],
+    }
+    return _render(request, "certification.html", context)
+
+
+@router.get("/metiers", response_class=HTMLResponse)
+def roles_page(request: Request, assistant: AssistantDep):
+    """Every job, with its AI exposure."""
+    return _render(request, "roles.html", {"roles": assistant.roles()})
+
+
+@router.get("/metiers/{role_id}", response_class=HTMLResponse)
+async def role_page(request: Request, role_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep):
+    """One job: AI exposure -> skills to build -> blocs -> trainings."""
+    role = assistant.role(role_id)
+    total, trainings = await run_in_threadpool(
+        assistant.trainings, TrainingFilters(role=role.id), limit=12, offset=0
+    )
+    certifications = [c for c in assistant.certifications() if role.rome_code in c.rome_codes]
+    preparing = {
+        bloc.code: [t for t in trainings if bloc.code in t.blocs]
+        for c in certifications for bloc in c.blocs
+    }
+    context = {
+        "role": role, "certifications": certifications, "trainings": trainings, "total": total,
+        "preparing": preparing,
+    }
+    return _render(request, "role.html", context)
+
+
+# -- About ---------------------------------------------------------------------------------------
+
+
+@router.get("/a-propos", response_class=HTMLResponse)
+async def about_page(request: Request, assistant: AssistantDep):
+    """What Orientia is, the 2019 regional programme, and where the data comes from."""
+    _, trainings = await run_in_threadpool(assistant.trainings, TrainingFilters(), limit=_ALL, offset=0)
+    certifications = assistant.certifications()
+    counts = {
+        "trainings": len(trainings),
+        "illustrative_trainings": sum(t.illustrative for t in trainings),
+        "certifications": len(certifications),
+        "illustrative_certifications": sum(c.illustrative for c in certifications),
+        "roles": len(assistant.roles()),
+    }
+    return _render(request, "about.html", {"counts": counts})
