@@ -20,6 +20,7 @@ from .models import Chunk, Citation, Profile
 from .recommend import Recommendation
 from .retrieval import Hit
 from .scope import is_injection
+from .text import de_job
 from .text import fold
 
 __all__ = ["AnswerWriter", "Draft", "GroundedWriter", "WriterInput", "phrases", "citation_markers"]
@@ -123,7 +124,7 @@ class GroundedWriter(AnswerWriter):
 
         if role is not None:
             key = "role_eleve" if audience == "eleve" else "role"
-            lines.append(p["intro"][key].format(role=role.label))
+            lines.append(p["intro"][key].format(de_role=de_job(role.label)))
         elif audience in ("eleve", "rh", "entreprise"):
             lines.append(p["intro"][audience])
         else:

@@ -23,6 +23,7 @@ from .models import (
     TrainingSummary,
 )
 from .retrieval import Retriever, Timings
+from .text import de_job
 
 __all__ = ["Recommender", "Recommendation", "violations", "chroma_where", "CONSTRAINT_LABELS"]
 
@@ -153,6 +154,11 @@ class Recommender:
         ranked = sorted(kb.trainings.values(), key=sort_key)
         fitting = [t for t in ranked if not violations(t, profile)]
         ranked = (fitting or ranked)[:limit]
+        # For a known job, keep the trainings aimed at its family (or at everyone): two good
+        # proposals beat four with off-topic ones.
+        if profile.sector:
+            on_topic = [t for t in ranked if not t.rome_codes or _sector_match(t, profile.sector, kb)]
+            ranked = on_topic or ranked[:1]
         result = Recommendation(matching_count=len(matching))
         for t in ranked:
             broken = violations(t, profile)
@@ -202,7 +208,7 @@ class Recommender:
             elif cert:
                 parts.append(f"prépare la certification {t.certification_code}")
         if profile.rome_code and profile.rome_code in t.rome_codes and profile.role_label:
-            parts.append(f"conçue pour le métier de {profile.role_label}")
+            parts.append(f"conçue pour le métier {de_job(profile.role_label)}")
         upcoming = sorted(s for s in t.sessions if s >= today)
         if upcoming:
             parts.append(f"prochaine session le {upcoming[0]:%d/%m/%Y}")
@@ -231,7 +237,7 @@ class Recommender:
         if profile.rome_code:
             for cert in kb.certifications.values():
                 if cert.status == "active" and profile.rome_code in cert.rome_codes and cert.code not in chosen:
-                    chosen[cert.code] = (cert, [], f"vise le métier de {profile.role_label or profile.rome_code}")
+                    chosen[cert.code] = (cert, [], f"vise le métier {de_job(profile.role_label or profile.rome_code)}")
         if profile.certifying is False:
             return []
         out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "ELISION"]
+__all__ = ["fold", "ELISION", "de_job"]
 
 ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
@@ -16,3 +16,9 @@ def fold(text: str) -> str:
     text = ELISION.sub(" ", text)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def de_job(label: str) -> str:
+    """``de`` + a job label in running text: « de comptable », « d'assistante de direction »."""
+    text = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    return f"d'{text}" if fold(text[:1]) in "aeiouyh" else f"de {text}"
