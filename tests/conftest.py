@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,32 @@ def starter_dir(tmp_path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(STARTER, target)
     return target
+
+
+@contextmanager
+def ready_client(corpus_dir: Path, target: Path, embedder):
+    """A TestClient over a private copy of the ingested corpus, lifespan running, index ready."""
+    from fastapi.testclient import TestClient
+
+    from assistant import Assistant, Index
+    from web.app import create_app
+
+    shutil.copytree(corpus_dir, target)
+    settings = make_settings(target)
+    assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the app never became ready"
+            time.sleep(0.1)
+        yield client
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server started by a test, killing it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

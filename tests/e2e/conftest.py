@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import stop_process
+
 HERE = Path(__file__).parent
 VENDOR = HERE / "vendor"
 ROOT = HERE.parent.parent
@@ -118,12 +120,7 @@ def server(corpus_dir, tmp_path_factory, htmx_url):
         _wait_ready(url, process, log_path)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 180.0) -> None:

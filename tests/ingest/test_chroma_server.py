@@ -15,7 +15,7 @@ import pytest
 from assistant import Assistant, Index
 from ingest import ingest
 
-from ..conftest import make_settings
+from ..conftest import make_settings, stop_process
 
 pytestmark = pytest.mark.chroma_server
 
@@ -48,11 +48,7 @@ def chroma_server(tmp_path):
             pytest.fail(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()}")
         time.sleep(0.2)
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
     log.close()
 
 

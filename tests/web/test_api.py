@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
-from fastapi.testclient import TestClient
 
-from web.app import create_app
 
-from ..conftest import make_settings
+from ..conftest import ready_client
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, corpus_dir, embedder):
-    import shutil
-
-    from assistant import Assistant, Index
-
-    data = tmp_path_factory.mktemp("api") / "data"
-    shutil.copytree(corpus_dir, data)
-    settings = make_settings(data)
-    assistant = Assistant(settings, index=Index(settings, embedder=embedder))
-    with TestClient(create_app(settings, assistant=assistant)) as client:
-        deadline = time.monotonic() + 60
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "index never became ready"
-            time.sleep(0.1)
+    """One app over a private copy of the ingested corpus, with its lifespan running."""
+    with ready_client(corpus_dir, tmp_path_factory.mktemp("api") / "data", embedder) as client:
         yield client
 
 

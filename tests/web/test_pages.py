@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-import time
 from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
-from fastapi.testclient import TestClient
 
-from web.app import create_app
 
-from ..conftest import make_settings
+from ..conftest import ready_client
 
 HX = {"HX-Request": "true"}
 QUESTION = "Quelles formations en IA pour un comptable ?"
@@ -23,17 +19,7 @@ QUESTION = "Quelles formations en IA pour un comptable ?"
 @pytest.fixture(scope="module")
 def client(corpus_dir, tmp_path_factory, embedder):
     """One app over a private copy of the ingested corpus, with its lifespan running."""
-    from assistant import Assistant, Index
-
-    data_dir = tmp_path_factory.mktemp("pages") / "data"
-    shutil.copytree(corpus_dir, data_dir)
-    settings = make_settings(data_dir)
-    assistant = Assistant(settings, index=Index(settings, embedder=embedder))
-    with TestClient(create_app(settings, assistant=assistant)) as client:
-        deadline = time.monotonic() + 120
-        while client.get("/readyz").status_code != 200:
-            assert time.monotonic() < deadline, "the app never became ready"
-            time.sleep(0.2)
+    with ready_client(corpus_dir, tmp_path_factory.mktemp("pages") / "data", embedder) as client:
         yield client
 
 
