@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -97,17 +98,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def server(corpus_dir, tmp_path_factory, htmx_url):
+@contextmanager
+def running_server(corpus_dir: Path, base: Path, htmx_url: str, **extra_env: str):
     """A real ``python -m web serve`` over a private copy of the ingested corpus; its base URL."""
-    base = tmp_path_factory.mktemp("e2e-server")
     data_dir = base / "data"
     shutil.copytree(corpus_dir, data_dir)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORIENTIA_")}
     env.update(
         ORIENTIA_DATA_DIR=str(data_dir), ORIENTIA_HTMX_URL=htmx_url, ORIENTIA_LOG_LEVEL="WARNING",
-        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", **extra_env,
     )
     log_path = base / "server.log"
     with open(log_path, "wb") as log:
@@ -121,6 +121,13 @@ def server(corpus_dir, tmp_path_factory, htmx_url):
         yield url
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def server(corpus_dir, tmp_path_factory, htmx_url):
+    """The app as a user runs it (grounded writer)."""
+    with running_server(corpus_dir, tmp_path_factory.mktemp("e2e-server"), htmx_url) as url:
+        yield url
 
 
 def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 180.0) -> None:
@@ -144,6 +151,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is required: apt-get install -y chromium (scripts/test.sh does it)"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser

@@ -5,15 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 QUESTION = "Quelles formations en IA pour un comptable ?"
 MARKER = "window.__orientiaMarker"

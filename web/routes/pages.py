@@ -79,6 +79,8 @@ async def chat_post(request: Request, assistant: AssistantDep):
     conversation_id = str(form.get("conversation_id") or "")
     if not _CONVERSATION_ID.match(conversation_id):
         conversation_id = ""
+    if request.headers.get("X-Orientia-Stream") == "1" and _streams(assistant):
+        return _stream_turn(request, assistant, form, question, conversation_id)
     answer, error, status_code = None, None, 200
     try:
         override = _profile_override(form, assistant)
@@ -87,7 +89,17 @@ async def chat_post(request: Request, assistant: AssistantDep):
         )
     except OrientiaError as exc:
         error, status_code = exc.message, exc.status_code
-    context = _chat_context(
+    context = _turn_context(assistant, form, question, conversation_id, answer, error)
+    return _render(request, "chat.html", context, block="turn", status_code=status_code)
+
+
+def _streams(assistant: Assistant) -> bool:
+    """Whether the answer writer produces text progressively (an LLM is configured)."""
+    return callable(getattr(assistant.writer, "stream", None))
+
+
+def _turn_context(assistant, form, question, conversation_id, answer, error) -> dict:
+    return _chat_context(
         assistant,
         question=question.strip(),
         answer=answer,
@@ -96,13 +108,62 @@ async def chat_post(request: Request, assistant: AssistantDep):
         profile=answer.profile if answer else _shown_profile(form, assistant),
         conversation_id=answer.conversation_id if answer else conversation_id,
     )
-    return _render(request, "chat.html", context, block="turn", status_code=status_code)
+
+
+def _stream_turn(request: Request, assistant: Assistant, form: FormData, question: str, conversation_id: str):
+    """The answer as it is written, then the finished turn.
+
+    NDJSON lines: ``{"text": ...}`` pieces (shown as plain text while the model writes), then
+    ``{"html": ...}``, the rendered turn fragment, which replaces them. The finished turn is the
+    checked answer: it may differ from the pieces when the model's answer was refused.
+    """
+    import asyncio
+    import json
+    import threading
+
+    from fastapi.responses import StreamingResponse
+    from jinja2_fragments import render_block
+
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    templates = request.app.state.templates
+
+    def emit(item: dict | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def work() -> None:
+        answer, error = None, None
+        try:
+            override = _profile_override(form, assistant)
+            answer = assistant.answer(
+                question, conversation_id=conversation_id or None, profile=override,
+                on_text=lambda text: emit({"text": text}),
+            )
+        except OrientiaError as exc:
+            error = exc.message
+        except Exception:  # noqa: BLE001 - the page shows a French message; the log has the trace
+            import logging
+
+            logging.getLogger(__name__).exception("Streaming answer failed")
+            error = "Une erreur interne est survenue. Réessayez dans un instant."
+        context = _turn_context(assistant, form, question, conversation_id, answer, error)
+        context.update(request=request, htmx=True)
+        emit({"html": render_block(templates.env, "chat.html", "turn", **context)})
+        emit(None)
+
+    threading.Thread(target=work, name="orientia-page-stream", daemon=True).start()
+
+    async def lines():
+        while (item := await queue.get()) is not None:
+            yield json.dumps(item, ensure_ascii=False) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"Cache-Control": "no-store"})
 
 
 def _chat_context(assistant: Assistant, **values) -> dict:
     context = {
         "turn_id": uuid.uuid4().hex[:8], "question": "", "answer": None, "error": None, "draft": "",
-        "profile": Profile(), "conversation_id": "",
+        "profile": Profile(), "conversation_id": "", "streaming": _streams(assistant),
     }
     context.update(values)
     try:

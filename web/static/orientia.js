@@ -13,6 +13,61 @@
     if (last) last.scrollIntoView({ block: "start" });
   });
 
+  // With an LLM writer the answer streams: show its text as it comes, then the finished turn.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "question-form" || form.dataset.stream !== "true" || !window.fetch) return;
+    event.preventDefault();
+    var conversation = document.getElementById("conversation");
+    var pending = document.createElement("div");
+    pending.className = "turn streaming";
+    pending.setAttribute("aria-busy", "true");
+    var asked = document.createElement("p");
+    asked.className = "question";
+    asked.textContent = new FormData(form).get("question") || "";
+    var draft = document.createElement("p");
+    draft.className = "draft";
+    pending.append(asked, draft);
+    conversation.append(pending);
+    form.classList.add("htmx-request");
+    fetch(form.getAttribute("action") || "/", {
+      method: "POST",
+      body: new FormData(form),
+      headers: { "HX-Request": "true", "X-Orientia-Stream": "1" },
+    }).then(function (response) {
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function handle(line) {
+        if (!line) return;
+        var item = JSON.parse(line);
+        if (item.text) draft.textContent += item.text;
+        if (item.html !== undefined) {
+          pending.remove();
+          window.htmx.swap(conversation, item.html, { swapStyle: "beforeend" });
+          var box = document.getElementById("question");
+          if (box) box.value = "";
+        }
+      }
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) { handle(buffer); return; }
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var lines = buffer.split("\n");
+          buffer = lines.pop();
+          lines.forEach(handle);
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      draft.textContent = "La réponse n'a pas pu être chargée. Réessayez.";
+      pending.removeAttribute("aria-busy");
+    }).finally(function () {
+      form.classList.remove("htmx-request");
+    });
+  });
+
   document.addEventListener("click", function (event) {
     // A citation [n] in the text also opens its passage in the panel under the source.
     var cite = event.target.closest("a.cite");
