@@ -144,7 +144,7 @@ class GroundedWriter(AnswerWriter):
         max_passages = 2 if wants_trainings else 3
         used_records: set[str] = set()
         if role is not None:
-            role_chunk = next((c for c in kb.chunks if c.record_key == f"role:{role.id}"), None)
+            role_chunk = next(iter(kb.passages(f"role:{role.id}")), None)
             if role_chunk is not None:
                 lines.append("")
                 lines.append(f"## {p['headings']['exposure']}")
@@ -201,7 +201,7 @@ class GroundedWriter(AnswerWriter):
             if not rec.all_constraints_met:
                 lines.append(p["relaxed"].strip())
             for t in rec.trainings:
-                chunk = next(c for c in kb.chunks if c.record_key == f"training:{t.id}")
+                chunk = kb.passages(f"training:{t.id}")[0]
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
                 lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {cites.cite(chunk)}")
@@ -223,7 +223,7 @@ class GroundedWriter(AnswerWriter):
         lines.append("")
         lines.append(f"## {p['headings']['certifications']}")
         for cert in rec.certifications:
-            chunk = next(c for c in kb.chunks if c.record_key == f"certification:{cert.code}")
+            chunk = kb.passages(f"certification:{cert.code}")[0]
             label = f" ({p['example_cert_label']})" if cert.illustrative else ""
             blocs = ""
             if cert.blocs:
@@ -235,7 +235,7 @@ class GroundedWriter(AnswerWriter):
         """The passage of the job family's study section on what AI changes."""
         from .text import fold
 
-        candidates = [c for c in kb.chunks if c.record_key == f"study:{sector}"]
+        candidates = kb.passages(f"study:{sector}")
         if not candidates:
             return None
         for chunk in candidates:

@@ -88,7 +88,12 @@ class KnowledgeBase:
     places: dict[str, Place] = field(default_factory=dict)
     chunks: list[Chunk] = field(default_factory=list)
     chunk_rows: dict[str, int] = field(default_factory=dict)
+    record_chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     lexical: LexicalIndex | None = None
+
+    def passages(self, record_key: str) -> list[Chunk]:
+        """The chunks of a record (``kind:id``), in order."""
+        return self.record_chunks.get(record_key, [])
 
     def record(self, key: str):
         """A record by key ``kind:id``, or None."""
@@ -192,6 +197,8 @@ class Index:
             tables[row["kind"]][row["key"].split(":", 1)[1]] = record
         kb.chunks = [Chunk.model_validate(c) for c in self.store.load_chunks(active["id"])]
         kb.chunk_rows = {c.id: i for i, c in enumerate(kb.chunks)}
+        for chunk in kb.chunks:
+            kb.record_chunks.setdefault(chunk.record_key, []).append(chunk)
         kb.lexical = LexicalIndex([c.metadata.get("search_text", c.text) for c in kb.chunks])
         # Open the collection now so the first question does not pay for it.
         self.vectors.collection(kb.collection)
