@@ -7,6 +7,7 @@ single tokens, so exact lookups work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from .text import fold
@@ -23,6 +24,9 @@ class LexicalIndex:
         import bm25s
         import Stemmer
         from bm25s.stopwords import STOPWORDS_FRENCH
+
+        # bm25s sets its logger to DEBUG when imported; its index-building messages are noise.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         self._stemmer = Stemmer.Stemmer("french")
         self._stopwords = [fold(w) for w in STOPWORDS_FRENCH]
