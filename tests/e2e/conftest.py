@@ -148,6 +148,15 @@ def _wait_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: fl
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (never ``playwright install``)."""
+    from playwright.sync_api import expect
+
+    # Answers take from a few hundred milliseconds to several seconds on a shared 2-core machine:
+    # waits are generous so the tests check behaviour, not speed.
+    expect.set_options(timeout=30_000)
+    yield from _launch_browser()
+
+
+def _launch_browser():
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
