@@ -25,6 +25,10 @@ class Bootstrap:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        settings = self.assistant.settings
+        removed = self.assistant.index.store.purge_conversations(max_age_hours=settings.conversation_ttl_hours)
+        if removed:
+            log.info("Removed %d expired conversation(s)", removed)
         if not self.assistant.index.is_empty():
             self.state = "ready"
             # Load the index now rather than on the first question.

@@ -149,3 +149,14 @@ def test_empty_and_too_long_questions(corpus_assistant):
     with pytest.raises(BadRequest) as caught:
         corpus_assistant.answer("IA " * 600)
     assert "trop longue" in caught.value.message and str(caught.value) == "Question too long"
+
+
+def test_expired_conversations_are_purged(tmp_path):
+    from assistant.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    store.save_conversation("abc", {"profile": {}})
+    assert store.purge_conversations(max_age_hours=24) == 0
+    assert store.load_conversation("abc", max_age_hours=24) == {"profile": {}}
+    assert store.purge_conversations(max_age_hours=0) == 1
+    assert store.load_conversation("abc", max_age_hours=24) is None
