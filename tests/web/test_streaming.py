@@ -70,3 +70,16 @@ def test_without_an_llm_the_page_does_not_stream(corpus_dir, tmp_path, embedder)
         response = client.post("/", data={"question": "Quelles formations en IA pour un comptable ?"},
                                headers={"HX-Request": "true", "X-Orientia-Stream": "1"})
         assert response.headers["content-type"].startswith("text/html")
+
+
+def test_the_api_streams_text_then_the_answer(corpus_dir, tmp_path, embedder):
+    with TestClient(_app(corpus_dir, tmp_path, embedder, REPLY)) as client:
+        response = client.post("/api/ask/stream", json={"question": "Je suis comptable, que dois-je apprendre ?"})
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        items = _lines(response)
+        assert "".join(i["text"] for i in items if i["type"] == "text") == REPLY
+        final = items[-1]
+        assert final["type"] == "answer" and final["answer"]["answered"] is True
+        assert final["answer"]["answer"].startswith(REPLY)
+        declined = _lines(client.post("/api/ask/stream", json={"question": "   "}))
+        assert declined == [{"type": "error", "detail": declined[0]["detail"], "status": 422}]

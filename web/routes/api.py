@@ -68,47 +68,22 @@ async def ask_stream(body: AskRequest, assistant: AssistantDep):
 
     Pieces come only from a streaming writer (an LLM); the final answer is the checked one.
     """
-    import asyncio
-    import json
-    import threading
-
-    from fastapi.responses import StreamingResponse
-
     from assistant import OrientiaError
 
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
+    from ..streaming import stream_ndjson
 
-    def emit(item: dict) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    def work() -> None:
+    def work(emit) -> None:
         try:
             answer = assistant.answer(
                 body.question, conversation_id=body.conversation_id, profile=body.profile,
                 on_text=lambda text: emit({"type": "text", "text": text}),
             )
-            emit({"type": "answer", "answer": answer.model_dump(mode="json")})
         except OrientiaError as exc:
             emit({"type": "error", "detail": exc.message, "status": exc.status_code})
-        except Exception:  # noqa: BLE001 - reported to the client, logged here
-            import logging
+            return
+        emit({"type": "answer", "answer": answer.model_dump(mode="json")})
 
-            logging.getLogger(__name__).exception("Streaming answer failed")
-            emit({"type": "error", "detail": "Une erreur interne est survenue.", "status": 500})
-        finally:
-            emit({"type": "end"})
-
-    threading.Thread(target=work, name="orientia-stream", daemon=True).start()
-
-    async def lines():
-        while True:
-            item = await queue.get()
-            if item["type"] == "end":
-                return
-            yield json.dumps(item, ensure_ascii=False) + "\n"
-
-    return StreamingResponse(lines(), media_type="application/x-ndjson")
+    return stream_ndjson(work, name="orientia-api-stream")
 
 
 def training_filters(

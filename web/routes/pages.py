@@ -117,21 +117,13 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
     ``{"html": ...}``, the rendered turn fragment, which replaces them. The finished turn is the
     checked answer: it may differ from the pieces when the model's answer was refused.
     """
-    import asyncio
-    import json
-    import threading
-
-    from fastapi.responses import StreamingResponse
     from jinja2_fragments import render_block
 
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
+    from ..streaming import stream_ndjson
+
     templates = request.app.state.templates
 
-    def emit(item: dict | None) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, item)
-
-    def work() -> None:
+    def work(emit) -> None:
         answer, error = None, None
         try:
             override = _profile_override(form, assistant)
@@ -141,23 +133,11 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
             )
         except OrientiaError as exc:
             error = exc.message
-        except Exception:  # noqa: BLE001 - the page shows a French message; the log has the trace
-            import logging
-
-            logging.getLogger(__name__).exception("Streaming answer failed")
-            error = "Une erreur interne est survenue. Réessayez dans un instant."
         context = _turn_context(assistant, form, question, conversation_id, answer, error)
         context.update(request=request, htmx=True)
         emit({"html": render_block(templates.env, "chat.html", "turn", **context)})
-        emit(None)
 
-    threading.Thread(target=work, name="orientia-page-stream", daemon=True).start()
-
-    async def lines():
-        while (item := await queue.get()) is not None:
-            yield json.dumps(item, ensure_ascii=False) + "\n"
-
-    return StreamingResponse(lines(), media_type="application/x-ndjson", headers={"Cache-Control": "no-store"})
+    return stream_ndjson(work, name="orientia-page-stream")
 
 
 def _chat_context(assistant: Assistant, **values) -> dict:

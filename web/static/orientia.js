@@ -42,6 +42,10 @@
         if (!line) return;
         var item = JSON.parse(line);
         if (item.text) draft.textContent += item.text;
+        if (item.type === "error") {
+          draft.textContent = item.detail;
+          pending.removeAttribute("aria-busy");
+        }
         if (item.html !== undefined) {
           pending.remove();
           window.htmx.swap(conversation, item.html, { swapStyle: "beforeend" });
