@@ -82,17 +82,14 @@ def _check_rome(codes: list[str]) -> list[str]:
     return codes
 
 
-class StudySection(_Record):
-    """A section of the regional study (or its context)."""
+class _Text(_Record):
+    """Fields shared by Markdown records: a slug id, a title, a body, the jobs and audiences."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: str
     title: str
-    type: Literal["cadrage", "chiffres", "secteurs", "famille", "suite", "contexte"]
-    sector: str | None = None
     rome_codes: list[str] = Field(default_factory=list)
-    exposure: Exposure | None = None
     audience: list[Audience] = Field(default_factory=list)
     body: str = ""
 
@@ -106,20 +103,18 @@ class StudySection(_Record):
         return value
 
 
-class Document(_Record):
+class StudySection(_Text):
+    """A section of the regional study (or its context)."""
+
+    type: Literal["cadrage", "chiffres", "secteurs", "famille", "suite", "contexte"]
+    sector: str | None = None
+    exposure: Exposure | None = None
+
+
+class Document(_Text):
     """A guide page or any other text document (kind ``document``)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    id: str
-    title: str
     type: str = "guide"
-    rome_codes: list[str] = Field(default_factory=list)
-    audience: list[Audience] = Field(default_factory=list)
-    body: str = ""
-
-    _rome = field_validator("rome_codes")(_check_rome)
-    _slug = field_validator("id")(StudySection._slug.__func__)
 
 
 class Bloc(BaseModel):
