@@ -52,6 +52,8 @@ class WriterInput:
     hits: list[Hit]
     recommendation: Recommendation | None
     kb: KnowledgeBase
+    #: what the question mainly asks for (see ``retrieval.detect_focus``)
+    focus: str | None = None
 
 
 @dataclass
@@ -112,7 +114,19 @@ class _Citations:
 
 
 class GroundedWriter(AnswerWriter):
-    """The default writer: extractive, offline, every fact cited."""
+    """The default writer: extractive, offline, every fact cited.
+
+    The answer starts with what AI changes for the asker's job (in brief when the question asks
+    for something else), then leads with what the question asks for (``WriterInput.focus``):
+    trainings, certifications or funding; a funding question starts with the funding passages.
+    """
+
+    _ORDER = {
+        None: ("role", "passages", "trainings", "certifications"),
+        "training": ("role", "trainings", "certifications", "passages"),
+        "certification": ("role", "certifications", "passages", "trainings"),
+        "funding": ("passages", "trainings", "certifications", "role"),
+    }
 
     def write(self, data: WriterInput) -> Draft:
         p = phrases()
@@ -121,6 +135,12 @@ class GroundedWriter(AnswerWriter):
         cites = _Citations()
         lines: list[str] = []
         role = kb.roles.get(profile.role) if profile.role else None
+        rec = data.recommendation
+        has_trainings = rec is not None and bool(rec.trainings)
+        focus = data.focus if data.focus in self._ORDER else None
+        if focus == "training" and not has_trainings:
+            focus = None
+        order = self._ORDER[focus]
 
         if role is not None:
             key = "role_eleve" if audience == "eleve" else "role"
@@ -130,53 +150,37 @@ class GroundedWriter(AnswerWriter):
         else:
             lines.append(p["intro"]["default"])
 
-        # "Which training" questions: recommendations come first, the guide passages after them.
-        training_first = (
-            "training" in data.intents
-            and data.recommendation is not None
-            and bool(data.recommendation.trainings)
-            and not data.intents & {"impact", "definition", "funding"}
-            and audience != "entreprise"
-        )
-        # 1. Knowledge passages: study, role, guide, certifications asked for directly.
-        knowledge_hits = [h for h in data.hits if h.chunk.kind != "training"]
-        wants_trainings = data.recommendation is not None and data.recommendation.trainings
-        max_passages = 2 if wants_trainings else 3
-        used_records: set[str] = set()
+        # Knowledge passages (study, role, guide, certifications): the role's own record and its
+        # family's section are written by the role section.
+        covered: set[str] = set()
         if role is not None:
-            role_chunk = next(iter(kb.passages(f"role:{role.id}")), None)
-            if role_chunk is not None:
-                lines.append("")
-                lines.append(f"## {p['headings']['exposure']}")
-                ref = cites.cite(role_chunk)
-                lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {ref}")
-                if role.exposure_summary:
-                    lines.append(f"{role.exposure_summary.strip()} {ref}")
-                if role.skills_to_build:
-                    lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
-                used_records.add(role_chunk.record_key)
-            family = self._family_passage(kb, role.sector, data.question)
-            if family is not None:
-                limit = 1 if audience == "eleve" or training_first else 2
-                text = " ".join(best_sentences(family, data.question + " change IA", limit=limit, audience=audience))
-                if text:
-                    lines.append(f"{text} {cites.cite(family)}")
-                used_records.add(family.record_key)
-        passages = []
-        for hit in knowledge_hits:
-            if hit.chunk.record_key in used_records:
-                continue
-            if hit.chunk.kind == "role" and role is not None:
+            covered |= {f"role:{role.id}", f"study:{role.sector}"}
+        if focus == "training":
+            max_passages = 1
+        elif has_trainings and focus != "funding":
+            max_passages = 2
+        else:
+            max_passages = 3
+        passages: list[Chunk] = []
+        for hit in data.hits:
+            key = hit.chunk.record_key
+            if hit.chunk.kind == "training" or key in covered or (hit.chunk.kind == "role" and role is not None):
                 continue
             passages.append(hit.chunk)
-            used_records.add(hit.chunk.record_key)
+            covered.add(key)
             if len(passages) >= max_passages:
                 break
-        def write_passages() -> None:
+
+        def role_section(position: int) -> None:
+            if role is None:
+                return
+            self._role(lines, role, data, cites, p, brief=focus is not None or audience == "eleve")
+
+        def passages_section(position: int) -> None:
             if not passages:
                 return
             lines.append("")
-            if training_first:
+            if position > 0:
                 lines.append(f"## {p['headings']['funding'] if 'funding' in data.intents else p['headings']['more']}")
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
@@ -184,17 +188,9 @@ class GroundedWriter(AnswerWriter):
                 if text:
                     lines.append(f"{text} {cites.cite(chunk)}")
 
-        if training_first:
-            passages = passages[:1]
-        else:
-            write_passages()
-
-        # 2. Recommendations (certifications first when the question is about them).
-        rec = data.recommendation
-        certs_first = "certification" in data.intents and "training" not in data.intents
-        if certs_first:
-            self._certifications(lines, rec, kb, cites, p)
-        if rec is not None and rec.trainings:
+        def trainings_section(_position: int) -> None:
+            if not has_trainings:
+                return
             lines.append("")
             heading = p["headings"]["trainings_rh"] if audience == "rh" else p["headings"]["trainings"]
             lines.append(f"## {heading}")
@@ -205,16 +201,51 @@ class GroundedWriter(AnswerWriter):
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
                 lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {cites.cite(chunk)}")
-        if not certs_first:
+
+        def certifications_section(_position: int) -> None:
             self._certifications(lines, rec, kb, cites, p)
-        if training_first:
-            write_passages()
+
+        sections = {
+            "role": role_section, "passages": passages_section,
+            "trainings": trainings_section, "certifications": certifications_section,
+        }
+        for position, name in enumerate(order):
+            sections[name](position)
 
         next_step = self.next_step(profile)
         lines.append("")
         lines.append(f"## {p['headings']['next_step']}")
         lines.append(next_step)
         return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+
+    def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool) -> None:
+        """What AI changes for the asker's job: exposure, skills, the family's study section."""
+        kb = data.kb
+        role_chunk = next(iter(kb.passages(f"role:{role.id}")), None)
+        if role_chunk is None:
+            return
+        lines.append("")
+        lines.append(f"## {p['headings']['exposure']}")
+        ref = cites.cite(role_chunk)
+        lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {ref}")
+        if role.exposure_summary:
+            lines.append(f"{role.exposure_summary.strip()} {ref}")
+        if role.skills_to_build:
+            lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
+        # A ROME code in the question: every job it covers, not only the first one matched.
+        for code in sorted(set(re.findall(r"\b[A-N]\d{4}\b", data.question.upper()))):
+            for other in sorted(kb.roles.values(), key=lambda r: r.label):
+                if other.rome_code == code and other.id != role.id:
+                    chunk = next(iter(kb.passages(f"role:{other.id}")), None)
+                    if chunk is not None:
+                        lines.append(p["rome_other"].format(code=code, label=other.label) + f" {cites.cite(chunk)}")
+        family = self._family_passage(kb, role.sector, data.question)
+        if family is not None:
+            text = " ".join(best_sentences(
+                family, data.question + " change IA", limit=1 if brief else 2, audience=data.profile.audience,
+            ))
+            if text:
+                lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
     def _certifications(lines, rec, kb, cites, p) -> None:

@@ -14,25 +14,57 @@ from .index import Index, KnowledgeBase
 from .models import Chunk
 from .text import fold
 
-__all__ = ["Hit", "Retriever", "Timings", "detect_intents", "RRF_K"]
+__all__ = ["Hit", "Retriever", "Timings", "detect_focus", "detect_intents", "RRF_K"]
 
 #: the usual reciprocal-rank-fusion constant (Cormack et al., 2009)
 RRF_K = 60
 
 _INTENTS = {
-    "training": r"\b(formations?|former|se former|me former|cours|apprendre|stages?|mooc|modules?|trainings?|courses?|learn|upskill|monter en competences?|ateliers?|sessions?|lesquelles|laquelle)\b",
-    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? pro\w*|qualifications?|vae|certified)\b",
-    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation)\b",
-    "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?)\b",
+    "training": r"\b(formations?|former|se former|me former|cours|apprendre|stages?|mooc|modules?|trainings?|courses|an? (online |ai )?course|online course|programs?|programmes? de formation|bootcamps?|learn|upskill|monter en competences?|ateliers?|sessions?|lesquelles|laquelle)\b",
+    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified|faire reconna\w+ (mon|mes|son|ses) (experience|annees|acquis|savoir faire|competences))\b",
+    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?)\b",
+    "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?|chamboul\w*|supprim\w*|recrut\w*)\b",
     "definition": r"\b((c )?est quoi|(qu )?est ce (que|qu)|definition|definir|explique|what is|what are|comment ca marche)\b",
     "study": r"\b(etude|chiffres?|statistiques?|combien (d )?emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de (l )?ia|barometre)\b",
 }
 
+# What the question mainly asks for, when it asks for one thing: the answer leads with it.
+_ASKS = {
+    "training": _INTENTS["training"],
+    "certification": r"\b(certifications?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4}|vae|faire reconna\w+)\b",
+    "funding": _INTENTS["funding"],
+}
+
+
+def _plain(question: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(question))
+
 
 def detect_intents(question: str) -> set[str]:
     """Which kinds of passages the question asks for."""
-    text = re.sub(r"[^a-z0-9]+", " ", fold(question))
+    text = _plain(question)
     return {name for name, pattern in _INTENTS.items() if re.search(pattern, text)}
+
+
+def detect_focus(question: str, *, ignore: list[str] = ()) -> str | None:
+    """The first thing the question asks for: ``training``, ``certification``, ``funding`` or None.
+
+    Args:
+        question: the user's question.
+        ignore: phrases to blank first (the asker's job title: "responsable formation" is not
+            a request for trainings).
+    """
+    text = f" {_plain(question)} "
+    for phrase in ignore:
+        folded = _plain(phrase).strip()
+        if folded:
+            text = re.sub(rf"\b{re.escape(folded)}(s|e|es)?\b", " ", text)
+    first: tuple[int, str] | None = None
+    for name, pattern in _ASKS.items():
+        found = re.search(pattern, text)
+        if found and (first is None or found.start() < first[0]):
+            first = (found.start(), name)
+    return first[1] if first else None
 
 
 _KIND_WEIGHTS = {

@@ -24,7 +24,7 @@ from .models import (
 )
 from .profile import ProfileExtractor, merge_profiles
 from .recommend import Recommender, violations
-from .retrieval import Retriever, Timings, detect_intents
+from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import plain, scope_rules
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
@@ -148,9 +148,15 @@ class Assistant:
         timings.profile += (time.perf_counter() - t0) * 1000
 
         intents = detect_intents(question)
+        job_names = []
+        if stated.role and stated.role in kb.roles:
+            job_names = [kb.roles[stated.role].label, *kb.roles[stated.role].aliases]
+        focus = detect_focus(question, ignore=job_names)
         follow_up = state is not None and _is_follow_up(question, stated)
         if follow_up and state.get("intents"):
             intents |= set(state["intents"])
+        if follow_up and focus is None:
+            focus = state.get("focus")
         search_text = question
         if follow_up and state.get("question"):
             search_text = f"{state['question']} {question}"
@@ -171,7 +177,7 @@ class Assistant:
                 answer=" ".join(phrases()["declined"].split()), profile=merged,
             )
             timings.total = (time.perf_counter() - started) * 1000
-            self._save(conversation_id, question, merged, intents, answer, previous_state=state)
+            self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
             return answer
 
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or _has_constraints(merged)
@@ -188,7 +194,7 @@ class Assistant:
         t0 = time.perf_counter()
         draft = self._write(WriterInput(
             question=question, profile=merged, intents=intents, hits=hits,
-            recommendation=recommendation, kb=kb,
+            recommendation=recommendation, kb=kb, focus=focus,
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(
@@ -201,7 +207,7 @@ class Assistant:
             certifications=recommendation.certifications if recommendation else [],
             next_step=draft.next_step,
         )
-        self._save(conversation_id, question, merged, intents, answer, previous_state=state)
+        self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
         timings.total = (time.perf_counter() - started) * 1000
         return answer
 
@@ -232,11 +238,12 @@ class Assistant:
             return True
         return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
 
-    def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state) -> None:
+    def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state, focus=None) -> None:
         state = {
             "profile": profile.model_dump(mode="json"),
             "question": question if answer.answered else (previous_state or {}).get("question", ""),
             "intents": sorted(intents),
+            "focus": focus,
             "trainings": [t.id for t in answer.trainings],
             "turns": ((previous_state or {}).get("turns", 0)) + 1,
         }
