@@ -200,7 +200,12 @@ class GroundedWriter(AnswerWriter):
                 chunk = kb.passages(f"training:{t.id}")[0]
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
-                lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {cites.cite(chunk)}")
+                refs = cites.cite(chunk)
+                # Asked for certifying trainings: the bloc each one prepares, cited where it is named.
+                prepared = self._prepared_passage(kb, t) if profile.certifying else None
+                if prepared is not None:
+                    refs += cites.cite(prepared)
+                lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {refs}")
 
         def certifications_section(_position: int) -> None:
             self._certifications(lines, rec, kb, cites, p)
@@ -260,6 +265,18 @@ class GroundedWriter(AnswerWriter):
             if cert.blocs:
                 blocs = " — " + p["bloc_line"].format(blocs=" ; ".join(f"{b.code} « {b.title} »" for b in cert.blocs[:3]))
             lines.append(f"- {cert.code} « {cert.title} »{label}{blocs}. {cites.cite(chunk)}")
+
+    @staticmethod
+    def _prepared_passage(kb: KnowledgeBase, t) -> Chunk | None:
+        """The passage of the bloc a training prepares (its certification's first passage otherwise)."""
+        if not t.certification_code:
+            return None
+        chunks = kb.passages(f"certification:{t.certification_code}")
+        for bloc in t.blocs:
+            for chunk in chunks:
+                if chunk.section.startswith(bloc):
+                    return chunk
+        return chunks[0] if chunks else None
 
     @staticmethod
     def _family_passage(kb, sector: str, question: str):

@@ -8,13 +8,32 @@ single tokens, so exact lookups work.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from .text import fold
 
-__all__ = ["LexicalIndex"]
+__all__ = ["LexicalIndex", "expand_query"]
 
 _TOKEN = r"(?u)\b\w\w+\b"
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> list[tuple[re.Pattern, str]]:
+    import yaml
+
+    path = Path(__file__).parent / "templates" / "synonyms.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(re.compile(pattern), terms) for group in raw.values() for pattern, terms in group.items()]
+
+
+def expand_query(query: str) -> str:
+    """The query plus the French terms of ``templates/synonyms.yaml`` its wording calls for."""
+    text = re.sub(r"[^a-z0-9]+", " ", fold(query))
+    extra = [terms for pattern, terms in _synonyms() if pattern.search(text)]
+    return " ".join([query, *extra]) if extra else query
 
 
 class LexicalIndex:
@@ -53,7 +72,7 @@ class LexicalIndex:
         import numpy as np
 
         tokens = self._bm25s.tokenize(
-            [fold(query)],
+            [fold(expand_query(query))],
             token_pattern=_TOKEN,
             stopwords=self._stopwords,
             stemmer=self._stemmer.stemWords,

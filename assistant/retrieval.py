@@ -21,8 +21,8 @@ RRF_K = 60
 
 _INTENTS = {
     "training": r"\b(formations?|former|se former|me former|cours|apprendre|stages?|mooc|modules?|trainings?|courses|an? (online |ai )?course|online course|programs?|programmes? de formation|bootcamps?|learn|upskill|monter en competences?|ateliers?|sessions?|lesquelles|laquelle)\b",
-    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified|faire reconna\w+ (mon|mes|son|ses) (experience|annees|acquis|savoir faire|competences))\b",
-    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?)\b",
+    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified)\b",
+    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?|faire reconna\w+ (mon|mes|son|ses|ma|sa) (experience|annees|acquis|pratique|savoir faire|competences))\b",
     "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?|chamboul\w*|supprim\w*|recrut\w*)\b",
     "definition": r"\b((c )?est quoi|(qu )?est ce (que|qu)|definition|definir|explique|what is|what are|comment ca marche)\b",
     "study": r"\b(etude|chiffres?|statistiques?|combien (d )?emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de (l )?ia|barometre)\b",
@@ -31,7 +31,7 @@ _INTENTS = {
 # What the question mainly asks for, when it asks for one thing: the answer leads with it.
 _ASKS = {
     "training": _INTENTS["training"],
-    "certification": r"\b(certifications?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4}|vae|faire reconna\w+)\b",
+    "certification": r"\b(certifications?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4})\b",
     "funding": _INTENTS["funding"],
 }
 
@@ -180,7 +180,6 @@ class Retriever:
             chunk = kb.chunks[row]
             hit = hits.setdefault(chunk.id, Hit(chunk=chunk, score=0.0))
             hit.lexical, hit.lexical_rank = score, rank
-            # Exact codes (RNCP37827, M1805) are best found lexically: weigh a code match up.
             hit.score += 1.0 / (RRF_K + rank + 1)
         weights: dict[str, float] = {}
         for intent in intents or ():
@@ -188,8 +187,12 @@ class Retriever:
                 weights[kind] = max(weights.get(kind, 1.0), weight)
         for hit in hits.values():
             hit.score *= weights.get(hit.chunk.kind, 1.0)
-            # Guide pages written for the asker's audience (pupils, HR, companies) come first.
-            if audience and audience in str(hit.chunk.metadata.get("audience", "")).split(","):
+            # Guide pages written for the asker's audience (pupils, HR, companies) come first; the
+            # study is for everyone.
+            if (
+                audience and hit.chunk.kind == "document"
+                and audience in str(hit.chunk.metadata.get("audience", "")).split(",")
+            ):
                 hit.score *= 1.5
         ranked = sorted(hits.values(), key=lambda h: h.score, reverse=True)[:k]
         timings.fusion += (time.perf_counter() - started) * 1000
