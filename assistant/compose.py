@@ -123,7 +123,7 @@ class GroundedWriter(AnswerWriter):
 
     _ORDER = {
         None: ("role", "passages", "trainings", "certifications"),
-        "training": ("role", "trainings", "certifications", "passages"),
+        "training": ("trainings", "role", "certifications", "passages"),
         "certification": ("role", "certifications", "passages", "trainings"),
         "funding": ("passages", "trainings", "certifications", "role"),
     }
@@ -173,8 +173,19 @@ class GroundedWriter(AnswerWriter):
 
         def role_section(position: int) -> None:
             if role is None:
+                # No job named, but a sector: what AI changes in it, from the study.
+                family = self._family_passage(kb, profile.sector, data.question) if profile.sector else None
+                if family is not None and family.record_key not in covered:
+                    text = " ".join(best_sentences(family, data.question + " change IA", limit=1, audience=audience))
+                    if text:
+                        lines.append("")
+                        lines.append(f"{text} {cites.cite(family)}")
+                        covered.add(family.record_key)
                 return
-            self._role(lines, role, data, cites, p, brief=focus is not None or audience == "eleve")
+            self._role(
+                lines, role, data, cites, p, brief=focus is not None or audience == "eleve",
+                with_family=focus != "training",
+            )
 
         def passages_section(position: int) -> None:
             if not passages:
@@ -223,7 +234,7 @@ class GroundedWriter(AnswerWriter):
         lines.append(next_step)
         return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
 
-    def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool) -> None:
+    def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:
         """What AI changes for the asker's job: exposure, skills, the family's study section."""
         kb = data.kb
         role_chunk = next(iter(kb.passages(f"role:{role.id}")), None)
@@ -244,7 +255,7 @@ class GroundedWriter(AnswerWriter):
                     chunk = next(iter(kb.passages(f"role:{other.id}")), None)
                     if chunk is not None:
                         lines.append(p["rome_other"].format(code=code, label=other.label) + f" {cites.cite(chunk)}")
-        family = self._family_passage(kb, role.sector, data.question)
+        family = self._family_passage(kb, role.sector, data.question) if with_family else None
         if family is not None:
             text = " ".join(best_sentences(
                 family, data.question + " change IA", limit=1 if brief else 2, audience=data.profile.audience,

@@ -29,9 +29,22 @@ _INTENTS = {
 }
 
 # What the question mainly asks for, when it asks for one thing: the answer leads with it.
+# An explicit request (a question about trainings, certifications or funding) wins over a word
+# that only mentions one ("avec mon CPF", "formation" in a job title).
+_TRAINING_WORDS = r"(formations?|cours|stages?|mooc|modules?|programmes?|ateliers?|parcours)"
 _ASKS = {
-    "training": _INTENTS["training"],
+    "training": (
+        rf"\b(quel(le)?s? (\w+ )?{_TRAINING_WORDS}|(cherche|recherche|trouver|conseillez|conseiller|recommandez|"
+        rf"recommander|proposez|existe t il|existe t elle|y a t il|il y a) (\w+ ){{0,3}}{_TRAINING_WORDS}|"
+        r"(voudrais|veux|souhaite|souhaiterais|aimerais|envie d|besoin d) (\w+ )?(apprendre|me former|suivre|faire)|"
+        r"which (training|course)s?|(trainings?|courses|programs?|bootcamps?) (for|in|near|online|under|to)|lesquelles|laquelle)\b"
+    ),
     "certification": r"\b(certifications?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4})\b",
+    "funding": r"\b(comment (le |la |les |l |me |se |nous |vous )?(financ\w*|payer)|qui (paie|paye|finance|prend en charge)|quelles? aides?|aides? (pour|a|de)|financements?|financer|payer|de (ma|sa|notre) poche|reste a charge|budget|combien (coute|ca coute)|prise en charge|rembours\w*|(mon|notre|son|un) employeur (peut|doit)|imposer|temps de travail|heures de travail|droits?|(utiliser|mobiliser|servir de|sers de|sert de|activer) (mon |son |le |ses |mes )?(cpf|compte|droits)|comment (m |s |t )?en servir|comment (l |le |la )?utiliser|(c )?est quoi (le |la |l )?(cpf|opco|vae|fne|pro a)|faire reconna\w+|conge|how (to|do i|can i) (pay|fund|finance))\b",
+}
+# Words that only mention a kind: they set the focus when nothing above is asked.
+_MENTIONS = {
+    "training": _INTENTS["training"].replace("|apprendre", "").replace("|learn|upskill|monter en competences?", ""),
     "funding": _INTENTS["funding"],
 }
 
@@ -55,16 +68,26 @@ def detect_focus(question: str, *, ignore: list[str] = ()) -> str | None:
             a request for trainings).
     """
     text = f" {_plain(question)} "
+    # Names that contain "formation" but are schemes, not a request for trainings.
+    text = re.sub(r"\b(fne formation|plan de formation|compte personnel de formation|mon compte formation|organismes? de formation)\b", " dispositif ", text)
     for phrase in ignore:
         folded = _plain(phrase).strip()
         if folded:
             text = re.sub(rf"\b{re.escape(folded)}(s|e|es)?\b", " ", text)
-    first: tuple[int, str] | None = None
-    for name, pattern in _ASKS.items():
-        found = re.search(pattern, text)
-        if found and (first is None or found.start() < first[0]):
-            first = (found.start(), name)
-    return first[1] if first else None
+    # "Comment former mon équipe ?" asks how to go about it, not for a list of trainings.
+    if re.match(r"\s*(comment|par ou commencer|how (do|can|should) (i|we))\b(?!.*\b(financ\w*|payer)\b)", text) and not re.search(
+        r"\b(quelles?|quels?|which)\b", text
+    ):
+        return None
+    for patterns in (_ASKS, _MENTIONS):
+        first: tuple[int, str] | None = None
+        for name, pattern in patterns.items():
+            found = re.search(pattern, text)
+            if found and (first is None or found.start() < first[0]):
+                first = (found.start(), name)
+        if first is not None:
+            return first[1]
+    return None
 
 
 _KIND_WEIGHTS = {
