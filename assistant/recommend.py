@@ -113,32 +113,33 @@ class Recommender:
     ) -> Recommendation:
         today = today or date.today()
         where = chroma_where(profile)
-        matching = {
-            f"training:{t.id}" for t in kb.trainings.values() if not violations(t, profile)
-        }
-        hits = self.retriever.search(
-            kb, self._query(question, profile, kb), k=40, kinds={"training"}, where=where,
-            allowed_records=matching, vector=vector, timings=timings, depth=40,
-        )
-        relevance = {h.chunk.record_key: h.score for h in hits}
-        # Trainings outside the filter, for the relax-and-explain path.
-        other_hits = self.retriever.search(
-            kb, self._query(question, profile, kb), k=40, kinds={"training"}, vector=vector,
-            timings=timings, depth=40,
-        )
-        for h in other_hits:
-            relevance.setdefault(h.chunk.record_key, h.score * 0.5)
+        broken_by = {t.id: violations(t, profile) for t in kb.trainings.values()}
+        matching = {f"training:{tid}" for tid, broken in broken_by.items() if not broken}
+        sector_codes = _sector_codes(kb, profile.sector) if profile.sector else frozenset()
+        query = self._query(question, profile, kb)
+        if matching:
+            hits = self.retriever.search(
+                kb, query, k=40, kinds={"training"}, where=where,
+                allowed_records=matching, vector=vector, timings=timings, depth=40,
+            )
+            relevance = {h.chunk.record_key: h.score for h in hits}
+        else:
+            # Nothing meets every constraint: rank all trainings for the relax-and-explain path.
+            hits = self.retriever.search(
+                kb, query, k=40, kinds={"training"}, vector=vector, timings=timings, depth=40,
+            )
+            relevance = {h.chunk.record_key: h.score * 0.5 for h in hits}
 
         codes = mentioned_codes(question)
 
         def sort_key(t: Training):
-            broken = violations(t, profile)
+            broken = broken_by[t.id]
             score = relevance.get(f"training:{t.id}", 0.0)
             if codes and (t.certification_code in codes or codes & set(t.blocs)):
                 score += 0.05
             if profile.rome_code and profile.rome_code in t.rome_codes:
                 score += 0.02
-            elif profile.sector and _sector_match(t, profile.sector, kb):
+            elif sector_codes & set(t.rome_codes):
                 score += 0.008
             if t.certification_code:
                 score += 0.002
@@ -152,16 +153,16 @@ class Recommender:
         # Every training is a candidate: the sort puts all that meet the constraints first. When
         # some meet them all, only those are shown; otherwise the closest, each naming what it relaxes.
         ranked = sorted(kb.trainings.values(), key=sort_key)
-        fitting = [t for t in ranked if not violations(t, profile)]
+        fitting = [t for t in ranked if not broken_by[t.id]]
         ranked = (fitting or ranked)[:limit]
         # For a known job, keep the trainings aimed at its family (or at everyone): two good
         # proposals beat four with off-topic ones.
         if profile.sector:
-            on_topic = [t for t in ranked if not t.rome_codes or _sector_match(t, profile.sector, kb)]
+            on_topic = [t for t in ranked if not t.rome_codes or sector_codes & set(t.rome_codes)]
             ranked = on_topic or ranked[:1]
         result = Recommendation(matching_count=len(matching))
         for t in ranked:
-            broken = violations(t, profile)
+            broken = broken_by[t.id]
             if broken:
                 result.all_constraints_met = False
             result.trainings.append(
@@ -260,5 +261,6 @@ def mentioned_codes(question: str) -> set[str]:
     return found
 
 
-def _sector_match(t: Training, sector: str, kb: KnowledgeBase) -> bool:
-    return any(r.sector == sector and r.rome_code in t.rome_codes for r in kb.roles.values())
+def _sector_codes(kb: KnowledgeBase, sector: str) -> frozenset[str]:
+    """The ROME codes of a job family's roles."""
+    return frozenset(r.rome_code for r in kb.roles.values() if r.sector == sector)

@@ -160,3 +160,30 @@ def test_expired_conversations_are_purged(tmp_path):
     assert store.load_conversation("abc", max_age_hours=24) == {"profile": {}}
     assert store.purge_conversations(max_age_hours=0) == 1
     assert store.load_conversation("abc", max_age_hours=24) is None
+
+
+def test_answer_leads_with_what_is_asked(corpus_assistant):
+    trainings = corpus_assistant.answer("Je suis assistante RH à Lens, quelles formations à l'IA me conseillez-vous ?")
+    assert trainings.citations[0].kind == "training"
+    assert trainings.answer.index("## Formations") < trainings.answer.index("## Ce que l'IA change")
+    funding = corpus_assistant.answer("Responsable formation, je dois bâtir un plan de formation à l'IA : comment le financer ?")
+    assert funding.citations[0].kind == "document"
+    impact = corpus_assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
+    assert impact.citations[0].id.startswith("role:comptable")
+
+
+def test_rome_code_names_every_job_it_covers(corpus_assistant):
+    answer = corpus_assistant.answer("Code ROME M1805 : quels métiers et quel lien avec l'IA ?")
+    kb = corpus_assistant.knowledge()
+    expected = {f"role:{r.id}" for r in kb.roles.values() if r.rome_code == "M1805"}
+    assert len(expected) >= 2
+    cited = {":".join(c.id.split(":")[:2]) for c in answer.citations}
+    assert expected <= cited
+
+
+def test_certifying_request_cites_the_bloc_next_to_the_training(corpus_assistant):
+    answer = corpus_assistant.answer("Je cherche une formation certifiante pour devenir data analyst, j'habite Compiègne.")
+    line = next(line for line in answer.answer.splitlines() if line.startswith("- « ") and "prépare" in line)
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
+    kinds = {answer.citations[n - 1].kind for n in numbers}
+    assert kinds == {"training", "certification"}
