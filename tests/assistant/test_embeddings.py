@@ -52,21 +52,3 @@ def test_unknown_model_is_a_clear_error():
 
     with pytest.raises(ValueError, match="Unknown embedding model"):
         load_embedder("no-such-model")
-
-
-def test_queries_run_on_one_openmp_thread_and_give_the_same_vectors(embedder):
-    """The bundled OpenMP runtime is found (queries stay fast on shared cores) and the vector of
-    a question does not depend on the thread that computes it."""
-    import threading
-
-    from assistant.embeddings import E5Embedder
-
-    assert isinstance(embedder, E5Embedder)
-    assert embedder._omp_set_num_threads is not None
-    question = "Je suis comptable à Arras, que dois-je apprendre sur l'IA ?"
-    here = embedder.embed_query(question)
-    there: list[list[float]] = []
-    worker = threading.Thread(target=lambda: there.append(embedder.embed_query(question)))
-    worker.start()
-    worker.join()
-    assert there[0] == pytest.approx(here, abs=1e-6)
