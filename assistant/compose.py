@@ -20,8 +20,7 @@ from .models import Chunk, Citation, Profile
 from .recommend import Recommendation
 from .retrieval import Hit
 from .scope import is_injection
-from .text import de_job
-from .text import fold
+from .text import de_job, fold
 
 __all__ = ["AnswerWriter", "Draft", "GroundedWriter", "WriterInput", "phrases", "citation_markers"]
 

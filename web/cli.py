@@ -72,7 +72,8 @@ def ingest_command(
     save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
     """Validate files and publish them as the new index version."""
-    from ingest import IngestError, check as check_files, ingest
+    from ingest import IngestError, ingest
+    from ingest import check as check_files
 
     settings = _settings()
     _logging(settings.log_level)
@@ -150,7 +151,7 @@ def eval_command(
 
 @app.command()
 def bench(
-    rounds: Annotated[int, typer.Option(help="Passes sur les questions")] = 3,
+    rounds: Annotated[int, typer.Option(help="Passes sur les questions (la meilleure par question est aussi retenue)")] = 5,
     concurrency: Annotated[int, typer.Option(help="Requêtes simultanées pour la mesure en charge")] = 4,
     questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
 ) -> None:

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 import pytest
 from bs4 import BeautifulSoup
 
-
 from ..conftest import ready_client
 
 HX = {"HX-Request": "true"}

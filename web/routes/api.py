@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from assistant import Answer, Certification, Profile, Role, SourcePassage, Training, TrainingFilters, TrainingSummary
+from assistant import (
+    Answer,
+    Certification,
+    Profile,
+    Role,
+    SourcePassage,
+    Training,
+    TrainingFilters,
+    TrainingSummary,
+)
 from assistant.models import Funding
 
 from ..deps import AssistantDep, BootstrapDep
