@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from .text import fold
+from .text import fold, plain
 
 __all__ = ["LexicalIndex", "expand_query"]
 
@@ -31,7 +31,7 @@ def _synonyms() -> list[tuple[re.Pattern, str]]:
 
 def expand_query(query: str) -> str:
     """The query plus the French terms of ``templates/synonyms.yaml`` its wording calls for."""
-    text = re.sub(r"[^a-z0-9]+", " ", fold(query))
+    text = plain(query)
     extra = [terms for pattern, terms in _synonyms() if pattern.search(text)]
     return " ".join([query, *extra]) if extra else query
 

@@ -12,15 +12,24 @@ from dataclasses import dataclass, field
 
 from .index import Index, KnowledgeBase
 from .models import Chunk
-from .text import fold
+from .text import plain
 
 __all__ = ["Hit", "Retriever", "Timings", "detect_focus", "detect_intents", "RRF_K"]
 
 #: the usual reciprocal-rank-fusion constant (Cormack et al., 2009)
 RRF_K = 60
 
+# Words naming trainings, and words about learning: "que dois-je apprendre" asks for the job's
+# skills first, so learning words count as a training intent but never as a request for trainings.
+_TRAINING_TERMS = (
+    r"formations?|former|se former|me former|cours|stages?|mooc|modules?|trainings?|courses|"
+    r"an? (online |ai )?course|online course|programs?|programmes? de formation|bootcamps?|ateliers?|"
+    r"sessions?|lesquelles|laquelle"
+)
+_LEARNING_TERMS = r"apprendre|learn|upskill|monter en competences?"
+
 _INTENTS = {
-    "training": r"\b(formations?|former|se former|me former|cours|apprendre|stages?|mooc|modules?|trainings?|courses|an? (online |ai )?course|online course|programs?|programmes? de formation|bootcamps?|learn|upskill|monter en competences?|ateliers?|sessions?|lesquelles|laquelle)\b",
+    "training": rf"\b({_TRAINING_TERMS}|{_LEARNING_TERMS})\b",
     "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified)\b",
     "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?|faire reconna\w+ (mon|mes|son|ses|ma|sa) (experience|annees|acquis|pratique|savoir faire|competences))\b",
     "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?|chamboul\w*|supprim\w*|recrut\w*)\b",
@@ -44,18 +53,14 @@ _ASKS = {
 }
 # Words that only mention a kind: they set the focus when nothing above is asked.
 _MENTIONS = {
-    "training": _INTENTS["training"].replace("|apprendre", "").replace("|learn|upskill|monter en competences?", ""),
+    "training": rf"\b({_TRAINING_TERMS})\b",
     "funding": _INTENTS["funding"],
 }
 
 
-def _plain(question: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(question))
-
-
 def detect_intents(question: str) -> set[str]:
     """Which kinds of passages the question asks for."""
-    text = _plain(question)
+    text = plain(question)
     return {name for name, pattern in _INTENTS.items() if re.search(pattern, text)}
 
 
@@ -67,11 +72,11 @@ def detect_focus(question: str, *, ignore: list[str] = ()) -> str | None:
         ignore: phrases to blank first (the asker's job title: "responsable formation" is not
             a request for trainings).
     """
-    text = f" {_plain(question)} "
+    text = f" {plain(question)} "
     # Names that contain "formation" but are schemes, not a request for trainings.
     text = re.sub(r"\b(fne formation|plan de formation|compte personnel de formation|mon compte formation|organismes? de formation)\b", " dispositif ", text)
     for phrase in ignore:
-        folded = _plain(phrase).strip()
+        folded = plain(phrase).strip()
         if folded:
             text = re.sub(rf"\b{re.escape(folded)}(s|e|es)?\b", " ", text)
     # "Comment former mon équipe ?" asks how to go about it, not for a list of trainings.

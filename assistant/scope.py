@@ -6,9 +6,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .text import fold
+from .text import plain
 
-__all__ = ["scope_rules", "plain", "is_injection"]
+__all__ = ["scope_rules", "is_injection"]
 
 
 @lru_cache(maxsize=1)
@@ -22,11 +22,6 @@ def scope_rules() -> dict:
         "domain_terms": re.compile(r"\b(" + "|".join(raw["domain_terms"]) + r")\b"),
         "injection": re.compile(r"\b(" + "|".join(f"(?:{p})" for p in raw["injection"]) + r")\b"),
     }
-
-
-def plain(text: str) -> str:
-    """Accent-folded, lower-case text with punctuation replaced by spaces."""
-    return re.sub(r"[^a-z0-9]+", " ", fold(text))
 
 
 def is_injection(text: str) -> bool:

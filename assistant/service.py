@@ -25,7 +25,8 @@ from .models import (
 from .profile import ProfileExtractor, merge_profiles
 from .recommend import Recommender, violations
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
-from .scope import plain, scope_rules
+from .scope import scope_rules
+from .text import plain
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "ELISION", "de_job"]
+__all__ = ["fold", "plain", "ELISION", "de_job"]
 
 ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
@@ -16,6 +16,11 @@ def fold(text: str) -> str:
     text = ELISION.sub(" ", text)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def plain(text: str) -> str:
+    """Folded text with everything but letters and digits as spaces (for word-level patterns)."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(text))
 
 
 def de_job(label: str) -> str:
