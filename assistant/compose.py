@@ -170,16 +170,12 @@ class GroundedWriter(AnswerWriter):
             if len(passages) >= max_passages:
                 break
 
-        def role_section(position: int) -> None:
+        def role_section(_position: int) -> None:
             if role is None:
-                # No job named, but a sector: what AI changes in it, from the study.
+                # No job named, but a sector: what AI changes in it, unless a passage below says it.
                 family = self._family_passage(kb, profile.sector, data.question) if profile.sector else None
                 if family is not None and family.record_key not in covered:
-                    text = " ".join(best_sentences(family, data.question + " change IA", limit=1, audience=audience))
-                    if text:
-                        lines.append("")
-                        lines.append(f"{text} {cites.cite(family)}")
-                        covered.add(family.record_key)
+                    self._family_line(lines, family, data, cites, limit=1, new_paragraph=True)
                 return
             self._role(
                 lines, role, data, cites, p, brief=focus is not None or audience == "eleve",
@@ -256,11 +252,16 @@ class GroundedWriter(AnswerWriter):
                         lines.append(p["rome_other"].format(code=code, label=other.label) + f" {cites.cite(chunk)}")
         family = self._family_passage(kb, role.sector, data.question) if with_family else None
         if family is not None:
-            text = " ".join(best_sentences(
-                family, data.question + " change IA", limit=1 if brief else 2, audience=data.profile.audience,
-            ))
-            if text:
-                lines.append(f"{text} {cites.cite(family)}")
+            self._family_line(lines, family, data, cites, limit=1 if brief else 2)
+
+    @staticmethod
+    def _family_line(lines, family: Chunk, data: WriterInput, cites, *, limit: int, new_paragraph: bool = False) -> None:
+        """The sentences of a job family's study section on what AI changes, cited."""
+        text = " ".join(best_sentences(family, data.question + " change IA", limit=limit, audience=data.profile.audience))
+        if text:
+            if new_paragraph:
+                lines.append("")
+            lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
     def _certifications(lines, rec, kb, cites, p) -> None:
