@@ -19,6 +19,7 @@ __all__ = [
     "CertificationSummary",
     "Chunk",
     "Citation",
+    "Clarify",
     "Document",
     "Format",
     "Funding",
@@ -49,7 +50,7 @@ FUNDING_LABELS: dict[str, str] = {
     "transitions_pro": "Transitions Pro",
 }
 
-Kind = Literal["study", "certification", "training", "role", "document"]
+Kind = Literal["study", "certification", "training", "role", "document", "orientia"]
 Format = Literal["présentiel", "distanciel", "mixte"]
 Funding = Literal["cpf", "plan", "opco", "region", "france_travail", "transitions_pro"]
 Audience = Literal["salarie", "rh", "eleve", "entreprise"]
@@ -291,6 +292,8 @@ class Citation(BaseModel):
     source: str
     excerpt: str
     illustrative: bool = False
+    #: a public page where the source can be checked (France compétences fiche, ROME sheet...)
+    url: str | None = None
 
 
 class SourcePassage(Citation):
@@ -350,6 +353,13 @@ class CertificationSummary(BaseModel):
     why: str = ""
 
 
+class Clarify(BaseModel):
+    """One short question Orientia asks before answering, with the choices to pick from."""
+
+    question: str
+    choices: list[str] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     """What the assistant returns for a question."""
 
@@ -361,3 +371,9 @@ class Answer(BaseModel):
     trainings: list[TrainingSummary] = Field(default_factory=list)
     certifications: list[CertificationSummary] = Field(default_factory=list)
     next_step: str = ""
+    #: null, or one short question to ask before answering (e.g. which of two jobs)
+    clarify: Clarify | None = None
+    #: 2-4 likely next questions, chosen from the dialogue state (quick-reply buttons)
+    quick_replies: list[str] = Field(default_factory=list)
+    #: language of the answer's own sentences: "fr", or "en" for a question in English
+    language: Literal["fr", "en"] = "fr"
