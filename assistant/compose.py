@@ -29,11 +29,22 @@ _WORD = re.compile(r"\w{3,}")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-@lru_cache(maxsize=1)
-def phrases() -> dict:
-    """The writer's French phrases (``templates/phrases.yaml``)."""
-    path = Path(__file__).parent / "templates" / "phrases.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+@lru_cache(maxsize=2)
+def phrases(language: str = "fr") -> dict:
+    """The writer's phrases: French (``templates/phrases.yaml``), or English over French."""
+    folder = Path(__file__).parent / "templates"
+    french = yaml.safe_load((folder / "phrases.yaml").read_text(encoding="utf-8"))
+    if language != "en":
+        return french
+    english = yaml.safe_load((folder / "phrases_en.yaml").read_text(encoding="utf-8"))
+    return _merged(french, english)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
 
 
 def citation_markers(text: str) -> list[int]:
@@ -53,6 +64,13 @@ class WriterInput:
     kb: KnowledgeBase
     #: what the question mainly asks for (see ``retrieval.detect_focus``)
     focus: str | None = None
+    #: language of the answer's own sentences
+    language: str = "fr"
+    #: passages cited earlier in the conversation: a follow-up adds, it does not repeat
+    cited_before: set[str] = field(default_factory=set)
+    follow_up: bool = False
+    #: what a follow-up asked to change (« cheaper », « shorter »)
+    change: str | None = None
 
 
 @dataclass
@@ -128,33 +146,31 @@ class GroundedWriter(AnswerWriter):
     }
 
     def write(self, data: WriterInput) -> Draft:
-        p = phrases()
+        p = phrases(data.language)
         kb, profile = data.kb, data.profile
         audience = profile.audience
         cites = _Citations()
         lines: list[str] = []
         role = kb.roles.get(profile.role) if profile.role else None
+        job_label = profile.role_label or (role.label if role else "")
         rec = data.recommendation
         has_trainings = rec is not None and bool(rec.trainings)
         focus = data.focus if data.focus in self._ORDER else None
         if focus == "training" and not has_trainings:
             focus = None
+        if data.change and has_trainings:
+            focus = "training"
         order = self._ORDER[focus]
+        role_seen = role is not None and any(c.id in data.cited_before for c in kb.passages(f"role:{role.id}"))
 
-        if role is not None:
-            key = "role_eleve" if audience == "eleve" else "role"
-            lines.append(p["intro"][key].format(de_role=de_job(role.label)))
-        elif audience in ("eleve", "rh", "entreprise"):
-            lines.append(p["intro"][audience])
-        else:
-            lines.append(p["intro"]["default"])
-
-        # Knowledge passages (study, role, guide, certifications): the role's own record and its
-        # family's section are written by the role section.
+        # Knowledge passages not given earlier in the conversation: a follow-up adds, it does
+        # not repeat. The job's own record and its family's section are the role section's.
         covered: set[str] = set()
         if role is not None:
             covered |= {f"role:{role.id}", f"study:{role.sector}"}
-        if focus == "training":
+        if data.change:
+            max_passages = 0
+        elif focus == "training":
             max_passages = 1
         elif has_trainings and focus != "funding":
             max_passages = 2
@@ -162,20 +178,48 @@ class GroundedWriter(AnswerWriter):
             max_passages = 3
         passages: list[Chunk] = []
         for hit in data.hits:
-            key = hit.chunk.record_key
-            if hit.chunk.kind == "training" or key in covered or (hit.chunk.kind == "role" and role is not None):
+            chunk = hit.chunk
+            key = chunk.record_key
+            if chunk.kind == "training" or key in covered or (chunk.kind == "role" and role is not None):
                 continue
-            passages.append(hit.chunk)
+            if chunk.id in data.cited_before:
+                continue
+            passages.append(chunk)
             covered.add(key)
             if len(passages) >= max_passages:
                 break
+        passages = passages[:max_passages]
+
+        # The first sentence answers the question: what changed in a follow-up, the job's
+        # exposure, or the best sentence of the best passage.
+        if data.change and rec is not None:
+            lines.append(self._change_line(data, p))
+        elif role is not None and not role_seen:
+            key = "role_eleve" if audience == "eleve" else "role"
+            lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
+        elif role is None and passages and focus is None and not has_trainings:
+            first = passages.pop(0)
+            limit = 1 if audience == "eleve" else 2
+            text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
+            if text:
+                lines.append(f"{text} {cites.cite(first)}")
+        elif not data.follow_up:
+            intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
+            lines.append(intro)
+        if data.language == "en" and p.get("source_language_note"):
+            lines.append(p["source_language_note"])
 
         def role_section(_position: int) -> None:
             if role is None:
                 # No job named, but a sector: what AI changes in it, unless a passage below says it.
                 family = self._family_passage(kb, profile.sector, data.question) if profile.sector else None
-                if family is not None and family.record_key not in covered:
+                if family is not None and family.record_key not in covered and family.id not in data.cited_before:
                     self._family_line(lines, family, data, cites, limit=1, new_paragraph=True)
+                return
+            if role_seen:
+                if not data.follow_up and focus is None:
+                    lines.append("")
+                    lines.append(p["seen_before"])
                 return
             self._role(
                 lines, role, data, cites, p, brief=focus is not None or audience == "eleve",
@@ -186,7 +230,7 @@ class GroundedWriter(AnswerWriter):
             if not passages:
                 return
             lines.append("")
-            if position > 0:
+            if position > 0 or lines:
                 lines.append(f"## {p['headings']['funding'] if 'funding' in data.intents else p['headings']['more']}")
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
@@ -195,13 +239,20 @@ class GroundedWriter(AnswerWriter):
                     lines.append(f"{text} {cites.cite(chunk)}")
 
         def trainings_section(_position: int) -> None:
+            if rec is None:
+                return
             if not has_trainings:
+                if rec.off_topic and role is not None:
+                    lines.append("")
+                    lines.append(p["off_topic_none"].format(de_role=de_job(job_label), role=job_label))
                 return
             lines.append("")
             heading = p["headings"]["trainings_rh"] if audience == "rh" else p["headings"]["trainings"]
             lines.append(f"## {heading}")
-            if not rec.all_constraints_met:
-                lines.append(p["relaxed"].strip())
+            if rec.off_topic and role is not None:
+                lines.append(p["off_topic"].format(de_role=de_job(job_label), role=job_label))
+            if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints"):
+                lines.append(p["unmet"].format(unmet=rec.unmet) if rec.unmet else p["relaxed"].strip())
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
                 label = f" ({p['example_label']})" if t.illustrative else ""
@@ -214,7 +265,9 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {refs}")
 
         def certifications_section(_position: int) -> None:
-            self._certifications(lines, rec, kb, cites, p)
+            if data.change:
+                return
+            self._certifications(lines, rec, kb, cites, p, seen=data.cited_before)
 
         sections = {
             "role": role_section, "passages": passages_section,
@@ -223,11 +276,28 @@ class GroundedWriter(AnswerWriter):
         for position, name in enumerate(order):
             sections[name](position)
 
-        next_step = self.next_step(profile)
-        lines.append("")
-        lines.append(f"## {p['headings']['next_step']}")
-        lines.append(next_step)
+        next_step = self.next_step(profile, language=data.language)
+        if not data.change and not data.follow_up:
+            lines.append("")
+            lines.append(f"## {p['headings']['next_step']}")
+            lines.append(next_step)
         return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+
+    @staticmethod
+    def _change_line(data: WriterInput, p: dict) -> str:
+        """« Voici des formations moins chères… », or that there are none."""
+        rec, profile = data.recommendation, data.profile
+        met = rec is not None and bool(rec.trainings) and rec.all_constraints_met
+        if data.change == "cheaper" and profile.max_price is not None:
+            price = _euros(profile.max_price + 0.01)
+            return p["cheaper" if met else "cheaper_none"].format(price=price)
+        if data.change == "shorter" and profile.max_hours is not None:
+            hours = f"{round(profile.max_hours + 0.01, 1):g}\u00a0h"
+            return p["shorter" if met else "shorter_none"].format(hours=hours)
+        from .constraints import Constraints
+
+        wanted = Constraints.of(profile).describe()
+        return p["constraints_changed" if met else "constraints_unmet"].format(wanted=wanted)
 
     def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:
         """What AI changes for the asker's job: exposure, skills, the family's study section."""
@@ -264,12 +334,15 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
-    def _certifications(lines, rec, kb, cites, p) -> None:
-        if rec is None or not rec.certifications:
+    def _certifications(lines, rec, kb, cites, p, *, seen: set[str] = frozenset()) -> None:
+        if rec is None:
+            return
+        shown = [c for c in rec.certifications if kb.passages(f"certification:{c.code}")[0].id not in seen]
+        if not shown:
             return
         lines.append("")
         lines.append(f"## {p['headings']['certifications']}")
-        for cert in rec.certifications:
+        for cert in shown:
             chunk = kb.passages(f"certification:{cert.code}")[0]
             label = f" ({p['example_cert_label']})" if cert.illustrative else ""
             blocs = ""
@@ -303,15 +376,23 @@ class GroundedWriter(AnswerWriter):
         return candidates[0]
 
     @staticmethod
-    def next_step(profile: Profile) -> str:
-        steps = phrases()["next_steps"]
+    def next_step(profile: Profile, *, language: str = "fr") -> str:
+        """The next step that fits the asker's situation."""
+        steps = phrases(language)["next_steps"]
         if profile.audience in ("eleve", "rh", "entreprise"):
             return steps[profile.audience].strip()
+        situation_steps = phrases(language)["situation_steps"]
+        if profile.situation in situation_steps:
+            return " ".join(situation_steps[profile.situation].split())
         if "france_travail" in profile.funding:
             return steps["job_seeker"].strip()
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def _euros(value: float) -> str:
+    return f"{value:,.0f}\u00a0€".replace(",", "\u202f")
 
 
 def to_citations(chunks: list[Chunk], *, excerpt_chars: int = 280) -> list[Citation]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,10 +22,12 @@ from .models import (
     Training,
     TrainingSummary,
 )
-from .profile import ProfileExtractor, merge_profiles
-from .recommend import Recommender, violations
+from .constraints import Constraints
+from .recommend import Recommender
+from .understanding import DialogueState, Event, Pending, Shown, Understanding
+from .understanding.state import PROFILE_SLOTS
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
-from .scope import scope_rules
+from .scope import is_injection, scope_rules
 from .text import plain
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
@@ -78,7 +80,7 @@ class Assistant:
         self.writer = writer
         self.retriever = Retriever(self.index)
         self.recommender = Recommender(self.retriever)
-        self._extractors: dict[int, ProfileExtractor] = {}
+        self.understanding = Understanding()
 
     # -- state -------------------------------------------------------------------------------
 
@@ -91,13 +93,14 @@ class Assistant:
             )
         return kb
 
+    def answer_warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (the language pipeline)."""
+        from .understanding.nlp import pipeline
+
+        pipeline()
+
     def ready(self) -> bool:
         return self.index.snapshot() is not None
-
-    def extractor(self, kb: KnowledgeBase) -> ProfileExtractor:
-        if kb.version not in self._extractors:
-            self._extractors = {kb.version: ProfileExtractor(kb.roles, kb.places)}
-        return self._extractors[kb.version]
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -114,14 +117,16 @@ class Assistant:
 
         Args:
             question: the user's question, in French (or English).
-            conversation_id: continue an earlier conversation (its profile and recommendations).
-            profile: fields that override what is extracted from the question.
+            conversation_id: continue an earlier conversation; an unknown or expired id starts
+                a new conversation with a new, server-issued id.
+            profile: fields the person corrected by hand; they win over what is read.
             timings: filled with where the time went.
             on_text: called with each piece of text as a streaming writer (LLM) produces it;
                 the returned answer is the checked one, which may differ (fallback).
 
         Returns:
-            The answer; ``answered`` is False when nothing in the knowledge base answers.
+            The answer; ``answered`` is False when nothing in the knowledge base answers or
+            the question is one Orientia must not answer (``refusal`` says which).
         """
         timings = timings or AnswerTimings()
         started = time.perf_counter()
@@ -134,57 +139,74 @@ class Assistant:
                 log_message="Question too long",
             )
         kb = self.knowledge()
-
-        state = None
-        if conversation_id:
-            state = self.index.store.load_conversation(
-                conversation_id, max_age_hours=self.settings.conversation_ttl_hours
-            )
-        conversation_id = conversation_id if state is not None else (conversation_id or uuid.uuid4().hex)
-        previous = Profile.model_validate(state["profile"]) if state else None
+        state, conversation_id = self._conversation(conversation_id)
+        previous_question, previous_turn = state.question, state.turn
 
         t0 = time.perf_counter()
-        stated = self.extractor(kb).extract(question)
-        merged = merge_profiles(previous, stated, profile)
+        reading, events = self.understanding.update(question, state, kb, override=profile)
         timings.profile += (time.perf_counter() - t0) * 1000
 
-        intents = detect_intents(question)
-        job_names = []
-        if stated.role and stated.role in kb.roles:
-            job_names = [kb.roles[stated.role].label, *kb.roles[stated.role].aliases]
-        focus = detect_focus(question, ignore=job_names)
-        follow_up = state is not None and _is_follow_up(question, stated)
-        if follow_up and state.get("intents"):
-            intents |= set(state["intents"])
-        if follow_up and focus is None:
-            focus = state.get("focus")
-        search_text = question
-        if follow_up and state.get("question"):
-            search_text = f"{state['question']} {question}"
+        if reading.safety is None and is_injection(question):
+            reading.safety = "secrets"
+        if reading.safety is not None:
+            answer = self._refusal(conversation_id, reading.safety, state, kb)
+            self._save(conversation_id, state, answer, asked=None)
+            timings.total = (time.perf_counter() - started) * 1000
+            return answer
 
         t0 = time.perf_counter()
+        intents = detect_intents(question)
+        job_names = [kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles]
+        focus = detect_focus(question, ignore=job_names)
+        constraint_change = any(e.slot in PROFILE_SLOTS or e.slot == "funding" for e in events)
+        new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
+        follow_up = previous_turn > 0 and bool(previous_question) and _is_follow_up(
+            question, constraint_change=constraint_change, new_job=new_job, reading=reading
+        )
+        if follow_up and state.intents:
+            intents |= set(state.intents)
+        if follow_up and focus is None:
+            focus = state.focus
+        search_text = f"{previous_question} {question}" if follow_up else question
+
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
         # Knowledge passages; trainings come from the recommender, which applies the constraints.
         hits = self.retriever.search(
             kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
-            audience=merged.audience, kinds={"study", "document", "role", "certification"},
+            audience=state.audience, kinds={"study", "document", "role", "certification"},
         )
+        if reading.unknown_job and not new_job and state.pending is None:
+            self._ask_which_job(reading.unknown_job, state, kb)
+        merged = state.profile(kb.roles)
 
-        answered = self._in_scope(question, hits, stated, follow_up)
+        if state.pending is not None:
+            answer = Answer(
+                conversation_id=conversation_id, answered=True, answer=state.pending.question,
+                profile=merged, clarify=state.clarify(), language=state.language,
+            )
+            self._save(conversation_id, state, answer, asked=None)
+            timings.total = (time.perf_counter() - started) * 1000
+            return answer
+
+        answered = self._in_scope(question, hits, merged, follow_up or new_job)
         if not answered:
             answer = Answer(
                 conversation_id=conversation_id, answered=False,
-                answer=" ".join(phrases()["declined"].split()), profile=merged,
+                answer=" ".join(phrases(state.language)["declined"].split()), profile=merged,
+                language=state.language,
             )
             timings.total = (time.perf_counter() - started) * 1000
-            self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
+            self._save(conversation_id, state, answer, asked=None)
             return answer
 
-        wants_trainings = bool(intents & {"training"}) or merged.role is not None or _has_constraints(merged)
+        has_constraints = bool(Constraints.of(merged))
+        wants_trainings = bool(intents & {"training"}) or merged.role is not None or has_constraints or reading.cheaper or reading.shorter
         if "definition" in intents and not intents & {"training"} and merged.role is None:
             wants_trainings = False
-        if intents & {"study"} and not intents & {"training"} and not _has_constraints(stated):
+        if intents & {"study"} and not intents & {"training"} and not constraint_change:
+            wants_trainings = False
+        if state.audience == "eleve" and not intents & {"training"}:
             wants_trainings = False
         recommendation = None
         if wants_trainings:
@@ -195,7 +217,9 @@ class Assistant:
         t0 = time.perf_counter()
         draft = self._write(WriterInput(
             question=question, profile=merged, intents=intents, hits=hits,
-            recommendation=recommendation, kb=kb, focus=focus,
+            recommendation=recommendation, kb=kb, focus=focus, language=state.language,
+            cited_before=set(state.cited) if previous_turn else set(),
+            follow_up=follow_up, change=_change(reading, follow_up=follow_up, constraint_change=constraint_change),
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(
@@ -207,10 +231,46 @@ class Assistant:
             trainings=recommendation.trainings if recommendation else [],
             certifications=recommendation.certifications if recommendation else [],
             next_step=draft.next_step,
+            language=state.language,
         )
-        self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
+        state.intents, state.focus = sorted(intents), focus
+        self._save(conversation_id, state, answer, asked=question, chunks=draft.chunks, kb=kb)
         timings.total = (time.perf_counter() - started) * 1000
         return answer
+
+    def _conversation(self, conversation_id: str | None) -> tuple[DialogueState, str]:
+        """The stored state of a conversation; unknown or expired ids start a new one.
+
+        Ids are issued by the server (``secrets.token_urlsafe``): a client cannot choose one,
+        so holding an id is what lets a client continue a conversation.
+        """
+        if conversation_id:
+            stored = self.index.store.load_conversation(
+                conversation_id, max_age_hours=self.settings.conversation_ttl_hours
+            )
+            if stored is not None and "turn" in stored:
+                return DialogueState.model_validate(stored), conversation_id
+        return DialogueState(), secrets.token_urlsafe(24)
+
+    def _ask_which_job(self, words: str, state: DialogueState, kb: KnowledgeBase) -> None:
+        """A job title no referential knows: ask which of the nearest job sheets it is."""
+        hits = self.retriever.search(kb, words, k=3, kinds={"role"}, depth=10)
+        ids = [h.chunk.record_key.split(":", 1)[1] for h in hits]
+        choices = {kb.roles[i].label: i for i in ids if i in kb.roles}
+        if choices:
+            text = phrases(state.language)["unknown_job"].format(words=words)
+            state.apply(Event(turn=state.turn, op="set", slot="pending", value=Pending(
+                slot="job", question=text, choices=choices,
+            ).model_dump()))
+
+    def _refusal(self, conversation_id: str, kind: str, state: DialogueState, kb: KnowledgeBase) -> Answer:
+        """What Orientia says instead of answering: emergency numbers, a doctor, its scope."""
+        text = " ".join(phrases(state.language)["refusals"][kind].split())
+        log.info("Refused a question (%s)", kind)
+        return Answer(
+            conversation_id=conversation_id, answered=False, answer=text,
+            profile=state.profile(kb.roles), refusal=kind, language=state.language,
+        )
 
     def _write(self, data: WriterInput, on_text: Callable[[str], None] | None) -> Draft:
         stream = getattr(self.writer, "stream", None)
@@ -225,30 +285,30 @@ class Assistant:
         assert final is not None, "a streaming writer ends with its Draft"
         return final
 
-    def _in_scope(self, question: str, hits, stated: Profile, follow_up: bool) -> bool:
+    def _in_scope(self, question: str, hits, profile: Profile, known_context: bool) -> bool:
         """Whether the knowledge base can answer: see ``templates/scope.yaml``."""
         scope = scope_rules()
         text = plain(question)
-        if scope["injection"].search(text):
-            log.info("Declined a question that tries to change the assistant's instructions")
-            return False
-        if follow_up or stated.role:
+        if known_context or profile.role:
             return True
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         if best_dense >= scope["dense_strong"]:
             return True
         return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
 
-    def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state, focus=None) -> None:
-        state = {
-            "profile": profile.model_dump(mode="json"),
-            "question": question if answer.answered else (previous_state or {}).get("question", ""),
-            "intents": sorted(intents),
-            "focus": focus,
-            "trainings": [t.id for t in answer.trainings],
-            "turns": ((previous_state or {}).get("turns", 0)) + 1,
-        }
-        self.index.store.save_conversation(conversation_id, state)
+    def _save(
+        self, conversation_id: str, state: DialogueState, answer: Answer, *, asked: str | None,
+        chunks=(), kb: KnowledgeBase | None = None,
+    ) -> None:
+        """Store the conversation's state after a turn (what was shown, for the next turn)."""
+        if asked is not None:
+            state.question = asked
+        if kb is not None:
+            state.shown = [
+                Shown(id=t.id, price=t.price_eur, hours=t.duration_hours) for t in answer.trainings
+            ] or state.shown
+            state.cited = list(dict.fromkeys([*state.cited, *(c.id for c in chunks)]))[-200:]
+        self.index.store.save_conversation(conversation_id, state.model_dump(mode="json"))
 
     # -- catalogue -----------------------------------------------------------------------------
 
@@ -268,9 +328,10 @@ class Assistant:
             )
         except ValueError as exc:
             raise BadRequest(f"Filtre invalide : {exc}") from exc
+        constraints = Constraints.of(profile)
         items = [
             t for t in kb.trainings.values()
-            if not violations(t, profile) and (rome is None or rome in t.rome_codes)
+            if not constraints.violations(t) and (rome is None or rome in t.rome_codes)
         ]
         if filters.q.strip():
             hits = self.retriever.search(kb, filters.q, k=len(kb.chunks), kinds={"training"}, depth=100)
@@ -323,15 +384,25 @@ class Assistant:
         return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
 
 
-def _has_constraints(p: Profile) -> bool:
-    return any([p.department, p.format, p.max_hours is not None, p.max_price is not None, p.funding, p.certifying is not None])
+def _is_follow_up(question: str, *, constraint_change: bool, new_job: bool, reading) -> bool:
+    """A refinement of the previous question (« et à distance ? », « moins cher ? »).
+
+    A turn that names a new job starts a new topic; one that only changes constraints, asks
+    for a relative change or is a short continuation keeps the previous one.
+    """
+    if new_job:
+        return False
+    if constraint_change or reading.cheaper or reading.shorter or reading.dropped or reading.funding_dropped:
+        return True
+    return len(question.split()) <= 6
 
 
-def _is_follow_up(question: str, stated: Profile) -> bool:
-    """A short refinement of the previous question ("et à distance ?")."""
-    from .text import fold
-
-    text = fold(question).strip()
-    short = len(text.split()) <= 12
-    starts = text.startswith(("et ", "et,", "lesquel", "laquelle", "celles", "celle", "plutot", "mais ", "pour mon", "pour ma", "and ", "what about", "et si", "aussi", "sinon", "ou "))
-    return short and (starts or _has_constraints(stated))
+def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
+    """What a follow-up changed, for the writer's first sentence."""
+    if reading.cheaper:
+        return "cheaper"
+    if reading.shorter:
+        return "shorter"
+    if follow_up and constraint_change:
+        return "constraints"
+    return None

@@ -46,6 +46,8 @@ class Bootstrap:
         try:
             self.assistant.knowledge()
             self.assistant.retriever.embed("préchauffage")
+            # The French language pipeline takes seconds to load: not on the first question.
+            self.assistant.answer_warm_up()
         except Exception:  # noqa: BLE001 - warming is best effort
             log.exception("Warm-up failed")
 
