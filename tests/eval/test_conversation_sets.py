@@ -11,6 +11,7 @@ class of the issue.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -149,6 +150,19 @@ def test_files_start_with_a_french_header() -> None:
         assert head and all(line.startswith("#") for line in head), path.name
     heldout_head = SETS["heldout"][0].read_text(encoding="utf-8")[:2000].casefold()
     assert "gel" in heldout_head  # the held-out header says the set is frozen (« gelé »)
+
+
+def test_region_departements_match_the_official_geography() -> None:
+    """The five allowed codes are the région's départements in the COG (or the bundled places)."""
+    cog = sorted(SHARED_DATA.glob("cog-*/departements_hdf.json"))
+    if cog:
+        codes = {entry["code"] for entry in json.loads(cog[-1].read_text(encoding="utf-8"))}
+    else:
+        with (ROOT / "knowledge" / "places.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        column = next(name for name in rows[0] if name.startswith("dep"))
+        codes = {row[column].strip() for row in rows}
+    assert codes == DEPARTMENTS
 
 
 def test_conversation_shape(conversation_set) -> None:
