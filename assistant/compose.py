@@ -71,6 +71,10 @@ class WriterInput:
     follow_up: bool = False
     #: what a follow-up asked to change (« cheaper », « shorter »)
     change: str | None = None
+    #: trainings shown in the previous answer: named again briefly, not described again
+    shown_before: set[str] = field(default_factory=set)
+    #: the previous answer's own lines (``said_lines``): none is written again word for word
+    said_before: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -113,7 +117,25 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
         length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
         scored.append((overlap - length_penalty - position * 0.05, position, sentence))
     chosen = sorted(scored, reverse=True)[:limit]
-    return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
+    positions = sorted(position for _, position, _ in chosen)
+    # A sentence that announces a list (« trois ensembles d'activités ») comes with the list.
+    for position in list(positions):
+        count = _announced(sentences[position])
+        positions.extend(range(position + 1, min(position + 1 + count, len(sentences))))
+    return [sentences[i] for i in sorted(set(positions))]
+
+
+_COUNTS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6}
+
+
+def _announced(sentence: str) -> int:
+    """How many following sentences a sentence announces (« trois ensembles … : »)."""
+    words = fold(sentence).replace(":", " ").split()
+    for i, word in enumerate(words[:-1]):
+        following = words[i + 1]
+        if word in _COUNTS and following.endswith(("s", "x")) and following not in ("ans", "mois", "jours", "heures", "semaines", "fois"):
+            return _COUNTS[word] if sentence.rstrip().endswith((":", ".")) else 0
+    return 0
 
 
 class _Citations:
@@ -192,6 +214,7 @@ class GroundedWriter(AnswerWriter):
 
         # The first sentence answers the question: what changed in a follow-up, the job's
         # exposure, or the best sentence of the best passage.
+        quoted_first = False
         if data.change and rec is not None:
             lines.append(self._change_line(data, p))
         elif role is not None and not role_seen:
@@ -203,10 +226,14 @@ class GroundedWriter(AnswerWriter):
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
             if text:
                 lines.append(f"{text} {cites.cite(first)}")
+                quoted_first = True
         elif not data.follow_up:
             intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
             lines.append(intro)
-        if data.language == "en" and p.get("source_language_note"):
+        if data.language == "en":
+            # The answer's own sentences are English; quoted sources stay French, and say so.
+            if not lines or quoted_first:
+                lines.insert(0, p["intro"]["default"])
             lines.append(p["source_language_note"])
 
         def role_section(_position: int) -> None:
@@ -251,10 +278,15 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"## {heading}")
             if rec.off_topic and role is not None:
                 lines.append(p["off_topic"].format(de_role=de_job(job_label), role=job_label))
-            if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints"):
+            if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints", "correction"):
                 lines.append(p["unmet"].format(unmet=rec.unmet) if rec.unmet else p["relaxed"].strip())
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
+                if t.id in data.shown_before and not data.change:
+                    continue
+                if t.id in data.shown_before:
+                    lines.append(p["shown_again"].format(title=t.title) + f" {cites.cite(chunk)}")
+                    continue
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
                 refs = cites.cite(chunk)
@@ -281,7 +313,10 @@ class GroundedWriter(AnswerWriter):
             lines.append("")
             lines.append(f"## {p['headings']['next_step']}")
             lines.append(next_step)
-        return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+        lines = _without_repeats(lines, data.said_before)
+        text = "\n".join(lines).strip()
+        # Only passages still cited after the repeats are dropped are returned, renumbered.
+        return _renumbered(text, cites.chunks, next_step)
 
     @staticmethod
     def _change_line(data: WriterInput, p: dict) -> str:
@@ -297,6 +332,10 @@ class GroundedWriter(AnswerWriter):
         from .constraints import Constraints
 
         wanted = Constraints.of(profile).describe()
+        if data.change == "correction":
+            return p["corrected"].format(understood=_understood(profile, p))
+        if rec is not None and not rec.trainings:
+            return p["constraints_unmet_none"].format(wanted=wanted)
         return p["constraints_changed" if met else "constraints_unmet"].format(wanted=wanted)
 
     def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:
@@ -389,6 +428,55 @@ class GroundedWriter(AnswerWriter):
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def said_lines(text: str) -> list[str]:
+    """An answer's own lines as the next turn compares them (citation numbers left out)."""
+    return [line for line in (_MARKER_SPACE.sub("", raw).strip() for raw in text.splitlines()) if len(line) >= 40 and not line.startswith("#")]
+
+
+_MARKER_SPACE = re.compile(r"\s*\[\d+\]")
+
+
+def _without_repeats(lines: list[str], said: set[str]) -> list[str]:
+    """The lines not said word for word in the previous answer; headings left empty go too."""
+    kept = [line for line in lines if not said or _MARKER_SPACE.sub("", line).strip() not in said]
+    out: list[str] = []
+    for i, line in enumerate(kept):
+        if line.startswith("## "):
+            rest = next((x for x in kept[i + 1 :] if x.strip()), "")
+            if not rest or rest.startswith("## "):
+                continue
+        if not line.strip() and (not out or not out[-1].strip()):
+            continue
+        out.append(line)
+    return out
+
+
+def _renumbered(text: str, chunks: list[Chunk], next_step: str) -> Draft:
+    """Drop passages no longer cited and number the rest in order of first citation."""
+    order: list[int] = []
+    for n in citation_markers(text):
+        if n not in order:
+            order.append(n)
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    text = _MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", text)
+    return Draft(text=text, chunks=[chunks[old - 1] for old in order], next_step=next_step)
+
+
+def _understood(profile: Profile, p: dict) -> str:
+    """« vous êtes chauffeur routier, dans le Pas-de-Calais » : what is now understood."""
+    parts = []
+    if profile.role_label:
+        if profile.learners_are_asker is False:
+            parts.append(p["understood"]["learners"].format(job=profile.role_label.lower()))
+        else:
+            parts.append(p["understood"]["self"].format(job=profile.role_label.lower()))
+    if profile.department:
+        from .constraints import _DEPARTMENT_IN
+
+        parts.append(_DEPARTMENT_IN[profile.department])
+    return ", ".join(parts) or p["understood"]["nothing"]
 
 
 def _euros(value: float) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from .compose import AnswerWriter, Draft, WriterInput, phrases, to_citations
+from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
 from .errors import BadRequest, NotFound, NotReady
 from .index import Index, KnowledgeBase
@@ -155,26 +155,32 @@ class Assistant:
             return answer
 
         t0 = time.perf_counter()
-        intents = detect_intents(question)
+        read = reading.text or question
+        intents = detect_intents(read)
         job_names = [kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles]
-        focus = detect_focus(question, ignore=job_names)
+        focus = detect_focus(read, ignore=job_names)
         constraint_change = any(e.slot in PROFILE_SLOTS or e.slot == "funding" for e in events)
         new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
-        follow_up = previous_turn > 0 and bool(previous_question) and _is_follow_up(
+        follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or _is_follow_up(
             question, constraint_change=constraint_change, new_job=new_job, reading=reading
-        )
+        ))
         if follow_up and state.intents:
             intents |= set(state.intents)
         if follow_up and focus is None:
             focus = state.focus
-        search_text = f"{previous_question} {question}" if follow_up else question
+        search_text = f"{previous_question} {read}" if follow_up else read
 
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
         # Knowledge passages; trainings come from the recommender, which applies the constraints.
+        # Job sheets and certifications answer questions about a job or a certification; a
+        # general question (« c'est quoi l'IA ? ») is answered by the study and the guides.
+        kinds = {"study", "document", "role", "certification"}
+        if state.job is None and not intents & {"certification"} and not reading.jobs:
+            kinds = {"study", "document"}
         hits = self.retriever.search(
             kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
-            audience=state.audience, kinds={"study", "document", "role", "certification"},
+            audience=state.audience, kinds=kinds,
         )
         if reading.unknown_job and not new_job and state.pending is None:
             self._ask_which_job(reading.unknown_job, state, kb)
@@ -219,6 +225,8 @@ class Assistant:
             question=question, profile=merged, intents=intents, hits=hits,
             recommendation=recommendation, kb=kb, focus=focus, language=state.language,
             cited_before=set(state.cited) if previous_turn else set(),
+            shown_before={s.id for s in state.shown} if follow_up else set(),
+            said_before=set(state.said),
             follow_up=follow_up, change=_change(reading, follow_up=follow_up, constraint_change=constraint_change),
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
@@ -308,6 +316,7 @@ class Assistant:
                 Shown(id=t.id, price=t.price_eur, hours=t.duration_hours) for t in answer.trainings
             ] or state.shown
             state.cited = list(dict.fromkeys([*state.cited, *(c.id for c in chunks)]))[-200:]
+        state.said = said_lines(answer.answer) if answer.answered else []
         self.index.store.save_conversation(conversation_id, state.model_dump(mode="json"))
 
     # -- catalogue -----------------------------------------------------------------------------
@@ -403,6 +412,8 @@ def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
         return "cheaper"
     if reading.shorter:
         return "shorter"
+    if reading.correction and follow_up:
+        return "correction"
     if follow_up and constraint_change:
         return "constraints"
     return None

@@ -42,6 +42,8 @@ class JobMention(BaseModel):
 class Reading(BaseModel):
     """What one question states (empty fields: not stated)."""
 
+    #: the question as read: casual spellings rewritten, numbers as digits
+    text: str = ""
     language: Literal["fr", "en"] = "fr"
     safety: Safety | None = None
     jobs: list[JobMention] = Field(default_factory=list)
@@ -98,7 +100,7 @@ class Reader:
         text = prepare(question, lex.casual)
         doc = pipeline()(text)
         w = _align(doc)
-        reading = Reading()
+        reading = Reading(text=text)
         reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
         reading.safety = self._safety(w)
         self._jobs(w, reading)
@@ -324,7 +326,9 @@ class Reader:
             reading.situation = sorted(labels)[0]
         teams = lex.team.find(stems)
         reading.team = any(
-            any(s in lex.possessives for s in stems[max(0, start - 3) : start]) for start, _, _ in teams
+            any(s in lex.possessives for s in stems[max(0, start - 3) : start])
+            or lex.learners_cues.contains(stems[max(0, start - 3) : start])
+            for start, _, _ in teams
         ) or any(j.whose == "learners" for j in reading.jobs)
         for start, _, _ in teams:
             if start > 0 and number_value(w.tok(start - 1)) is not None:

@@ -75,6 +75,8 @@ class DialogueState(BaseModel):
     pending: Pending | None = None
     shown: list[Shown] = Field(default_factory=list)
     cited: list[str] = Field(default_factory=list)
+    #: the last answer's own lines, so the next one does not repeat them word for word
+    said: list[str] = Field(default_factory=list)
     question: str = ""
     intents: list[str] = Field(default_factory=list)
     focus: str | None = None
