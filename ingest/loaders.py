@@ -90,6 +90,8 @@ def load_file(path: Path, *, display: str | None = None) -> tuple[list[LoadedRec
         return [], [Problem(file=name, reason=f"format de fichier non pris en charge ({suffix or 'sans extension'})")]
     if suffix == ".xml":
         return _load_xml(path, name)  # XML declares its own encoding
+    if suffix == ".csv" and offers.is_mcf_file(path):
+        return offers.load_mcf_file(path, name)  # streamed: the national catalogue is large
     try:
         raw = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -195,8 +197,6 @@ def _load_csv(raw: str, name: str):
     header = [h.strip() for h in reader.fieldnames or []]
     if {"commune", "departement"} <= set(header):
         return _load_places(reader, name)
-    if offers.is_mcf_header(header):
-        return offers.load_mcf(reader, name)
     missing = [c for c in ("id", "intitule", "organisme", "modalite", "duree_heures", "prix_eur") if c not in header]
     if missing:
         return [], [Problem(file=name, line=1, reason=f"colonnes manquantes : {', '.join(missing)}")]

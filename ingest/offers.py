@@ -33,9 +33,11 @@ __all__ = [
     "LHEO_ROOT",
     "MCF_SOURCE",
     "certification_code",
+    "is_mcf_file",
     "is_mcf_header",
     "load_lheo",
     "load_mcf",
+    "load_mcf_file",
 ]
 
 MCF_SOURCE = "Mon Compte Formation — catalogue des formations (Caisse des Dépôts, open data)"
@@ -144,6 +146,30 @@ def _validate(data: dict, *, file: str, record: str, line: int | None) -> tuple[
 def is_mcf_header(header: list[str]) -> bool:
     """Whether a CSV header is the Mon Compte Formation catalogue's."""
     return _MCF_SIGNATURE <= {h.strip().lower() for h in header}
+
+
+def is_mcf_file(path: Path) -> bool:
+    """Whether a CSV file's header line is the Mon Compte Formation catalogue's (reads one line)."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(64_000).decode("utf-8-sig", errors="replace")
+    except OSError:
+        return False
+    return is_mcf_header(re.split(r"[;,\t]", first.strip().replace('"', "")))
+
+
+def load_mcf_file(path: Path, name: str):
+    """Stream a Mon Compte Formation CSV (the national file is large: it is never held whole)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline()
+            delimiter = ";" if header.count(";") >= header.count(",") else ","
+            handle.seek(0)  # back to the start: the decoder skips the BOM again
+            return load_mcf(csv.DictReader(handle, delimiter=delimiter), name)
+    except UnicodeDecodeError:
+        return [], [Problem(file=name, reason="le fichier n'est pas encodé en UTF-8")]
+    except OSError as exc:
+        return [], [Problem(file=name, reason=f"lecture impossible ({exc.strerror})")]
 
 
 def _mcf_date(raw: str) -> str:
@@ -364,16 +390,14 @@ def load_lheo(path: Path, name: str):
     URL ``url-action`` else ``url-formation``; funding from ``code-financeur``.
     """
     from .loaders import LoadedRecord
-    from .xmlsafe import XMLRefused, iterparse, localname
+    from .xmlsafe import XMLRefused, iterparse
 
     loaded, problems = [], []
     outside: list[str] = []
     unpriced: list[str] = []
     position = 0
     try:
-        for _event, element in iterparse(path, events=("end",)):
-            if localname(element) != "formation":
-                continue
+        for _event, element in iterparse(path, events=("end",), tag="{*}formation"):
             position += 1
             records, found, skipped = _lheo_formation(element, name, position)
             loaded.extend(LoadedRecord("training", t, name) for t in records)

@@ -262,3 +262,17 @@ def test_imported_offer_is_recommended_and_cited(tmp_path, embedder):
     assert cited.illustrative is False
     index.close()
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_cli_check_lists_errors_and_notices():
+    from typer.testing import CliRunner
+
+    from web.cli import app
+
+    result = CliRunner().invoke(app, ["ingest", "--check", str(MCF)])
+    assert result.exit_code == 1
+    assert "- mcf-catalogue.csv, ligne 12, enregistrement « 90111222300027_DATAANALYST » : code RNCP invalide" in result.output
+    assert "- (information) mcf-catalogue.csv : 2 offre(s) hors Hauts-de-France ignorée(s)" in result.output
+    assert "3 training ; 4 problème(s)." in result.output  # notices are not counted as problems
+    result = CliRunner().invoke(app, ["ingest", "--check", str(MCF_2024)])
+    assert result.exit_code == 0, result.output
