@@ -260,6 +260,19 @@ def test_imported_offer_is_recommended_and_cited(tmp_path, embedder):
     cited = next(c for c in answer.citations if c.id == f"training:{vision.id}:1")
     assert cited.source == f"{MCF_SOURCE}, extrait du 29/05/2026"
     assert cited.illustrative is False
+
+    # The offer's page states its département, not « à distance » (the file gives no commune).
+    from bs4 import BeautifulSoup
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    with TestClient(create_app(settings, assistant=assistant)) as client:
+        page = client.get(f"/formations/{vision.id}")
+    assert page.status_code == 200
+    facts = {dt.get_text(strip=True): dt.find_next_sibling("dd").get_text(" ", strip=True)
+             for dt in BeautifulSoup(page.text, "html.parser").select("dt")}
+    assert facts["Lieu"] == "Somme (80) (commune non précisée)"
     index.close()
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -276,3 +289,16 @@ def test_cli_check_lists_errors_and_notices():
     assert "3 training ; 4 problème(s)." in result.output  # notices are not counted as problems
     result = CliRunner().invoke(app, ["ingest", "--check", str(MCF_2024)])
     assert result.exit_code == 0, result.output
+
+
+def test_chunk_of_an_offer_without_commune_states_its_departement():
+    from ingest.chunking import chunk_records
+
+    chunks = {c.title: c.text for c in chunk_records(load_file(MCF)[0], model_name="e5-small")}
+    assert "dans le département Nord (59), commune non précisée" in chunks[
+        "IA générative au bureau : rédiger, synthétiser, vérifier"
+    ]
+    assert "à distance, par un organisme du département Pas-de-Calais (62)" in chunks[
+        "Développeur en intelligence artificielle — parcours à distance"
+    ]
+    assert not any("accessible partout" in text for text in chunks.values())
