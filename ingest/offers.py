@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 MCF_SOURCE = "Mon Compte Formation — catalogue des formations (Caisse des Dépôts, open data)"
-LHEO_SOURCE = "Offre de formation au format LHÉO (Carif-Oref)"
+LHEO_SOURCE = "Catalogue de formations au format LHÉO"
 LHEO_ROOT = "lheo"
 
 #: What tells a Mon Compte Formation catalogue from any other CSV.
@@ -452,7 +452,10 @@ def _lheo_formation(formation, name: str, position: int):
         problems.append(Problem(file=name, line=line, record=number, reason="titre : intitule-formation manquant"))
     formation_url = _url(_text(formation, "url-formation", "urlweb"))
     stamp = formation.get("datemaj") or ""
-    source = LHEO_SOURCE + (f", mise à jour du {_lheo_date(stamp):%d/%m/%Y}" if _lheo_date(stamp) else "")
+    # The file does not say who published it (a Carif-Oref, an EDOF export…): name the file.
+    source = f"{LHEO_SOURCE}, fichier « {Path(name).name} »" + (
+        f", offre mise à jour le {_lheo_date(stamp):%d/%m/%Y}" if _lheo_date(stamp) else ""
+    )
     if problems:
         return [], problems, skipped
     actions = _children(formation, "action")

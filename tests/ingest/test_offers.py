@@ -134,7 +134,9 @@ def test_lheo_actions_of_the_region_become_trainings():
     assert dev.objectives == "Concevoir et intégrer des modèles d'apprentissage automatique dans des applications métier."
     assert dev.content == "Préparer les données Entraîner un modèle Résultats attendus : Titre professionnel de niveau 6."
     assert dev.disability_access is True
-    assert dev.sources == ["Offre de formation au format LHÉO (Carif-Oref), mise à jour du 15/10/2026"]
+    assert dev.sources == [
+        "Catalogue de formations au format LHÉO, fichier « lheo-offres.xml », offre mise à jour le 15/10/2026"
+    ]
 
     genai = trainings["Utiliser l'IA générative au quotidien"]
     assert (genai.city, genai.department, genai.format) == ("Amiens", "80", "mixte")  # code 1 = mixte
