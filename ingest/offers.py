@@ -53,8 +53,15 @@ _MCF_ALIASES = {
     "code_rs": ("code_inventaire", "code_rs"),
 }
 _MCF_REQUIRED = (
-    "nom_of", "numero_formation", "intitule_formation", "code_departement", "code_rncp",
-    "nb_session_active", "nb_session_a_distance", "frais_ttc_tot_mean", "nombre_heures_total_mean",
+    "nom_of",
+    "numero_formation",
+    "intitule_formation",
+    "code_departement",
+    "code_rncp",
+    "nb_session_active",
+    "nb_session_a_distance",
+    "frais_ttc_tot_mean",
+    "nombre_heures_total_mean",
 )
 _MAX_TEXT = 1200
 #: How many offending offers a notice names before « … ».
@@ -84,7 +91,9 @@ def certification_code(kind: str, raw: str) -> str:
     digits = value.removeprefix(kind)
     limit = 5 if kind == "RNCP" else 4
     if not re.fullmatch(rf"\d{{1,{limit}}}", digits) or int(digits) == 0:
-        raise ValueError(f"code {kind} invalide : {raw.strip()!r} (attendu : {kind} suivi de 1 à {limit} chiffres)")
+        raise ValueError(
+            f"code {kind} invalide : {raw.strip()!r} (attendu : {kind} suivi de 1 à {limit} chiffres)"
+        )
     return f"{kind}{int(digits)}"
 
 
@@ -99,7 +108,14 @@ def department_of(*, department: str = "", insee: str = "", postcode: str = "") 
 
 def _number(raw: str | None) -> float | None:
     """A number written ``1200``, ``1200.5``, ``1 200,50``; None when empty or ``-1`` (not given)."""
-    value = (raw or "").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
+    value = (
+        (raw or "")
+        .strip()
+        .replace("\u202f", "")
+        .replace("\xa0", "")
+        .replace(" ", "")
+        .replace("€", "")
+    )
     if not value or value == "-1":
         return None
     return float(value.replace(",", "."))
@@ -111,13 +127,12 @@ def _plain_text(raw: str | None, limit: int = _MAX_TEXT) -> str:
     if not text or text == "-":
         return ""
     if "<" in text and ">" in text:
-        from lxml import html
+        from lxml import etree, html
 
         try:
-            fragment = html.fragment_fromstring(text, create_parent="div")
-            text = " ".join(fragment.itertext())
-        except Exception:  # noqa: BLE001 - an unparsable fragment is kept as written
-            pass
+            text = " ".join(html.fragment_fromstring(text, create_parent="div").itertext())
+        except (etree.ParserError, ValueError):
+            text = text.replace("<", " <")  # not HTML after all: kept as written
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
@@ -125,7 +140,9 @@ def _plain_text(raw: str | None, limit: int = _MAX_TEXT) -> str:
 
 
 def _fr_number(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f") if value >= 1000 else f"{value:g}".replace(".", ",")
+    return (
+        f"{value:,.0f}".replace(",", "\u202f") if value >= 1000 else f"{value:g}".replace(".", ",")
+    )
 
 
 def _skipped(what: str, count: int, where: list[str]) -> str:
@@ -133,7 +150,9 @@ def _skipped(what: str, count: int, where: list[str]) -> str:
     return f"{count} {what} ignorée(s)" + (f" ({examples})" if examples else "")
 
 
-def _validate(data: dict, *, file: str, record: str, line: int | None) -> tuple[Training | None, list[Problem]]:
+def _validate(
+    data: dict, *, file: str, record: str, line: int | None
+) -> tuple[Training | None, list[Problem]]:
     try:
         return Training.model_validate(data), []
     except ValidationError as exc:
@@ -193,14 +212,22 @@ def load_mcf(reader: csv.DictReader, name: str):
     from .loaders import LoadedRecord
 
     fields = {h.strip().lower(): h for h in reader.fieldnames or []}
-    columns = {key: next((fields[c] for c in names if c in fields), None) for key, names in _MCF_ALIASES.items()}
+    columns = {
+        key: next((fields[c] for c in names if c in fields), None)
+        for key, names in _MCF_ALIASES.items()
+    }
     missing = [c for c in _MCF_REQUIRED if c not in fields]
-    missing += [names[-1] for key, names in _MCF_ALIASES.items() if key != "date" and columns[key] is None]
+    missing += [
+        names[-1] for key, names in _MCF_ALIASES.items() if key != "date" and columns[key] is None
+    ]
     if missing:
-        return [], [Problem(
-            file=name, line=1,
-            reason=f"catalogue Mon Compte Formation : colonnes manquantes : {', '.join(missing)}",
-        )]
+        return [], [
+            Problem(
+                file=name,
+                line=1,
+                reason=f"catalogue Mon Compte Formation : colonnes manquantes : {', '.join(missing)}",
+            )
+        ]
 
     def cell(row: dict, column: str | None) -> str:
         if column is None:
@@ -217,7 +244,11 @@ def load_mcf(reader: csv.DictReader, name: str):
         number = cell(row, "numero_formation")
         record = number or f"ligne {line}"
         if None in row:
-            problems.append(Problem(file=name, line=line, record=record, reason="trop de colonnes sur cette ligne"))
+            problems.append(
+                Problem(
+                    file=name, line=line, record=record, reason="trop de colonnes sur cette ligne"
+                )
+            )
             continue
         department = department_of(department=cell(row, "code_departement"))
         if department is None:
@@ -230,7 +261,9 @@ def load_mcf(reader: csv.DictReader, name: str):
         if not number:
             row_problems.append("numéro de formation (numero_formation) manquant")
         if row_problems:
-            problems.extend(Problem(file=name, line=line, record=record, reason=r) for r in row_problems)
+            problems.extend(
+                Problem(file=name, line=line, record=record, reason=r) for r in row_problems
+            )
             continue
         data["id"] = offer_id("mcf", cell(row, columns["siret"]), number, department)
         training, errors = _validate(data, file=name, record=record, line=line)
@@ -241,14 +274,21 @@ def load_mcf(reader: csv.DictReader, name: str):
     if outside:
         listed = ", ".join(f"{d} ({n})" for d, n in sorted(outside.items())[:8])
         more = " …" if len(outside) > 8 else ""
-        problems.append(Problem(
-            file=name, notice=True,
-            reason=f"{sum(outside.values())} offre(s) hors Hauts-de-France ignorée(s) (départements {listed}{more})",
-        ))
+        problems.append(
+            Problem(
+                file=name,
+                notice=True,
+                reason=f"{sum(outside.values())} offre(s) hors Hauts-de-France ignorée(s) (départements {listed}{more})",
+            )
+        )
     if no_department:
-        problems.append(Problem(
-            file=name, notice=True, reason=_skipped("offre(s) sans département", len(no_department), no_department),
-        ))
+        problems.append(
+            Problem(
+                file=name,
+                notice=True,
+                reason=_skipped("offre(s) sans département", len(no_department), no_department),
+            )
+        )
     return loaded, problems
 
 
@@ -276,7 +316,13 @@ def _mcf_fields(row: dict, cell, columns: dict, department: str) -> tuple[dict, 
         )
     else:
         n_active, n_remote = int(active or 0), int(remote or 0)
-        fmt = "distanciel" if n_active and n_remote >= n_active else "mixte" if n_remote else "présentiel"
+        fmt = (
+            "distanciel"
+            if n_active and n_remote >= n_active
+            else "mixte"
+            if n_remote
+            else "présentiel"
+        )
     kind = cell(row, "type_referentiel").upper()
     rncp, rs = cell(row, "code_rncp"), cell(row, columns["code_rs"])
     code = None
@@ -297,22 +343,31 @@ def _mcf_fields(row: dict, cell, columns: dict, department: str) -> tuple[dict, 
 
     content = [_plain_text(cell(row, "contenu_formation"))]
     ranges = []
-    low_h, high_h = _number(cell(row, "nombre_heures_total_min")), _number(cell(row, "nombre_heures_total_max"))
+    low_h, high_h = (
+        _number(cell(row, "nombre_heures_total_min")),
+        _number(cell(row, "nombre_heures_total_max")),
+    )
     if low_h is not None and high_h is not None and low_h != high_h:
         ranges.append(f"de {_fr_number(low_h)} à {_fr_number(high_h)} h")
     low_p, high_p = _number(cell(row, "frais_ttc_tot_min")), _number(cell(row, "frais_ttc_tot_max"))
     if low_p is not None and high_p is not None and low_p != high_p:
         ranges.append(f"de {_fr_number(low_p)} à {_fr_number(high_p)} € TTC")
     if ranges:
-        content.append(f"Selon les sessions : {' ; '.join(ranges)} (durée et prix indiqués : moyennes du catalogue).")
+        content.append(
+            f"Selon les sessions : {' ; '.join(ranges)} (durée et prix indiqués : moyennes du catalogue)."
+        )
     domain = cell(row, "libelle_code_formacode_principal")
     if domain:
         content.append(f"Domaine (Formacode) : {domain}.")
     certification = cell(row, "intitule_certification")
     if certification:
         content.append(f"Certification visée : {certification} ({code}).")
-    objectives = _plain_text(cell(row, "objectif_formation")) or _plain_text(cell(row, "points_forts"))
-    rome = list(dict.fromkeys(c.upper() for c in (cell(row, f"code_rome_{i}") for i in range(1, 6)) if c))
+    objectives = _plain_text(cell(row, "objectif_formation")) or _plain_text(
+        cell(row, "points_forts")
+    )
+    rome = list(
+        dict.fromkeys(c.upper() for c in (cell(row, f"code_rome_{i}") for i in range(1, 6)) if c)
+    )
     data = {
         "title": cell(row, "intitule_formation"),
         "objectives": objectives,
@@ -338,7 +393,13 @@ def _mcf_fields(row: dict, cell, columns: dict, department: str) -> tuple[dict, 
 #: dict-modalites-enseignement (LHÉO): 0 entièrement présentielle, 1 mixte, 2 entièrement à distance.
 _LHEO_MODES = {"0": "présentiel", "1": "mixte", "2": "distanciel"}
 #: dict-financeurs (LHÉO) -> our funding routes; the other payers have no counterpart.
-_LHEO_FUNDERS = {"2": "region", "4": "france_travail", "5": "plan", "16": "opco", "17": "transitions_pro"}
+_LHEO_FUNDERS = {
+    "2": "region",
+    "4": "france_travail",
+    "5": "plan",
+    "16": "opco",
+    "17": "transitions_pro",
+}
 _HOURS_TEXT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:h|heures?)\b", re.IGNORECASE)
 
 
@@ -414,12 +475,25 @@ def load_lheo(path: Path, name: str):
     if position == 0:
         problems.append(Problem(file=name, reason="document LHÉO sans aucune offre (<formation>)"))
     if outside:
-        problems.append(Problem(file=name, notice=True, reason=_skipped("action(s) hors Hauts-de-France", len(outside), outside)))
+        problems.append(
+            Problem(
+                file=name,
+                notice=True,
+                reason=_skipped("action(s) hors Hauts-de-France", len(outside), outside),
+            )
+        )
     if unpriced:
-        problems.append(Problem(
-            file=name, notice=True,
-            reason=_skipped("action(s) sans prix (ni prix-total-TTC ni prix-horaire-TTC) ou sans durée", len(unpriced), unpriced),
-        ))
+        problems.append(
+            Problem(
+                file=name,
+                notice=True,
+                reason=_skipped(
+                    "action(s) sans prix (ni prix-total-TTC ni prix-horaire-TTC) ou sans durée",
+                    len(unpriced),
+                    unpriced,
+                ),
+            )
+        )
     return loaded, problems
 
 
@@ -441,15 +515,32 @@ def _lheo_formation(formation, name: str, position: int):
                 try:
                     code = certification_code(kind, raw)
                 except ValueError as exc:
-                    problems.append(Problem(file=name, line=_child(certification, tag).sourceline, record=number, reason=str(exc)))
-    rome = list(dict.fromkeys(_text(c).upper() for c in _children(_child(formation, "domaine-formation"), "code-ROME") if _text(c)))
+                    problems.append(
+                        Problem(
+                            file=name,
+                            line=_child(certification, tag).sourceline,
+                            record=number,
+                            reason=str(exc),
+                        )
+                    )
+    rome = list(
+        dict.fromkeys(
+            _text(c).upper()
+            for c in _children(_child(formation, "domaine-formation"), "code-ROME")
+            if _text(c)
+        )
+    )
     objectives = _plain_text(_text(formation, "objectif-formation"))
     results = _plain_text(_text(formation, "resultats-attendus"))
     content = _plain_text(_text(formation, "contenu-formation"))
     if results:
         content = f"{content} Résultats attendus : {results}".strip()
     if not title:
-        problems.append(Problem(file=name, line=line, record=number, reason="titre : intitule-formation manquant"))
+        problems.append(
+            Problem(
+                file=name, line=line, record=number, reason="titre : intitule-formation manquant"
+            )
+        )
     formation_url = _url(_text(formation, "url-formation", "urlweb"))
     stamp = formation.get("datemaj") or ""
     # The file does not say who published it (a Carif-Oref, an EDOF export…): name the file.
@@ -460,7 +551,18 @@ def _lheo_formation(formation, name: str, position: int):
         return [], problems, skipped
     actions = _children(formation, "action")
     if not actions:
-        return [], [Problem(file=name, line=line, record=number, reason="offre sans action de formation (<action>)")], skipped
+        return (
+            [],
+            [
+                Problem(
+                    file=name,
+                    line=line,
+                    record=number,
+                    reason="offre sans action de formation (<action>)",
+                )
+            ],
+            skipped,
+        )
     out: list[Training] = []
     for index, action in enumerate(actions, start=1):
         action_number = action.get("numero") or f"action {index}"
@@ -469,15 +571,20 @@ def _lheo_formation(formation, name: str, position: int):
         mode_raw = _text(action, "modalites-enseignement")
         fmt = _LHEO_MODES.get(mode_raw)
         if fmt is None:
-            problems.append(Problem(
-                file=name, line=_line(action, "modalites-enseignement"), record=record,
-                reason=f"modalité inconnue : modalites-enseignement {mode_raw!r} (attendu : 0 présentiel, 1 mixte, 2 à distance)",
-            ))
+            problems.append(
+                Problem(
+                    file=name,
+                    line=_line(action, "modalites-enseignement"),
+                    record=record,
+                    reason=f"modalité inconnue : modalites-enseignement {mode_raw!r} (attendu : 0 présentiel, 1 mixte, 2 à distance)",
+                )
+            )
             continue
         address = _child(action, "lieu-de-formation", "coordonnees", "adresse")
         city = _city(_text(address, "ville"))
         department = department_of(
-            department=_text(address, "departement"), insee=_text(address, "code-INSEE-commune"),
+            department=_text(address, "departement"),
+            insee=_text(address, "code-INSEE-commune"),
             postcode=_text(address, "codepostal"),
         )
         if department is not None and department not in DEPARTMENTS:
@@ -491,21 +598,36 @@ def _lheo_formation(formation, name: str, position: int):
             price = _number(_text(action, "prix-total-TTC"))
             hourly = _number(_text(action, "prix-horaire-TTC"))
         except ValueError:
-            problems.append(Problem(
-                file=name, line=action.sourceline, record=record,
-                reason="nombre illisible dans nombre-heures-total, prix-total-TTC ou prix-horaire-TTC",
-            ))
+            problems.append(
+                Problem(
+                    file=name,
+                    line=action.sourceline,
+                    record=record,
+                    reason="nombre illisible dans nombre-heures-total, prix-total-TTC ou prix-horaire-TTC",
+                )
+            )
             continue
         if price is None and hourly is not None and hours is not None:
             price = round(hourly * hours, 2)
         if price is None or hours is None:
             skipped["unpriced"].append(where)
             continue
-        sessions = sorted({d for s in _children(action, "session") if (d := _lheo_date(_text(s, "periode", "debut")))})
-        funding = list(dict.fromkeys(
-            _LHEO_FUNDERS[c] for c in (_text(f, "code-financeur") for f in _children(action, "organisme-financeur"))
-            if c in _LHEO_FUNDERS
-        ))
+        sessions = sorted(
+            {
+                d
+                for s in _children(action, "session")
+                if (d := _lheo_date(_text(s, "periode", "debut")))
+            }
+        )
+        funding = list(
+            dict.fromkeys(
+                _LHEO_FUNDERS[c]
+                for c in (
+                    _text(f, "code-financeur") for f in _children(action, "organisme-financeur")
+                )
+                if c in _LHEO_FUNDERS
+            )
+        )
         access = _text(action, "acces-handicapes")
         data = {
             "id": offer_id("lheo", siret, number, action_number),
@@ -529,7 +651,9 @@ def _lheo_formation(formation, name: str, position: int):
         }
         training, errors = _validate(
             {k: v for k, v in data.items() if v not in (None, "")},
-            file=name, record=record, line=action.sourceline,
+            file=name,
+            record=record,
+            line=action.sourceline,
         )
         if errors:
             problems.extend(errors)
@@ -538,7 +662,22 @@ def _lheo_formation(formation, name: str, position: int):
     return out, problems, skipped
 
 
-_LOWER_WORDS = {"sur", "sous", "en", "de", "des", "du", "la", "le", "les", "lès", "lez", "et", "aux", "au"}
+_LOWER_WORDS = {
+    "sur",
+    "sous",
+    "en",
+    "de",
+    "des",
+    "du",
+    "la",
+    "le",
+    "les",
+    "lès",
+    "lez",
+    "et",
+    "aux",
+    "au",
+}
 
 
 def _city(raw: str) -> str:

@@ -55,7 +55,9 @@ def _refuse_declarations(element) -> None:
             "fichier refusé : il déclare des entités XML (technique d'expansion dite « billion "
             "laughs ») ; les formats officiels n'en utilisent jamais"
         )
-    raise XMLRefused("fichier refusé : il contient une déclaration DOCTYPE, que les formats officiels n'utilisent pas")
+    raise XMLRefused(
+        "fichier refusé : il contient une déclaration DOCTYPE, que les formats officiels n'utilisent pas"
+    )
 
 
 def iterparse(
@@ -74,8 +76,15 @@ def iterparse(
     wanted = set(events)
     parser_events = tuple(sorted(wanted | {"start"}))
     stream = etree.iterparse(
-        str(path), events=parser_events, resolve_entities=False, no_network=True, load_dtd=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, tag=tag,
+        str(path),
+        events=parser_events,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        tag=tag,
     )
     checked = False
     try:
