@@ -164,11 +164,15 @@ def _certification_chunks(cert: Certification) -> list[Chunk]:
 
 
 def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome) -> Chunk:
-    place = (
-        f"à {t.city} ({DEPARTMENTS[t.department]}, {t.department})"
-        if t.city and t.department
-        else "en ligne, accessible partout"
-    )
+    if t.city and t.department:
+        place = f"à {t.city} ({DEPARTMENTS[t.department]}, {t.department})"
+    elif t.department and t.format == "distanciel":
+        place = f"à distance, par un organisme du département {DEPARTMENTS[t.department]} ({t.department})"
+    elif t.department:
+        # Imported catalogues (Mon Compte Formation) give the département but not the commune.
+        place = f"dans le département {DEPARTMENTS[t.department]} ({t.department}), commune non précisée"
+    else:
+        place = "en ligne, accessible partout"
     parts = [
         f"Formation « {t.title} » proposée par {t.provider}, {place}.",
         f"Modalité : {t.format}. Durée : {_hours(t.duration_hours)}. Prix : {_price(t.price_eur)}.",

@@ -80,7 +80,7 @@ def ingest_command(
     targets = list(paths or [settings.bundled_knowledge])
     if check:
         result = check_files(targets)
-        for problem in result.problems:
+        for problem in result.problems + result.notices:
             typer.echo(f"- {problem}")
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts().items()))
         typer.echo(f"{result.files} fichiers, {counts} ; {len(result.problems)} problème(s).")

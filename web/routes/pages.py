@@ -354,7 +354,8 @@ async def catalogue_csv(request: Request, assistant: AssistantDep):
     writer.writerow(_CSV_HEADER)
     for t in items:
         writer.writerow([_cell(v) for v in (
-            t.id, t.title, t.provider, t.city or "à distance",
+            t.id, t.title, t.provider,
+            t.city or ("" if t.department and t.format != "distanciel" else "à distance"),
             fmt.department(t.department) if t.department else "", t.format,
             _decimal(t.duration_hours), _decimal(t.price_eur),
             ", ".join(fmt.funding(f) for f in t.funding), t.certification_code or "",
