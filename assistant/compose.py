@@ -75,6 +75,8 @@ class WriterInput:
     shown_before: set[str] = field(default_factory=set)
     #: the previous answer's own lines (``said_lines``): none is written again word for word
     said_before: set[str] = field(default_factory=set)
+    #: « à qui m'adresser ? »: the answer leads with the next step
+    asks_next_step: bool = False
 
 
 @dataclass
@@ -215,12 +217,23 @@ class GroundedWriter(AnswerWriter):
         # The first sentence answers the question: what changed in a follow-up, the job's
         # exposure, or the best sentence of the best passage.
         quoted_first = False
+        # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
+        # from the best passage, even when a job is known.
+        general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
         if data.change and rec is not None:
             lines.append(self._change_line(data, p))
-        elif role is not None and not role_seen:
+        elif data.asks_next_step:
+            lines.append(self.next_step(profile, language=data.language))
+        elif role is not None and not role_seen and not general:
             key = "role_eleve" if audience == "eleve" else "role"
-            lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
-        elif role is None and passages and focus is None and not has_trainings:
+            if role.ai_exposure and audience != "eleve":
+                lines.append(p["direct_role"].format(
+                    de_role=de_job(job_label), role=job_label,
+                    exposure=p["exposure_labels"][role.ai_exposure],
+                ))
+            else:
+                lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
+        elif passages and focus is None and (role is None or general or role_seen) and (general or not has_trainings):
             first = passages.pop(0)
             limit = 1 if audience == "eleve" else 2
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
@@ -309,7 +322,7 @@ class GroundedWriter(AnswerWriter):
             sections[name](position)
 
         next_step = self.next_step(profile, language=data.language)
-        if not data.change and not data.follow_up:
+        if not data.change and not data.follow_up and not data.asks_next_step:
             lines.append("")
             lines.append(f"## {p['headings']['next_step']}")
             lines.append(next_step)

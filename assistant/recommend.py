@@ -169,6 +169,8 @@ class Recommender:
             parts.append("à distance")
         elif t.city:
             parts.append(f"{t.format} à {t.city} ({t.department})")
+        elif t.department:
+            parts.append(f"{t.format}, {DEPARTMENTS[t.department]} ({t.department}), commune non précisée")
         parts.append(_hours(t.duration_hours))
         parts.append(_price(t.price_eur))
         if profile.funding:

@@ -182,8 +182,9 @@ class Assistant:
             kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
             audience=state.audience, kinds=kinds,
         )
-        if reading.unknown_job and not new_job and state.pending is None:
-            self._ask_which_job(reading.unknown_job, state, kb)
+        unknown = reading.unknown_job or (reading.sector_words if state.job is None else None)
+        if unknown and not new_job and state.pending is None:
+            self._ask_which_job(unknown, state, kb)
         merged = state.profile(kb.roles)
 
         if state.pending is not None:
@@ -226,7 +227,7 @@ class Assistant:
             recommendation=recommendation, kb=kb, focus=focus, language=state.language,
             cited_before=set(state.cited) if previous_turn else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),
-            said_before=set(state.said),
+            said_before=set(state.said), asks_next_step=reading.asks_next_step,
             follow_up=follow_up, change=_change(reading, follow_up=follow_up, constraint_change=constraint_change),
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000

@@ -106,6 +106,9 @@ class Lexicon:
         self.hour_units = {normalise_words(k)[0]: float(v) for k, v in raw["hour_units"].items()}
         self.euro_units = {normalise_words(k)[0] for k in raw["euro_units"] if normalise_words(k)}
         self.at_most = PhraseTable.of(raw["at_most"])
+        self.at_most_strong = PhraseTable.of(raw["at_most_strong"])
+        self.next_step_questions = PhraseTable.of(raw["next_step_questions"])
+        self.sector_cues = PhraseTable.of(raw["sector_cues"])
         self.cheaper = PhraseTable.of(raw["cheaper"])
         self.shorter = PhraseTable.of(raw["shorter"])
         self.closer = PhraseTable.of(raw["closer"])

@@ -66,6 +66,10 @@ class Reading(BaseModel):
     instead: bool = False
     audience: str | None = None
     situation: str | None = None
+    #: « à qui m'adresser ? »: the answer leads with the next step
+    asks_next_step: bool = False
+    #: « je travaille dans la banque »: a sector named instead of a job
+    sector_words: str | None = None
     learners_count: int | None = None
     #: the asker speaks of people they train (« mes salariés », « mon équipe »)
     team: bool = False
@@ -108,6 +112,13 @@ class Reader:
         self._constraints(w, reading)
         self._relative_and_dropped(w, reading)
         self._who(w, reading)
+        reading.asks_next_step = lex.next_step_questions.contains(w.stems)
+        if not reading.jobs:
+            for _, end, _ in lex.sector_cues.find(w.stems):
+                start = _skip_articles(w, end)
+                if start < len(w.stems) and not _is_function_word(w, start):
+                    reading.sector_words = _span_text(w, start, min(start + 3, len(w.stems)))
+                    break
         return reading
 
     # -- steps -------------------------------------------------------------------------------
@@ -250,7 +261,10 @@ class Reader:
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         if lex.payment.contains(stems):
-            for _, _, labels in lex.payers.find(stems):
+            for start, _, labels in lex.payers.find(stems):
+                # « no employer to pay for it », « pas d'employeur pour payer »
+                if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):
+                    continue
                 reading.funding.extend(sorted(labels))
         reading.funding = list(dict.fromkeys(f for f in reading.funding if f not in reading.funding_dropped))
         for start, _, _ in lex.certifying.find(stems):
@@ -266,6 +280,7 @@ class Reader:
 
     def _numbers(self, w: _Words, reading: Reading) -> None:
         lex = self.lex
+        strength: dict[str, int] = {}
         for i, word in enumerate(w.words):
             token = w.tok(i)
             glued = _GLUED.match(token.text)
@@ -283,11 +298,16 @@ class Reader:
             before = w.stems[max(0, i - 3) : i]
             previous = w.words[max(0, i - 2) : i]
             minimum = previous == ["plus", "de"] or previous == ["au", "moins"] or "minimum" in previous
+            strong = 2 if lex.at_most_strong.contains(before) or (
+                i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
+            ) else 1
             if unit in lex.hour_units and not minimum:
-                if not (word.isdigit() and len(word) == 4 and unit == "h"):
+                if not (word.isdigit() and len(word) == 4 and unit == "h") and strong >= strength.get("hours", 0):
                     reading.max_hours = value * lex.hour_units[unit]
-            elif unit in lex.euro_units and not minimum:
+                    strength["hours"] = strong
+            elif unit in lex.euro_units and not minimum and strong >= strength.get("price", 0):
                 reading.max_price = value
+                strength["price"] = strong
             elif lex.at_most.contains(before[-1:]) and before[-1:] == ("budget",):
                 reading.max_price = value
             elif i + 1 < len(w.stems) and (lex.team.contains(w.stems[i + 1 : i + 2]) or self.jobs.find(w.stems[i + 1 : i + 4])):
