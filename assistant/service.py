@@ -22,6 +22,7 @@ from .models import (
     Training,
     TrainingSummary,
 )
+from .privacy import scrub
 from .profile import ProfileExtractor, merge_profiles
 from .recommend import Recommender, violations
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
@@ -179,6 +180,8 @@ class Assistant:
             )
             timings.total = (time.perf_counter() - started) * 1000
             self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
+            # Observatory (issue 13): one structured, scrubbed record per question.
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, previous_state=state)
             return answer
 
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or _has_constraints(merged)
@@ -210,6 +213,8 @@ class Assistant:
         )
         self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
         timings.total = (time.perf_counter() - started) * 1000
+        # Observatory (issue 13): one structured, scrubbed record per question.
+        self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, previous_state=state)
         return answer
 
     def _write(self, data: WriterInput, on_text: Callable[[str], None] | None) -> Draft:
@@ -242,7 +247,8 @@ class Assistant:
     def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state, focus=None) -> None:
         state = {
             "profile": profile.model_dump(mode="json"),
-            "question": question if answer.answered else (previous_state or {}).get("question", ""),
+            # Scrubbed: the stored conversation keeps no personal data (issue 13).
+            "question": scrub(question) if answer.answered else (previous_state or {}).get("question", ""),
             "intents": sorted(intents),
             "focus": focus,
             "trainings": [t.id for t in answer.trainings],
@@ -319,8 +325,84 @@ class Assistant:
         citation = to_citations([chunk])[0]
         return SourcePassage(**citation.model_dump(), text=chunk.text, record_key=chunk.record_key, section=chunk.section)
 
-    def feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
-        return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
+    # -- observatory and feedback (issue 13) ---------------------------------------------------
+
+    def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, previous_state) -> None:
+        """Record one question in the observatory; never lets a failure there break the answer."""
+        from . import observatory
+        from .recommend import mentioned_codes
+
+        try:
+            dense = [h.dense for h in hits if h.dense is not None]
+            score = max(dense) if dense else max((h.score for h in hits), default=None)
+            relaxed = recommendation.trainings[0].relaxed if recommendation and recommendation.trainings else []
+            row = observatory.make_record(
+                question=question, answer=answer, conversation_id=answer.conversation_id,
+                turn=(previous_state or {}).get("turns", 0) + 1, intents=set(intents),
+                mentioned_codes=mentioned_codes(question), relaxed=relaxed,
+                constraints_met=recommendation is None or recommendation.all_constraints_met,
+                retrieval_score=round(float(score), 4) if score is not None else None,
+                latency_ms=timings.total, store_text=self.settings.store_question_text,
+            )
+            self.index.store.add_observation(row)
+        except Exception:  # noqa: BLE001 - the observatory is secondary to the answer
+            log.exception("Could not record the question in the observatory")
+
+    def conversation_turns(self, conversation_id: str) -> int:
+        """How many questions a live conversation has had (0 when unknown or expired)."""
+        state = self.index.store.load_conversation(conversation_id, max_age_hours=self.settings.conversation_ttl_hours)
+        return int((state or {}).get("turns", 0))
+
+    def feedback(
+        self, *, conversation_id: str, useful: bool, reason: str | None = None, comment: str = "", turn: int | None = None
+    ) -> bool:
+        """Record whether an answer helped; one opinion per answer, a new one replaces the old.
+
+        Args:
+            conversation_id: the conversation of the answer (it must be known and not expired).
+            useful: whether the answer helped.
+            reason: why not (a code or label of ``observatory.FEEDBACK_REASONS``); kept only
+                when ``useful`` is False.
+            comment: free text, stored scrubbed of personal data.
+            turn: which answer of the conversation (1 for the first); the latest when omitted.
+
+        Returns:
+            True when this is the first opinion on that answer, False when it replaced one.
+        """
+        from . import observatory
+
+        turns = self.conversation_turns(conversation_id)
+        if not turns:
+            raise NotFound("Conversation inconnue ou expirée : l'avis ne peut pas être enregistré.")
+        if turn is None:
+            turn = turns
+        if not 1 <= turn <= turns:
+            raise BadRequest(f"Réponse inconnue dans cette conversation (elle compte {turns} réponse(s)).")
+        try:
+            code = observatory.parse_reason(reason)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return self.index.store.save_feedback(
+            conversation_key=observatory.conversation_key(conversation_id), turn=turn, useful=useful,
+            reason=None if useful else code, comment=scrub((comment or "").strip())[:2000],
+        )
+
+    def observatory(self, filters, *, public: bool):
+        """The observatory report for ``filters`` (``observatory.ObservatoryFilters``)."""
+        from . import observatory
+
+        kb = self.index.snapshot()
+        titles = {tid: t.title for tid, t in kb.trainings.items()} if kb else {}
+        return observatory.build_report(self.index.store, filters, public=public, training_titles=titles)
+
+    def purge_expired(self) -> dict[str, int]:
+        """Delete expired conversations, observatory records and feedback (run periodically)."""
+        from . import observatory
+
+        return observatory.purge(
+            self.index.store, retention_days=self.settings.retention_days,
+            conversation_ttl_hours=self.settings.conversation_ttl_hours,
+        )
 
 
 def _has_constraints(p: Profile) -> bool:
