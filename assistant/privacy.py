@@ -97,7 +97,12 @@ _NAME_CUES = re.compile(
     r"|\bmoi\s*,?\s+c['’]est|\bmy\s+name\s+is|\bi\s+am\s+called|\bje\s+me\s+nomme|\bnom\s*:|\bpr[ée]nom\s*:"
     r"|\bsign[ée]\s*:?|\bcordialement\s*,?)\s+"
 )
-_TITLE_CUES = re.compile(r"\b(?:Madame|Monsieur|Mademoiselle|Mme|Mlle|Mr|Mrs|Ms|M\.|Dr\.?|Docteur|Maître|Me)\s+(?=[A-ZÀ-ÖØ-Þ])")
+# A title, or « je suis » / « I'm », followed by a capitalised word ("Je suis Kévin", not "je suis
+# comptable"; acronyms such as RH are skipped by ``_names``).
+_TITLE_CUES = re.compile(
+    r"(?:\b(?:Madame|Monsieur|Mademoiselle|Mme|Mlle|Mr|Mrs|Ms|Dr\.?|Docteur|Maître|Me)\s+|\bM\.\s*"
+    r"|\b(?i:je\s+suis|moi\s+je\s+suis|i['’]m|i\s+am)\s+)(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
+)
 _NOT_A_NAME = frozenset(
     """et je j suis ai a à au aux de du des en pour par car mais ou où donc ni or que qui quoi
     comment est c ce cette mon ma mes votre vos notre nos le la les l un une et/ou avec sans sur

@@ -41,6 +41,8 @@ def test_the_test_numbers_are_valid():
         ("Hello, my name is John Smith and I work in Lille", "John Smith", "name"),
         ("Moi c'est Kévin, j'ai 17 ans", "Kévin", "name"),
         ("Je travaille avec Mme Fournier au service RH", "Fournier", "name"),
+        ("Je suis Jean-Baptiste Wattrelot, rappelez-moi", "Jean-Baptiste Wattrelot", "name"),
+        ("I'm Sarah Connor from Lille", "Sarah Connor", "name"),
         ("J'habite 12 rue de la Paix, 59000 Lille", "12 rue de la Paix", "address"),
         ("J'habite 12 rue de la Paix, 59000 Lille", "59000 Lille", "address"),
         ("adresse : 3 bis avenue Jean Jaurès 62000 Arras", "avenue Jean Jaurès", "address"),
@@ -82,6 +84,8 @@ def test_scrub_removes_everything_at_once():
         "12 cours de Python et 3 places disponibles, 35 heures, session du 08/03/2027",
         "Quel salaire pour un technicien de maintenance en 2030 ? 45 000 emplois concernés",
         "je suis aide-soignante et je voudrais me former",
+        "Je suis RH dans une PME, je suis responsable formation",
+        "Je suis au lycée, et je suis en Terminale",
         "",
     ],
 )
