@@ -306,6 +306,7 @@ def build_report(
     *,
     public: bool,
     training_titles: dict[str, str] | None = None,
+    family_labels: dict[str, str] | None = None,
     recent: int = 50,
     now: datetime | None = None,
 ) -> ObservatoryReport:
@@ -316,6 +317,7 @@ def build_report(
         filters: period, département, audience.
         public: the aggregated-only view (small counts merged, no records, no question text).
         training_titles: training id -> title, for the table of recommended trainings.
+        family_labels: job family (``Role.sector``) -> its name, for the table of families.
         recent: how many recent records the admin view lists.
         now: the current time (tests).
     """
@@ -364,7 +366,7 @@ def build_report(
     relaxed_labels = {v: k for k, v in _CONSTRAINT_KEYS.items()}
     tables = {
         "by_audience": _counts(audience),
-        "by_family": _counts(family),
+        "by_family": _counts(family, family_labels),
         "by_job": _counts(job, job_labels, limit=None if public else 30),
         "by_department": by_department,
         "topics": _counts(topics, TOPICS),

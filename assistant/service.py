@@ -393,7 +393,13 @@ class Assistant:
 
         kb = self.index.snapshot()
         titles = {tid: t.title for tid, t in kb.trainings.items()} if kb else {}
-        return observatory.build_report(self.index.store, filters, public=public, training_titles=titles)
+        families = {
+            s.sector or s.id: s.title.removesuffix(" face à l'IA")
+            for s in (kb.study.values() if kb else []) if s.type == "famille"
+        }
+        return observatory.build_report(
+            self.index.store, filters, public=public, training_titles=titles, family_labels=families
+        )
 
     def purge_expired(self) -> dict[str, int]:
         """Delete expired conversations, observatory records and feedback (run periodically)."""

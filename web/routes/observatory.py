@@ -26,7 +26,7 @@ router = APIRouter(prefix="/observatoire", include_in_schema=False)
 api_router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 #: The periods the filter form offers (days; None = everything still retained).
-PERIODS: dict[str, str] = {"": "Toute la période conservée", "7": "7 derniers jours", "30": "30 derniers jours", "90": "90 derniers jours", "365": "12 derniers mois"}
+PERIODS: dict[str, str] = {"": "Toute la période", "7": "7 derniers jours", "30": "30 derniers jours", "90": "90 derniers jours", "365": "12 derniers mois"}
 _KIND_LABELS = {**fmt.KINDS, "orientia": "Repères Orientia"}
 
 
