@@ -388,4 +388,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # With WAL, NORMAL stays consistent after a crash and skips an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted rows (purged records, replaced conversation states) are overwritten, not left in
+    # free pages of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
