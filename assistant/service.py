@@ -80,6 +80,8 @@ class Assistant:
         self.retriever = Retriever(self.index)
         self.recommender = Recommender(self.retriever)
         self._extractors: dict[int, ProfileExtractor] = {}
+        #: record each question in the observatory (off for evaluation and benchmark runs)
+        self.observing = True
 
     # -- state -------------------------------------------------------------------------------
 
@@ -329,6 +331,8 @@ class Assistant:
 
     def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, previous_state) -> None:
         """Record one question in the observatory; never lets a failure there break the answer."""
+        if not self.observing:
+            return
         from . import observatory
         from .recommend import mentioned_codes
 
