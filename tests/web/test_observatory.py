@@ -464,3 +464,10 @@ def test_public_view_is_off_by_default(corpus_dir, tmp_path, embedder):
         assert client.get("/observatoire/public").status_code == 404
         # no admin token configured: nobody gets in
         assert client.get("/api/admin/observatory", headers={"Authorization": "Bearer "}).status_code == 401
+
+
+def test_public_view_hides_small_totals(client, session):
+    html = BeautifulSoup(client.get("/observatoire/public?department=02").text, "html.parser")
+    assert html.select_one("#obs-questions").get_text(strip=True) == "moins de 5"
+    admin = BeautifulSoup(client.get("/observatoire?department=02", headers=ADMIN).text, "html.parser")
+    assert admin.select_one("#obs-questions").get_text(strip=True) == "1"
