@@ -183,7 +183,7 @@ class Assistant:
             timings.total = (time.perf_counter() - started) * 1000
             self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
             # Observatory (issue 13): one structured, scrubbed record per question.
-            self._observe(question, answer, timings, None, hits=hits, intents=intents, previous_state=state)
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=(state or {}).get("turns", 0) + 1)
             return answer
 
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or _has_constraints(merged)
@@ -216,7 +216,7 @@ class Assistant:
         self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
         timings.total = (time.perf_counter() - started) * 1000
         # Observatory (issue 13): one structured, scrubbed record per question.
-        self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, previous_state=state)
+        self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=(state or {}).get("turns", 0) + 1)
         return answer
 
     def _write(self, data: WriterInput, on_text: Callable[[str], None] | None) -> Draft:
@@ -329,7 +329,7 @@ class Assistant:
 
     # -- observatory and feedback (issue 13) ---------------------------------------------------
 
-    def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, previous_state) -> None:
+    def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, turn: int) -> None:
         """Record one question in the observatory; never lets a failure there break the answer."""
         if not self.observing:
             return
@@ -342,7 +342,7 @@ class Assistant:
             relaxed = recommendation.trainings[0].relaxed if recommendation and recommendation.trainings else []
             row = observatory.make_record(
                 question=question, answer=answer, conversation_id=answer.conversation_id,
-                turn=(previous_state or {}).get("turns", 0) + 1, intents=set(intents),
+                turn=turn, intents=set(intents),
                 mentioned_codes=mentioned_codes(question), relaxed=relaxed,
                 constraints_met=recommendation is None or recommendation.all_constraints_met,
                 retrieval_score=round(float(score), 4) if score is not None else None,
@@ -355,7 +355,8 @@ class Assistant:
     def conversation_turns(self, conversation_id: str) -> int:
         """How many questions a live conversation has had (0 when unknown or expired)."""
         state = self.index.store.load_conversation(conversation_id, max_age_hours=self.settings.conversation_ttl_hours)
-        return int((state or {}).get("turns", 0))
+        state = state or {}
+        return int(state.get("turn", state.get("turns", 0)))  # "turn" in the dialogue state
 
     def feedback(
         self, *, conversation_id: str, useful: bool, reason: str | None = None, comment: str = "", turn: int | None = None
