@@ -222,6 +222,8 @@ def _names(text: str) -> str:
                 break
             if capitalised and not word[0].isupper():
                 break
+            if not word[0].isupper() and ("'" in word or "’" in word):
+                break  # "je m'appelle marie j'ai 40 ans": an elided word is not part of a name
             if words and not word[0].isupper() and text[cue_end].isupper():
                 break  # "Marie comptable": a lower-case word after a capitalised name ends it
             words += 1

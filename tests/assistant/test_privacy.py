@@ -93,6 +93,20 @@ def test_scrub_keeps_ordinary_questions(text):
     assert scrub(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("je m'appelle marie j'ai 40 ans", "je m'appelle [nom] j'ai 40 ans"),
+        ("Je m'appelle Marie comptable à Lens", "Je m'appelle [nom] comptable à Lens"),
+        ("Mon nom est Jean de La Fontaine.", "Mon nom est [nom]."),
+        ("Cordialement, Paul Durand", "Cordialement, [nom]"),
+        ("Appelez-moi (06 12 34 56 78) demain", "Appelez-moi ([téléphone]) demain"),
+    ],
+)
+def test_scrub_keeps_the_words_around(text, expected):
+    assert scrub(text) == expected
+
+
 def test_scrub_is_stable():
     once = scrub(f"je m'appelle Paul Durand, 06 12 34 56 78, {IBAN_FR}")
     assert scrub(once) == once
