@@ -280,10 +280,11 @@ def _counts(counter: Counter, labels: dict[str, str] | None = None, *, limit: in
 
 
 def _merge_small(items: list[Count]) -> list[Count]:
-    """Public views: lines under ``PUBLIC_MIN_COUNT`` become one « autres » line."""
+    """Public views: lines under ``PUBLIC_MIN_COUNT`` become one « autres » line, itself left
+    out when it is still under ``PUBLIC_MIN_COUNT``."""
     kept = [c for c in items if c.count >= PUBLIC_MIN_COUNT]
     small = sum(c.count for c in items if c.count < PUBLIC_MIN_COUNT)
-    if small:
+    if small >= PUBLIC_MIN_COUNT:
         kept.append(Count(key=OTHERS, label=OTHERS, count=small))
     return kept
 
@@ -381,7 +382,7 @@ def build_report(
         tables = {name: _merge_small(items) for name, items in tables.items()}
         small = [d for d in by_day if d.questions < PUBLIC_MIN_COUNT]
         by_day = [d for d in by_day if d.questions >= PUBLIC_MIN_COUNT]
-        if small:
+        if sum(d.questions for d in small) >= PUBLIC_MIN_COUNT:
             by_day.append(DayCount(
                 day=OTHERS, questions=sum(d.questions for d in small), answered=sum(d.answered for d in small)
             ))

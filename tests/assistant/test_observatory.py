@@ -76,13 +76,15 @@ def test_public_view_merges_counts_under_five(store):
     for i in range(2):
         _record(store, key=f"a{i}", department="02", audience="rh", unmet="aucune formation à distance dans l'Aisne")
     _record(store, key="s", department="80", audience="eleve", answered=False)
+    for i in range(2):
+        _record(store, key=f"e{i}", department="60", audience="entreprise")
     admin = build_report(store, ObservatoryFilters(), public=False)
     public = build_report(store, ObservatoryFilters(), public=True)
-    assert admin.questions_total == public.questions_total == 9
-    assert {c.key: c.count for c in admin.by_audience} == {"salarie": 6, "rh": 2, "eleve": 1}
-    assert {c.key: c.count for c in public.by_audience} == {"salarie": 6, "autres": 3}
-    assert {c.key: c.count for c in public.by_department} == {"59": 6, "autres": 3}
-    assert {c.key: c.count for c in public.unmet} == {"autres": 2}
+    assert admin.questions_total == public.questions_total == 11
+    assert {c.key: c.count for c in admin.by_audience} == {"salarie": 6, "rh": 2, "eleve": 1, "entreprise": 2}
+    assert {c.key: c.count for c in public.by_audience} == {"salarie": 6, "autres": 5}
+    assert {c.key: c.count for c in public.by_department} == {"59": 6, "autres": 5}
+    assert public.unmet == [], "two questions, even merged, stay under 5: left out"
     assert public.questions == [] and public.unanswered == []
     assert [r.question for r in admin.unanswered] == ["question s"]
     assert build_report(store, ObservatoryFilters(department="02"), public=False).questions_total == 2
