@@ -23,6 +23,7 @@ from .models import (
     TrainingSummary,
 )
 from .constraints import Constraints
+from .privacy import scrub
 from .recommend import Recommender
 from .understanding import DialogueState, Event, Pending, Shown, Understanding
 from .understanding.state import PROFILE_SLOTS
@@ -81,6 +82,8 @@ class Assistant:
         self.retriever = Retriever(self.index)
         self.recommender = Recommender(self.retriever)
         self.understanding = Understanding()
+        #: record each question in the observatory (off for evaluation and benchmark runs)
+        self.observing = True
 
     # -- state -------------------------------------------------------------------------------
 
@@ -152,6 +155,7 @@ class Assistant:
             answer = self._refusal(conversation_id, reading.safety, state, kb)
             self._save(conversation_id, state, answer, asked=None)
             timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=(), intents=set(), turn=state.turn)
             return answer
 
         t0 = time.perf_counter()
@@ -194,6 +198,7 @@ class Assistant:
             )
             self._save(conversation_id, state, answer, asked=None)
             timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
             return answer
 
         answered = self._in_scope(question, hits, merged, follow_up or new_job)
@@ -205,6 +210,7 @@ class Assistant:
             )
             timings.total = (time.perf_counter() - started) * 1000
             self._save(conversation_id, state, answer, asked=None)
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
             return answer
 
         has_constraints = bool(Constraints.of(merged))
@@ -245,6 +251,8 @@ class Assistant:
         state.intents, state.focus = sorted(intents), focus
         self._save(conversation_id, state, answer, asked=question, chunks=draft.chunks, kb=kb)
         timings.total = (time.perf_counter() - started) * 1000
+        # Observatory (issue 13): one structured, scrubbed record per question.
+        self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=state.turn)
         return answer
 
     def _conversation(self, conversation_id: str | None) -> tuple[DialogueState, str]:
@@ -267,7 +275,7 @@ class Assistant:
         ids = [h.chunk.record_key.split(":", 1)[1] for h in hits]
         choices = {kb.roles[i].label: i for i in ids if i in kb.roles}
         if choices:
-            text = phrases(state.language)["unknown_job"].format(words=words)
+            text = phrases(state.language)["unknown_job"].format(words=scrub(words))
             state.apply(Event(turn=state.turn, op="set", slot="pending", value=Pending(
                 slot="job", question=text, choices=choices,
             ).model_dump()))
@@ -311,7 +319,8 @@ class Assistant:
     ) -> None:
         """Store the conversation's state after a turn (what was shown, for the next turn)."""
         if asked is not None:
-            state.question = asked
+            # Scrubbed: the stored conversation keeps no personal data (issue 13).
+            state.question = scrub(asked)
         if kb is not None:
             state.shown = [
                 Shown(id=t.id, price=t.price_eur, hours=t.duration_hours) for t in answer.trainings
@@ -390,8 +399,93 @@ class Assistant:
         citation = to_citations([chunk])[0]
         return SourcePassage(**citation.model_dump(), text=chunk.text, record_key=chunk.record_key, section=chunk.section)
 
-    def feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
-        return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
+    # -- observatory and feedback (issue 13) ---------------------------------------------------
+
+    def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, turn: int) -> None:
+        """Record one question in the observatory; never lets a failure there break the answer."""
+        if not self.observing:
+            return
+        from . import observatory
+        from .recommend import mentioned_codes
+
+        try:
+            dense = [h.dense for h in hits if h.dense is not None]
+            score = max(dense) if dense else max((h.score for h in hits), default=None)
+            relaxed = recommendation.trainings[0].relaxed if recommendation and recommendation.trainings else []
+            row = observatory.make_record(
+                question=question, answer=answer, conversation_id=answer.conversation_id,
+                turn=turn, intents=set(intents),
+                mentioned_codes=mentioned_codes(question), relaxed=relaxed,
+                constraints_met=recommendation is None or recommendation.all_constraints_met,
+                retrieval_score=round(float(score), 4) if score is not None else None,
+                latency_ms=timings.total, store_text=self.settings.store_question_text,
+            )
+            self.index.store.add_observation(row)
+        except Exception:  # noqa: BLE001 - the observatory is secondary to the answer
+            log.exception("Could not record the question in the observatory")
+
+    def conversation_turns(self, conversation_id: str) -> int:
+        """How many questions a live conversation has had (0 when unknown or expired)."""
+        state = self.index.store.load_conversation(conversation_id, max_age_hours=self.settings.conversation_ttl_hours)
+        state = state or {}
+        return int(state.get("turn", state.get("turns", 0)))  # "turn" in the dialogue state
+
+    def feedback(
+        self, *, conversation_id: str, useful: bool, reason: str | None = None, comment: str = "", turn: int | None = None
+    ) -> bool:
+        """Record whether an answer helped; one opinion per answer, a new one replaces the old.
+
+        Args:
+            conversation_id: the conversation of the answer (it must be known and not expired).
+            useful: whether the answer helped.
+            reason: why not (a code or label of ``observatory.FEEDBACK_REASONS``); kept only
+                when ``useful`` is False.
+            comment: free text, stored scrubbed of personal data.
+            turn: which answer of the conversation (1 for the first); the latest when omitted.
+
+        Returns:
+            True when this is the first opinion on that answer, False when it replaced one.
+        """
+        from . import observatory
+
+        turns = self.conversation_turns(conversation_id)
+        if not turns:
+            raise NotFound("Conversation inconnue ou expirée : l'avis ne peut pas être enregistré.")
+        if turn is None:
+            turn = turns
+        if not 1 <= turn <= turns:
+            raise BadRequest(f"Réponse inconnue dans cette conversation (elle compte {turns} réponse(s)).")
+        try:
+            code = observatory.parse_reason(reason)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return self.index.store.save_feedback(
+            conversation_key=observatory.conversation_key(conversation_id), turn=turn, useful=useful,
+            reason=None if useful else code, comment=scrub((comment or "").strip())[:2000],
+        )
+
+    def observatory(self, filters, *, public: bool):
+        """The observatory report for ``filters`` (``observatory.ObservatoryFilters``)."""
+        from . import observatory
+
+        kb = self.index.snapshot()
+        titles = {tid: t.title for tid, t in kb.trainings.items()} if kb else {}
+        families = {
+            s.sector or s.id: s.title.removesuffix(" face à l'IA")
+            for s in (kb.study.values() if kb else []) if s.type == "famille"
+        }
+        return observatory.build_report(
+            self.index.store, filters, public=public, training_titles=titles, family_labels=families
+        )
+
+    def purge_expired(self) -> dict[str, int]:
+        """Delete expired conversations, observatory records and feedback (run periodically)."""
+        from . import observatory
+
+        return observatory.purge(
+            self.index.store, retention_days=self.settings.retention_days,
+            conversation_ttl_hours=self.settings.conversation_ttl_hours,
+        )
 
 
 def _is_follow_up(question: str, *, constraint_change: bool, new_job: bool, reading) -> bool:

@@ -144,6 +144,7 @@ def eval_command(
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
+    assistant.observing = False  # evaluation questions are not the region's questions
     _ensure_index(assistant)
     report = run_eval(assistant, questions, baseline=baseline)
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
@@ -162,6 +163,7 @@ def bench(
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
+    assistant.observing = False  # benchmark questions are not the region's questions
     _ensure_index(assistant)
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
 

@@ -107,6 +107,8 @@ def _turn_context(assistant, form, question, conversation_id, answer, error) -> 
         draft=question if error else "",
         profile=answer.profile if answer else _shown_profile(form, assistant),
         conversation_id=answer.conversation_id if answer else conversation_id,
+        # which answer of the conversation the feedback form under it is about
+        feedback_turn=assistant.conversation_turns(answer.conversation_id) if answer else None,
     )
 
 
