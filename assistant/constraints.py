@@ -105,7 +105,7 @@ class Constraints(BaseModel):
     # -- in words -----------------------------------------------------------------------------
 
     def describe(self) -> str:
-        """« une formation à distance de moins de 14 h dans l'Aisne, finançable par le CPF »."""
+        """« une formation à distance d'au plus 14 h finançable par CPF dans l'Aisne »."""
         parts = ["une formation"]
         if self.certifying:
             parts.append("certifiante")
@@ -114,23 +114,22 @@ class Constraints(BaseModel):
         if self.format:
             parts.append(_FORMAT_PHRASE[self.format])
         if self.max_hours is not None:
-            parts.append(_bound("de", self.max_hours, "h"))
+            parts.append(_bound(self.max_hours, "h", "d'au plus {n} h"))
         if self.max_price is not None:
-            parts.append("gratuite" if self.max_price == 0 else _bound("à", self.max_price, "€"))
+            parts.append("gratuite" if self.max_price == 0 else _bound(self.max_price, "€", "à {n} € au plus"))
+        if self.funding:
+            parts.append("finançable par " + " ou ".join(FUNDING_LABELS[f] for f in self.funding))
         if self.department:
             parts.append(_DEPARTMENT_IN.get(self.department, DEPARTMENTS.get(self.department, "")))
-        text = " ".join(parts)
-        if self.funding:
-            text += ", finançable par " + " ou ".join(FUNDING_LABELS[f] for f in self.funding)
-        return text
+        return " ".join(parts)
 
 
-def _bound(lead: str, value: float, unit: str) -> str:
-    """« de 14 h au plus »; a bound set just under a value shown (« moins cher ») reads « moins de »."""
+def _bound(value: float, unit: str, pattern: str) -> str:
+    """« d'au plus 14 h »; a bound set just under a value shown (« moins cher ») reads « de moins de »."""
     if value != round(value, 1):
-        return f"de moins de {_number(round(value + 0.01, 1))}\u00a0{unit}"
-    return f"{lead} {_number(value)}\u00a0{unit} au plus"
+        return f"de moins de {_number(round(value + 0.01, 1))} {unit}"
+    return pattern.format(n=_number(value))
 
 
 def _number(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
+    return f"{value:g}".replace(".", ",")

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .models import DEPARTMENTS, FUNDING_LABELS, Answer, Profile
+from .models import DEPARTMENTS, Answer, Profile
 from .privacy import scrub
 from .text import fold
 
@@ -103,22 +103,10 @@ def unmet_sentence(profile: Profile) -> str:
     >>> unmet_sentence(Profile(format="distanciel", max_hours=14, department="02"))
     "aucune formation à distance d'au plus 14 h dans l'Aisne"
     """
-    parts = ["aucune formation"]
-    if profile.certifying is True:
-        parts.append("certifiante")
-    elif profile.certifying is False:
-        parts.append("non certifiante")
-    if profile.format:
-        parts.append(_FORMAT[profile.format])
-    if profile.max_hours is not None:
-        parts.append(f"d'au plus {_number(profile.max_hours)} h")
-    if profile.max_price is not None:
-        parts.append("gratuite" if profile.max_price == 0 else f"à {_number(profile.max_price)} € au plus")
-    if profile.funding:
-        parts.append("finançable par " + " ou ".join(FUNDING_LABELS[f] for f in profile.funding))
-    if profile.department:
-        parts.append(_IN_DEPARTMENT[profile.department])
-    return " ".join(parts) if len(parts) > 1 else ""
+    from .constraints import Constraints
+
+    constraints = Constraints.of(profile)
+    return "aucune" + constraints.describe()[len("une"):] if constraints else ""
 
 
 def make_record(
