@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -31,6 +31,7 @@ __all__ = [
     "StudySection",
     "Training",
     "TrainingSummary",
+    "Turn",
 ]
 
 DEPARTMENTS: dict[str, str] = {
@@ -377,3 +378,14 @@ class Answer(BaseModel):
     quick_replies: list[str] = Field(default_factory=list)
     #: language of the answer's own sentences: "fr", or "en" for a question in English
     language: Literal["fr", "en"] = "fr"
+
+
+class Turn(BaseModel):
+    """One question and its answer in a conversation's thread, as stored (personal data scrubbed)."""
+
+    conversation_id: str
+    #: 1 for the first question of the conversation, then 2, 3...
+    position: int
+    created_at: datetime
+    question: str
+    answer: Answer
