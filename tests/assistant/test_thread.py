@@ -68,10 +68,11 @@ def test_quick_replies_are_read_as_refinements(assistant):
 
 
 def _training(**values) -> TrainingSummary:
-    data = dict(
-        id="F001", title="IA", provider="Exemple", city="Arras", department="62", format="présentiel",
-        duration_hours=14, price_eur=1200, funding=[], certification_code=None, url=None,
-    )
+    data = {
+        "id": "F001", "title": "IA", "provider": "Exemple", "city": "Arras", "department": "62",
+        "format": "présentiel", "duration_hours": 14, "price_eur": 1200, "funding": [],
+        "certification_code": None, "url": None,
+    }
     data.update(values)
     return TrainingSummary(**data)
 

@@ -118,6 +118,17 @@ def test_two_questions_a_reload_and_a_quick_reply(browser, chat_server, javascri
             assert page.evaluate(MARKER) == "même page", "the quick reply reloaded the page"
             expect(turns(page).last).to_be_in_viewport()
 
+        # Five turns, then a reload: the whole conversation is still there, in order.
+        ask(page, "Et dans le Nord ?", javascript=javascript)
+        ask(page, "Quelles certifications pour ce métier ?", javascript=javascript)
+        before = asked(page)
+        assert len(before) == 5
+        page.reload()
+        expect(turns(page)).to_have_count(5)
+        assert asked(page) == before
+        assert box_after_last_turn(page)
+        expect(page.locator('#profil .chip[data-field="department"]')).to_contain_text("Nord (59)")
+
         # « Nouvelle conversation » clears the thread, also after a reload.
         click_and_wait(page, page.get_by_role("button", name="Nouvelle conversation"), javascript=False)
         expect(turns(page)).to_have_count(0)
