@@ -345,7 +345,13 @@ def test_kept_trainings_make_the_summary_and_its_export(client):
     assert QUESTION in text(page.select_one("ol.asked"))
     trainings = [client.app.state.assistant.training(i) for i in ids]
     codes = {t.certification_code for t in trainings if t.certification_code}
-    assert {a.get_text() for a in page.select("section[aria-labelledby=recap-certifications] .cert-list > li > a")} == codes
+    section = page.select_one("section[aria-labelledby=recap-certifications]")
+    assert {a.get_text() for a in section.select(".cert-list:not(.proposed) > li > a")} == codes
+    # The certifications the answer proposed are listed too, once.
+    proposed = [c.code for c in client.app.state.assistant.thread(conversation_id(html))[0].answer.certifications]
+    assert proposed
+    listed = [a.get_text() for a in section.select(".cert-list > li > a")]
+    assert set(proposed) <= set(listed) and len(listed) == len(set(listed))
     steps = page.select("ol.steps > li")
     names = [text(s.h3) for s in steps]
     assert any("CEP" in n for n in names) and any("Proch" in n for n in names)

@@ -576,8 +576,16 @@ def _summary(assistant: Assistant, conversation_id: str) -> dict:
             certifications.append(assistant.certification(code))
         except OrientiaError:
             pass
+    # The certifications the answers proposed, beyond those the kept trainings prepare.
+    listed = {c.code for c in certifications}
+    proposed = {}
+    for turn in turns:
+        for c in turn.answer.certifications:
+            if c.code not in listed:
+                proposed.setdefault(c.code, c)
     return {
         "turns": turns, "trainings": kept, "certifications": certifications,
+        "proposed": list(proposed.values()),
         "profile": turns[-1].answer.profile if turns else Profile(),
         "steps": assistant.next_steps(), "today": datetime.now(UTC).date(),
     }
