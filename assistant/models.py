@@ -24,6 +24,7 @@ __all__ = [
     "Format",
     "Funding",
     "Kind",
+    "NextStep",
     "Place",
     "Profile",
     "Role",
@@ -389,3 +390,12 @@ class Turn(BaseModel):
     created_at: datetime
     question: str
     answer: Answer
+
+
+class NextStep(BaseModel):
+    """A next step of the summary page: who to contact, and the passage of the corpus that says so."""
+
+    name: str
+    text: str
+    contact: str
+    citation: Citation

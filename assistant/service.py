@@ -17,7 +17,7 @@ from .index import Index, KnowledgeBase
 from .models import (
     Answer,
     Certification,
-    Citation,
+    NextStep,
     Profile,
     Role,
     SourcePassage,
@@ -33,23 +33,13 @@ from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import scope_rules
 from .text import plain
 
-__all__ = ["Assistant", "TrainingFilters", "AnswerTimings", "NextStep"]
+__all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
 #: How many trainings a conversation's summary can keep.
 MAX_KEPT = 20
-
-
-@dataclass
-class NextStep:
-    """A next step of the summary page: who to contact, and the passage that says so."""
-
-    name: str
-    text: str
-    contact: str
-    citation: Citation
 
 
 def next_step_entries() -> list[dict]:
