@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +24,7 @@ __all__ = [
     "Format",
     "Funding",
     "Kind",
+    "NextStep",
     "Place",
     "Profile",
     "Role",
@@ -31,6 +32,7 @@ __all__ = [
     "StudySection",
     "Training",
     "TrainingSummary",
+    "Turn",
 ]
 
 DEPARTMENTS: dict[str, str] = {
@@ -388,3 +390,23 @@ class Answer(BaseModel):
     #: why Orientia did not answer as usual: a health emergency, a medical question, a task
     #: outside its scope (a cover letter, code) or a request for its settings or secrets
     refusal: Literal["emergency", "medical", "off_topic", "secrets"] | None = None
+
+
+class Turn(BaseModel):
+    """One question and its answer in a conversation's thread, as stored (personal data scrubbed)."""
+
+    conversation_id: str
+    #: 1 for the first question of the conversation, then 2, 3...
+    position: int
+    created_at: datetime
+    question: str
+    answer: Answer
+
+
+class NextStep(BaseModel):
+    """A next step of the summary page: who to contact, and the passage of the corpus that says so."""
+
+    name: str
+    text: str
+    contact: str
+    citation: Citation

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
@@ -16,14 +17,17 @@ from .index import Index, KnowledgeBase
 from .models import (
     Answer,
     Certification,
+    NextStep,
     Profile,
     Role,
     SourcePassage,
     Training,
     TrainingSummary,
+    Turn,
 )
 from .constraints import Constraints
 from .privacy import scrub
+from .quick_replies import suggest as suggest_quick_replies
 from .recommend import Recommender
 from .understanding import DialogueState, Event, Pending, Shown, Understanding
 from .understanding.state import PROFILE_SLOTS
@@ -36,6 +40,16 @@ __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+#: How many trainings a conversation's summary can keep.
+MAX_KEPT = 20
+
+
+def next_step_entries() -> list[dict]:
+    """The next steps and contacts (``templates/next_steps.yaml``)."""
+    import yaml
+
+    path = Path(__file__).parent / "templates" / "next_steps.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -156,7 +170,7 @@ class Assistant:
             self._save(conversation_id, state, answer, asked=None)
             timings.total = (time.perf_counter() - started) * 1000
             self._observe(question, answer, timings, None, hits=(), intents=set(), turn=state.turn)
-            return answer
+            return self._finish_turn(conversation_id, question, answer)
 
         t0 = time.perf_counter()
         read = reading.text or question
@@ -199,7 +213,7 @@ class Assistant:
             self._save(conversation_id, state, answer, asked=None)
             timings.total = (time.perf_counter() - started) * 1000
             self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
-            return answer
+            return self._finish_turn(conversation_id, question, answer)
 
         answered = self._in_scope(question, hits, merged, follow_up or new_job)
         if not answered:
@@ -211,6 +225,7 @@ class Assistant:
             timings.total = (time.perf_counter() - started) * 1000
             self._save(conversation_id, state, answer, asked=None)
             self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+            answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
             return answer
 
         has_constraints = bool(Constraints.of(merged))
@@ -253,6 +268,7 @@ class Assistant:
         timings.total = (time.perf_counter() - started) * 1000
         # Observatory (issue 13): one structured, scrubbed record per question.
         self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=state.turn)
+        answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
         return answer
 
     def _conversation(self, conversation_id: str | None) -> tuple[DialogueState, str]:
@@ -486,6 +502,82 @@ class Assistant:
             self.index.store, retention_days=self.settings.retention_days,
             conversation_ttl_hours=self.settings.conversation_ttl_hours,
         )
+
+    # -- conversation thread, kept trainings, next steps (the chat pages, issue 15) ------------
+
+    def _finish_turn(self, conversation_id: str, question: str, answer: Answer) -> Answer:
+        """Offer quick replies when the dialogue chose none, and append the turn to the thread."""
+        if not answer.quick_replies:
+            answer = answer.model_copy(update={"quick_replies": suggest_quick_replies(answer.profile, answer)})
+        self._record_turn(conversation_id, question, answer)
+        return answer
+
+    def _record_turn(self, conversation_id: str, question: str, answer: Answer) -> None:
+        """Store the turn with personal data scrubbed from what the person typed.
+
+        The answer is written from the knowledge base, so its own text is scrubbed only when the
+        question held personal data (a writer may echo it); otherwise the public numbers it cites
+        (Proch'Emploi's 0800 line) stay readable in the thread.
+        """
+        clean = scrub(question)
+        stored = answer
+        if clean != question:
+            update: dict = {"answer": scrub(answer.answer)}
+            if answer.clarify is not None:
+                update["clarify"] = answer.clarify.model_copy(update={"question": scrub(answer.clarify.question)})
+            stored = answer.model_copy(update=update)
+        self.index.store.add_turn(conversation_id, question=clean, answer=stored.model_dump(mode="json"))
+
+    def _alive(self, conversation_id: str) -> bool:
+        return bool(conversation_id) and self.index.store.load_conversation(
+            conversation_id, max_age_hours=self.settings.conversation_ttl_hours
+        ) is not None
+
+    def thread(self, conversation_id: str) -> list[Turn]:
+        """The turns of a conversation, oldest first; none once it expired (or never existed)."""
+        if not self._alive(conversation_id):
+            return []
+        return [Turn.model_validate(row) for row in self.index.store.load_turns(conversation_id)]
+
+    def forget(self, conversation_id: str) -> None:
+        """Delete a conversation's thread and kept trainings (« Nouvelle conversation »)."""
+        self.index.store.forget_thread(conversation_id)
+
+    def keep(self, conversation_id: str, training_ids: list[str]) -> list[str]:
+        """Keep these trainings (replacing the previous choice) for the conversation's summary."""
+        if not self._alive(conversation_id):
+            raise NotFound("Conversation introuvable ou expirée : posez d’abord une question.")
+        kb = self.knowledge()
+        ids = list(dict.fromkeys(t for t in training_ids if t))[:MAX_KEPT]
+        unknown = [t for t in ids if t not in kb.trainings]
+        if unknown:
+            raise BadRequest(f"Formation inconnue : {', '.join(unknown)}")
+        self.index.store.save_selection(conversation_id, ids)
+        return ids
+
+    def kept(self, conversation_id: str) -> list[Training]:
+        """The trainings kept from a conversation (gone from the catalogue: left out)."""
+        if not self._alive(conversation_id):
+            return []
+        kb = self.knowledge()
+        return [kb.trainings[t] for t in self.index.store.load_selection(conversation_id) if t in kb.trainings]
+
+    def next_steps(self) -> list[NextStep]:
+        """Who to contact next (``templates/next_steps.yaml``), each citing its passage."""
+        kb = self.knowledge()
+        steps = []
+        for entry in next_step_entries():
+            chunk = next(
+                (c for c in kb.record_chunks.get(entry["record"], []) if entry["contains"] in c.text), None
+            )
+            if chunk is None:  # the corpus changed: leave the step out rather than cite nothing
+                log.warning("Next step %r: no passage of %s contains its phrase", entry["name"], entry["record"])
+                continue
+            steps.append(NextStep(
+                name=entry["name"], text=entry["text"], contact=entry["contact"],
+                citation=to_citations([chunk])[0],
+            ))
+        return steps
 
 
 def _is_follow_up(question: str, *, constraint_change: bool, new_job: bool, reading) -> bool:

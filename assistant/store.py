@@ -1,5 +1,5 @@
-"""Relational storage (SQLAlchemy Core): index versions, records, chunks, conversations, feedback,
-observatory records.
+"""Relational storage (SQLAlchemy Core): index versions, records, chunks, conversations, turns,
+feedback, observatory records.
 
 SQLite in the data folder by default, any SQLAlchemy URL (PostgreSQL) when
 ``ORIENTIA_DATABASE_URL`` is set. Several app processes share it, which is why the active index
@@ -58,6 +58,27 @@ conversations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, index=True),
     sa.Column("state", sa.Text, nullable=False),
+)
+
+#: The thread of a conversation, one row per question and its answer (question scrubbed).
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+)
+
+#: The trainings a person kept from a conversation (for the summary page and its export).
+selections = sa.Table(
+    "selections",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("training_id", sa.String(128), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 #: One opinion per answer: (hash of the conversation id, turn); a new one replaces the old.
@@ -288,9 +309,78 @@ class Store:
     def purge_conversations(self, *, max_age_hours: float) -> int:
         cutoff = datetime.fromtimestamp(_now().timestamp() - max_age_hours * 3600, UTC)
         with self.engine.begin() as conn:
-            return conn.execute(
+            removed = conn.execute(
                 conversations.delete().where(conversations.c.updated_at < cutoff)
             ).rowcount
+            # Turns and kept trainings expire with their conversation.
+            alive = sa.select(conversations.c.id)
+            conn.execute(turns.delete().where(turns.c.conversation_id.not_in(alive)))
+            conn.execute(selections.delete().where(selections.c.conversation_id.not_in(alive)))
+            return removed
+
+    # -- threads (the turns of a conversation) and kept trainings ----------------------------
+
+    def add_turn(self, conversation_id: str, *, question: str, answer: dict) -> int:
+        """Append a turn to a conversation's thread; returns its position (1, 2, ...)."""
+        payload = json.dumps(answer, default=str)
+        attempts = 5
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    last = conn.execute(
+                        sa.select(sa.func.max(turns.c.position)).where(turns.c.conversation_id == conversation_id)
+                    ).scalar()
+                    position = (last or 0) + 1
+                    conn.execute(turns.insert().values(
+                        conversation_id=conversation_id, position=position, created_at=_now(),
+                        question=question, answer=payload,
+                    ))
+                return position
+            except sa.exc.IntegrityError:
+                # Two answers of one conversation finished at once: take the next position.
+                attempts -= 1
+                if not attempts:
+                    raise
+
+    def load_turns(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The turns of a conversation, oldest first (answers decoded from JSON)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(turns).where(turns.c.conversation_id == conversation_id).order_by(turns.c.position)
+            ).mappings().all()
+        return [
+            {
+                "conversation_id": r["conversation_id"], "position": r["position"],
+                "created_at": r["created_at"] if r["created_at"].tzinfo else r["created_at"].replace(tzinfo=UTC),
+                "question": r["question"], "answer": json.loads(r["answer"]),
+            }
+            for r in rows
+        ]
+
+    def save_selection(self, conversation_id: str, training_ids: list[str]) -> None:
+        """Replace the trainings kept from a conversation (in the order given)."""
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(selections.delete().where(selections.c.conversation_id == conversation_id))
+            if training_ids:
+                conn.execute(selections.insert(), [
+                    {"conversation_id": conversation_id, "training_id": t, "position": i, "created_at": now}
+                    for i, t in enumerate(training_ids)
+                ])
+
+    def load_selection(self, conversation_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(selections.c.training_id)
+                .where(selections.c.conversation_id == conversation_id)
+                .order_by(selections.c.position)
+            ).scalars())
+
+    def forget_thread(self, conversation_id: str) -> None:
+        """Delete the turns and kept trainings of a conversation (« Nouvelle conversation »)."""
+        with self.engine.begin() as conn:
+            conn.execute(turns.delete().where(turns.c.conversation_id == conversation_id))
+            conn.execute(selections.delete().where(selections.c.conversation_id == conversation_id))
 
     # -- feedback and observatory (see assistant/observatory.py) -----------------------------
 
