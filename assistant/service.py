@@ -285,6 +285,12 @@ class Assistant:
                 return DialogueState.model_validate(stored), conversation_id
         return DialogueState(), secrets.token_urlsafe(24)
 
+    def start_conversation(self) -> str:
+        """A new, empty conversation with a server-issued id (for a page that needs the id first)."""
+        state, conversation_id = self._conversation(None)
+        self.index.store.save_conversation(conversation_id, state.model_dump(mode="json"))
+        return conversation_id
+
     def _ask_which_job(self, words: str, state: DialogueState, kb: KnowledgeBase) -> None:
         """A job title no referential knows: ask which of the nearest job sheets it is."""
         hits = self.retriever.search(kb, words, k=3, kinds={"role"}, depth=10)
@@ -527,6 +533,10 @@ class Assistant:
                 update["clarify"] = answer.clarify.model_copy(update={"question": scrub(answer.clarify.question)})
             stored = answer.model_copy(update=update)
         self.index.store.add_turn(conversation_id, question=clean, answer=stored.model_dump(mode="json"))
+
+    def conversation_exists(self, conversation_id: str) -> bool:
+        """Whether a conversation id is known and not expired."""
+        return self._alive(conversation_id)
 
     def _alive(self, conversation_id: str) -> bool:
         return bool(conversation_id) and self.index.store.load_conversation(

@@ -237,8 +237,10 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
     from ..streaming import stream_ndjson
 
     templates = request.app.state.templates
-    # The cookie is sent before the answer exists: a new conversation gets its id here.
-    conversation_id = conversation_id or uuid.uuid4().hex
+    # The cookie is sent before the answer exists: a new conversation gets its (server-issued)
+    # id here.
+    if not conversation_id or not assistant.conversation_exists(conversation_id):
+        conversation_id = assistant.start_conversation()
 
     def work(emit) -> None:
         answer, error = None, None
