@@ -57,12 +57,12 @@ def test_the_question_is_scrubbed_but_public_numbers_in_answers_stay(assistant):
 def test_quick_replies_are_read_as_refinements(assistant):
     first = assistant.answer(QUESTION)
     assert 2 <= len(first.quick_replies) <= 4
-    extract = assistant.extractor(assistant.knowledge()).extract
+    read = assistant.understanding.reader(assistant.knowledge()).read
     for reply in first.quick_replies:
         if reply.startswith("Et pour moins de"):
-            assert extract(reply).max_price is not None, reply
+            assert read(reply).max_price is not None, reply
         if reply.startswith("Et à distance"):
-            assert extract(reply).format == "distanciel"
+            assert read(reply).format == "distanciel"
     follow = assistant.answer(first.quick_replies[0], conversation_id=first.conversation_id)
     assert follow.answered, first.quick_replies[0]
 
