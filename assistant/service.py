@@ -247,6 +247,9 @@ class Assistant:
             t0 = time.perf_counter()
             recommendation = self.recommender.recommend(kb, search_text, merged, vector=vector, timings=timings)
             timings.recommend += (time.perf_counter() - t0) * 1000
+            if (reading.cheaper or reading.shorter) and not recommendation.all_constraints_met:
+                # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
+                recommendation.trainings = []
             if trace is not None:
                 trace["records"] = [f"training:{t.id}" for t in recommendation.trainings] + trace["records"]
 

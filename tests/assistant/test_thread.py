@@ -59,12 +59,16 @@ def test_quick_replies_are_read_as_refinements(assistant):
     assert 2 <= len(first.quick_replies) <= 4
     read = assistant.understanding.reader(assistant.knowledge()).read
     for reply in first.quick_replies:
-        if reply.startswith("Et pour moins de"):
-            assert read(reply).max_price is not None, reply
+        if reply.startswith("Moins cher"):
+            assert read(reply).cheaper, reply
+        if reply.startswith("Plus court"):
+            assert read(reply).shorter, reply
         if reply.startswith("Et à distance"):
             assert read(reply).format == "distanciel"
     follow = assistant.answer(first.quick_replies[0], conversation_id=first.conversation_id)
     assert follow.answered, first.quick_replies[0]
+    if first.quick_replies[0].startswith("Moins cher") and follow.trainings:
+        assert max(t.price_eur for t in follow.trainings) < min(t.price_eur for t in first.trainings)
 
 
 def _training(**values) -> TrainingSummary:
@@ -85,7 +89,7 @@ def test_suggest_follows_the_answer_and_the_profile():
     profile = Profile(role="comptable", role_label="Comptable", department="62", audience="eleve")
     replies = suggest(profile, _answer(profile, trainings=[_training()]))
     assert replies[0] == "Et expliqué plus simplement\u202f?"
-    assert "Et pour moins de 1\u202f000\u00a0€\u202f?" in replies
+    assert "Moins cher\u202f?" in replies
     assert "Et à distance\u202f?" in replies
     assert len(replies) == 4
     remote = Profile(format="distanciel", department="59", max_price=0)
