@@ -59,7 +59,7 @@ def _import_st_extra(module: str, model: str) -> ModuleType:
             "pip install -e '.[st]' (sous Linux, prenez d'abord torch en version CPU : voir le "
             "README, « Prérequis »), ou gardez le moteur par défaut : "
             "ORIENTIA_EMBEDDING_MODEL=e5-small.",
-            log_message=f"embedding model {model!r} needs the 'st' extra: no module {exc.name!r}",
+            # No English log_message: the French text is what a command-line traceback shows.
         ) from exc
 
 
