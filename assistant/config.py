@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     llm_model: str = ""
     llm_api_key: SecretStr = SecretStr("")
     admin_token: SecretStr = SecretStr("")
+    # Observatory and privacy (issue 13)
+    store_question_text: bool = True
+    retention_days: float = Field(default=180.0, gt=0)
+    purge_interval_minutes: float = Field(default=60.0, gt=0)
+    observatory_public: bool = False
 
     @field_validator("chroma_url")
     @classmethod
