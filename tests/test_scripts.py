@@ -19,7 +19,7 @@ VENV_SH = ROOT / "scripts" / "_venv.sh"
 BASH = shutil.which("bash")
 VERSION = "%d.%d" % sys.version_info[:2]
 FULL_VERSION = sys.version.split()[0]
-REAL_PYTHON = Path(sys._base_executable).resolve()
+REAL_PYTHON = Path(sys.executable).resolve()  # the interpreter behind the venv
 
 
 def run(snippet: str, *, path: list[Path], cwd: Path, **env: str) -> subprocess.CompletedProcess:
