@@ -40,6 +40,8 @@ _FIELD_LABELS = {
     "code": "code", "level": "niveau", "blocs": "blocs", "sources": "sources",
     "sector": "secteur", "ai_exposure": "exposition à l'IA", "label": "intitulé",
     "validity_end": "fin de validité", "status": "statut", "type": "type",
+    "insee": "code INSEE", "postal_codes": "codes postaux", "population": "population",
+    "rome_to_study": "correspondance ROME - étude", "domains": "domaines", "notes": "notes",
 }
 
 _MESSAGES = {
@@ -54,6 +56,7 @@ _MESSAGES = {
     "date_parsing": "date attendue au format AAAA-MM-JJ",
     "extra_forbidden": "champ inconnu",
     "bool_parsing": "oui/non attendu",
+    "string_pattern_mismatch": "format invalide",
 }
 
 
