@@ -315,13 +315,21 @@ class GroundedWriter(AnswerWriter):
 
 
 def to_citations(chunks: list[Chunk], *, excerpt_chars: int = 280) -> list[Citation]:
-    """Citations for the API, in the order of the ``[n]`` markers."""
+    """Citations for the API, in the order of the ``[n]`` markers.
+
+    A passage the team wrote (``metadata["provenance"] == "orientia"``, decided per record and
+    section at ingest) is cited with kind ``orientia`` and source « Orientia », never as a third
+    party; every other passage keeps its kind, its source and the public page where it can be
+    checked (``Chunk.url``: ROME sheet, France compétences fiche, real training).
+    """
     out = []
     for chunk in chunks:
         excerpt = chunk.text if len(chunk.text) <= excerpt_chars else chunk.text[:excerpt_chars].rsplit(" ", 1)[0] + "…"
         title = f"{chunk.title} — {chunk.section}" if chunk.section and chunk.kind in ("study", "document") else chunk.title
+        team = chunk.metadata.get("provenance") == "orientia" and not chunk.illustrative
         out.append(Citation(
-            id=chunk.id, kind=chunk.kind, title=title, source=chunk.source,
-            excerpt=excerpt, illustrative=chunk.illustrative,
+            id=chunk.id, kind="orientia" if team else chunk.kind, title=title,
+            source="Orientia" if team else chunk.source,
+            excerpt=excerpt, illustrative=chunk.illustrative, url=None if team else chunk.url,
         ))
     return out

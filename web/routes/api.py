@@ -143,16 +143,21 @@ def get_certification(code: str, assistant: AssistantDep) -> Certification:
 
 
 @router.get("/roles", response_model=RoleList)
-def list_roles(assistant: AssistantDep) -> RoleList:
-    """Every job Orientia knows, with its AI exposure and skills to build."""
+def list_roles(
+    assistant: AssistantDep,
+    limit: Annotated[int | None, Query(ge=1, le=2000)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RoleList:
+    """Every ROME job sheet (``total`` counts them all; ``limit``/``offset`` page the items)."""
     items = assistant.roles()
-    return RoleList(total=len(items), items=items)
+    page = items[offset:] if limit is None else items[offset : offset + limit]
+    return RoleList(total=len(items), items=page)
 
 
 @router.get("/roles/{role_id}", response_model=Role)
 def get_role(role_id: str, assistant: AssistantDep) -> Role:
-    """One job."""
-    return assistant.role(role_id)
+    """One ROME job sheet, by its code (e.g. M1203)."""
+    return assistant.role(role_id.strip().upper())
 
 
 @router.get("/sources/{source_id}", response_model=SourcePassage)
