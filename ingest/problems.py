@@ -68,6 +68,9 @@ def problems_from_validation(
     for item in error.errors():
         loc = [str(p) for p in item["loc"]]
         field = _FIELD_LABELS.get(loc[0], loc[0]) if loc else ""
+        if len(loc) >= 3 and loc[1].isdigit():
+            # An item of a nested list (a note, a bloc): say which one and which of its fields.
+            field = f"{field} n° {int(loc[1]) + 1}, {_FIELD_LABELS.get(loc[2], loc[2])}"
         if item["type"] == "value_error":
             message = str(item["msg"]).removeprefix("Value error, ")
         else:
