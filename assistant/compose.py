@@ -238,11 +238,15 @@ class GroundedWriter(AnswerWriter):
         lines.append("")
         lines.append(f"## {p['headings']['exposure']}")
         ref = cites.cite(role_chunk)
-        lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {ref}")
+        # The team's note on the job is its own passage, cited as Orientia (not as France Travail).
+        note = next((c for c in kb.passages(f"role:{role.id}") if c.metadata.get("provenance") == "orientia"), None)
+        note_ref = cites.cite(note) if note is not None else ref
+        if role.ai_exposure is not None and note is not None:  # None: the study does not cover this job
+            lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")
         if role.exposure_summary:
-            lines.append(f"{role.exposure_summary.strip()} {ref}")
+            lines.append(f"{role.exposure_summary.strip()} {note_ref}")
         if role.skills_to_build:
-            lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
+            lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {note_ref}")
         # A ROME code in the question: every job it covers, not only the first one matched.
         for code in sorted(set(re.findall(r"\b[A-N]\d{4}\b", data.question.upper()))):
             for other in sorted(kb.roles.values(), key=lambda r: r.label):

@@ -271,10 +271,12 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
         url=role.url,
         metadata={
             **base, "provenance": "sources", "embed_text": embed, "lexical_only": True,
-            "search_text": " ".join([text, *role.aliases, *role.everyday_names]),
+            # Names only (not the whole definition): 1,584 sheets stay cheap to index at load.
+            "search_text": " ".join([role.label, role.rome_code, role.domain_label, *role.aliases, *role.everyday_names]),
         },
     )]
-    if role.exposure_summary or role.skills_to_build:
+    team = bool(role.exposure_summary or role.skills_to_build)
+    if team or role.ai_exposure:
         family = study_titles.get(role.sector or "", "")
         note = f"Repère Orientia pour le métier {role.label} (ROME {role.rome_code})"
         note += f", famille « {family} »." if family else "."
@@ -284,6 +286,8 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
             note += f" {role.exposure_summary}"
         if role.skills_to_build:
             note += " Compétences IA à développer : " + " ; ".join(role.skills_to_build) + "."
+        if not team:
+            note += f" {role.exposure_rule}"
         chunks.append(Chunk(
             id=f"role:{role.id}:2",
             record_key=f"role:{role.id}",
@@ -293,7 +297,8 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
             text=note,
             source=ORIENTIA,
             metadata={
-                **base, "provenance": "orientia", "embed_text": note,
+                # The estimate alone (no team note) is cited, not embedded.
+                **base, "provenance": "orientia", "embed_text": note, "lexical_only": not team,
                 "search_text": " ".join([note, *role.everyday_names]),
             },
         ))

@@ -137,6 +137,7 @@ KINDS: dict[str, str] = {
     "training": "Formation",
     "role": "Métier",
     "document": "Guide pratique",
+    "orientia": "Repère Orientia",
 }
 
 

@@ -45,9 +45,24 @@ class CertificationList(BaseModel):
     items: list[Certification]
 
 
+class RoleSummary(BaseModel):
+    """A ROME job sheet as listed: names, domain, study family and exposure (details at /api/roles/{code})."""
+
+    id: str
+    label: str
+    rome_code: str
+    aliases: list[str]
+    everyday_names: list[str]
+    domain_code: str
+    domain_label: str
+    sector: str | None
+    ai_exposure: str | None
+    url: str | None
+
+
 class RoleList(BaseModel):
     total: int
-    items: list[Role]
+    items: list[RoleSummary]
 
 
 class FeedbackRequest(BaseModel):
@@ -151,7 +166,8 @@ def list_roles(
     """Every ROME job sheet (``total`` counts them all; ``limit``/``offset`` page the items)."""
     items = assistant.roles()
     page = items[offset:] if limit is None else items[offset : offset + limit]
-    return RoleList(total=len(items), items=page)
+    fields = set(RoleSummary.model_fields)
+    return RoleList(total=len(items), items=[RoleSummary(**r.model_dump(include=fields)) for r in page])
 
 
 @router.get("/roles/{role_id}", response_model=Role)
