@@ -95,7 +95,7 @@ class ProfileExtractor:
         self._roles = roles
         aliases: dict[str, str] = {}
         for role in roles.values():
-            for name in [role.label, *role.aliases]:
+            for name in role.names:  # label, official titles, everyday names
                 folded = _norm(name)
                 if len(folded) >= 3:
                     aliases.setdefault(folded, role.id)
