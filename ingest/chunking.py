@@ -299,7 +299,8 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
             metadata={
                 # The estimate alone (no team note) is cited, not embedded.
                 **base, "provenance": "orientia", "embed_text": note, "lexical_only": not team,
-                "search_text": " ".join([note, *role.everyday_names]),
+                # Without a team note the chunk is only there to be cited: a few words suffice.
+                "search_text": " ".join([note, *role.everyday_names]) if team else f"{role.label} {role.rome_code} exposition IA",
             },
         ))
     return chunks

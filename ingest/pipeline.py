@@ -52,7 +52,7 @@ def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
                 dirs[:] = sorted(d for d in dirs if not is_referential_bundle(here / d))
                 for name in sorted(files):
                     file = here / name
-                    if file.suffix.lower() in SUPPORTED_SUFFIXES and name not in ("README.md", "release.yaml"):
+                    if file.suffix.lower() in SUPPORTED_SUFFIXES and name not in ("README.md", "ATTRIBUTION.md", "release.yaml"):
                         out.append((file, str(file.relative_to(path.parent))))
         else:
             out.append((path, path.name))
