@@ -91,13 +91,13 @@ def test_audiences_change_the_answer(corpus_assistant):
 def test_follow_ups_narrow_the_previous_question(corpus_assistant):
     first = corpus_assistant.answer("Je suis comptable à Arras, quelles formations sur l'IA ?")
     remote = corpus_assistant.answer("et à distance ?", conversation_id=first.conversation_id)
-    assert remote.profile.role == "comptable" and remote.profile.format == "distanciel"
+    assert remote.profile.role == "M1203" and remote.profile.format == "distanciel"
     assert remote.trainings and all(t.format == "distanciel" for t in remote.trainings)
     cpf = corpus_assistant.answer("lesquelles sont éligibles au CPF ?", conversation_id=first.conversation_id)
     assert cpf.profile.funding == ["cpf"] and cpf.profile.format == "distanciel"
     assert all("cpf" in t.funding for t in cpf.trainings)
     colleague = corpus_assistant.answer("et pour mon collègue à Amiens ?", conversation_id=first.conversation_id)
-    assert colleague.profile.department == "80" and colleague.profile.role == "comptable"
+    assert colleague.profile.department == "80" and colleague.profile.role == "M1203"
 
 
 def test_conversations_live_in_the_database(corpus_dir, embedder, corpus_assistant):
@@ -169,7 +169,7 @@ def test_answer_leads_with_what_is_asked(corpus_assistant):
     funding = corpus_assistant.answer("Responsable formation, je dois bâtir un plan de formation à l'IA : comment le financer ?")
     assert funding.citations[0].kind == "document"
     impact = corpus_assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
-    assert impact.citations[0].id.startswith("role:comptable")
+    assert impact.citations[0].id.startswith("role:M1203")
 
 
 def test_rome_code_names_every_job_it_covers(corpus_assistant):
