@@ -237,16 +237,23 @@ class GroundedWriter(AnswerWriter):
             return
         lines.append("")
         lines.append(f"## {p['headings']['exposure']}")
-        ref = cites.cite(role_chunk)
-        # The team's note on the job is its own passage, cited as Orientia (not as France Travail).
+        # The team's note on the job (and its exposure estimate) is its own passage, cited as
+        # Orientia; the ROME sheet is cited as France Travail only for what the sheet says.
         note = next((c for c in kb.passages(f"role:{role.id}") if c.metadata.get("provenance") == "orientia"), None)
-        note_ref = cites.cite(note) if note is not None else ref
-        if role.ai_exposure is not None and note is not None:  # None: the study does not cover this job
-            lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")
-        if role.exposure_summary:
-            lines.append(f"{role.exposure_summary.strip()} {note_ref}")
-        if role.skills_to_build:
-            lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {note_ref}")
+        if note is None:
+            ref = cites.cite(role_chunk)
+            definition = role.definition.split(". ")[0].rstrip(".")
+            if definition:
+                lines.append(f"Fiche ROME {role.rome_code} ({role.label}) : {definition}. {ref}")
+            lines.append(f"L'étude régionale ne couvre pas ce métier : Orientia n'en estime pas l'exposition à l'IA. {ref}")
+        else:
+            note_ref = cites.cite(note)
+            if role.ai_exposure is not None:
+                lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")
+            if role.exposure_summary:
+                lines.append(f"{role.exposure_summary.strip()} {note_ref}")
+            if role.skills_to_build:
+                lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {note_ref}")
         # A ROME code in the question: every job it covers, not only the first one matched.
         for code in sorted(set(re.findall(r"\b[A-N]\d{4}\b", data.question.upper()))):
             for other in sorted(kb.roles.values(), key=lambda r: r.label):
