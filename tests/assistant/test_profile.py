@@ -22,16 +22,16 @@ def extract():
 @pytest.mark.parametrize(
     ("question", "role"),
     [
-        ("Je suis comptable à Arras", "comptable"),
-        ("je suis assistante de direction", "assistante-de-direction"),
-        ("assitante de direction, quelles formations ?", "assistante-de-direction"),
-        ("je suis comptabe", "comptable"),
-        ("infirmiere a Lens", "infirmier"),
-        ("préparateur de commandes dans un entrepôt", "preparateur-de-commandes"),
-        ("chargée de recrutement", "charge-de-recrutement"),
-        ("technicienne de maintenance", "technicien-de-maintenance"),
-        ("I'm an accountant in Arras", "comptable"),
-        ("Fiche ROME M1203 : quel impact ?", "comptable"),
+        ("Je suis comptable à Arras", "M1203"),
+        ("je suis assistante de direction", "M1604"),
+        ("assitante de direction, quelles formations ?", "M1604"),
+        ("je suis comptabe", "M1203"),
+        ("infirmiere a Lens", "J1506"),
+        ("préparateur de commandes dans un entrepôt", "N1103"),
+        ("chargée de recrutement", "M1502"),
+        ("technicienne de maintenance", "I1304"),
+        ("I'm an accountant in Arras", "M1203"),
+        ("Fiche ROME M1203 : quel impact ?", "M1203"),
         ("Je suis lycéen : quels métiers de l'IA recrutent ?", None),
     ],
 )
@@ -128,8 +128,8 @@ def test_audience(extract, question, audience):
 def test_merge_keeps_the_conversation_and_lets_explicit_values_win(extract):
     first = extract("Je suis comptable à Arras, quelles formations ?")
     follow = merge_profiles(first, extract("et à distance ?"))
-    assert (follow.role, follow.department, follow.format) == ("comptable", "62", "distanciel")
+    assert (follow.role, follow.department, follow.format) == ("M1203", "62", "distanciel")
     colleague = merge_profiles(follow, extract("et pour mon collègue à Amiens ?"))
-    assert (colleague.role, colleague.department) == ("comptable", "80")
+    assert (colleague.role, colleague.department) == ("M1203", "80")
     override = merge_profiles(colleague, extract("et en ligne ?"), Profile(format="présentiel"))
     assert override.format == "présentiel"
