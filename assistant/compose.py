@@ -240,11 +240,12 @@ class GroundedWriter(AnswerWriter):
         # The team's note on the job (and its exposure estimate) is its own passage, cited as
         # Orientia; the ROME sheet is cited as France Travail only for what the sheet says.
         note = next((c for c in kb.passages(f"role:{role.id}") if c.metadata.get("provenance") == "orientia"), None)
-        if note is None:
+        definition = role.definition.split(". ")[0].rstrip(".")
+        if definition or note is None:
             ref = cites.cite(role_chunk)
-            definition = role.definition.split(". ")[0].rstrip(".")
             if definition:
                 lines.append(f"Fiche ROME {role.rome_code} ({role.label}) : {definition}. {ref}")
+        if note is None:
             lines.append(f"L'étude régionale ne couvre pas ce métier : Orientia n'en estime pas l'exposition à l'IA. {ref}")
         else:
             note_ref = cites.cite(note)
