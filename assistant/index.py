@@ -104,6 +104,7 @@ class KnowledgeBase:
             "role": self.roles,
             "study": self.study,
             "document": self.documents,
+            "place": self.places,
         }.get(kind, {})
         return table.get(ident)
 
@@ -242,6 +243,10 @@ class Index:
         version, collection = self.store.begin_version(
             collection_prefix="orientia", embedding_model=model
         )
+        all_chunks = chunks
+        # Lexical-only chunks (``metadata["lexical_only"]``: e.g. the 1,584 ROME sheets) are
+        # searched by BM25 and read from the store but never embedded: e5 costs ~1 s a passage.
+        chunks = [c for c in all_chunks if not c.metadata.get("lexical_only")]
         try:
             texts = [c.metadata.get("embed_text", c.text) for c in chunks]
             vectors: list[list[float] | None] = [reusable.get(c.hash) for c in chunks]
@@ -263,7 +268,7 @@ class Index:
                 metadatas=[_chroma_metadata(c) for c in chunks],
             )
             self.store.write_version_content(
-                version, records, [c.model_dump(mode="json") for c in chunks]
+                version, records, [c.model_dump(mode="json") for c in all_chunks]
             )
             if self.vectors.count(collection) != len(chunks):
                 raise RuntimeError("Chroma collection size does not match the chunks written")
@@ -275,7 +280,7 @@ class Index:
         report = PublishReport(
             version=version,
             records=len(records),
-            chunks=len(chunks),
+            chunks=len(all_chunks),
             embedded=len(missing),
             reused=len(chunks) - len(missing),
             seconds=0.0,

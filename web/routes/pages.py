@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, QueryParams
@@ -633,26 +633,56 @@ async def certification_page(request: Request, code: str, assistant: AssistantDe
 
 
 @router.get("/metiers", response_class=HTMLResponse)
-def roles_page(request: Request, assistant: AssistantDep):
-    """Every job, with its AI exposure."""
-    return _render(request, "roles.html", {"roles": assistant.roles()})
+def roles_page(
+    request: Request,
+    assistant: AssistantDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    domaine: Annotated[str, Query(max_length=3)] = "",
+):
+    """Every ROME job sheet: the domains, or the sheets of one domain or of a search."""
+    from assistant.text import plain
+
+    roles = assistant.roles()
+    query = plain(q).strip()
+    if query:
+        words = query.split()
+        shown = [r for r in roles if all(w in plain(" ".join(r.names)) for w in words)]
+    elif domaine:
+        shown = [r for r in roles if r.domain_code == domaine.upper()]
+    else:
+        shown = []
+    domains: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    for r in roles:
+        group = domains.setdefault((r.grand_domain_code, r.grand_domain_label), {})
+        key = (r.domain_code, r.domain_label)
+        group[key] = group.get(key, 0) + 1
+    context = {
+        "roles": shown, "total": len(roles), "q": q, "domaine": domaine.upper(),
+        "domains": sorted((g, sorted(d.items())) for g, d in domains.items()),
+    }
+    return _render(request, "roles.html", context, block="results")
 
 
 @router.get("/metiers/{role_id}", response_class=HTMLResponse)
 async def role_page(request: Request, role_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep):
-    """One job: AI exposure -> skills to build -> blocs -> trainings."""
-    role = assistant.role(role_id)
+    """One ROME job sheet: definition, skills, close jobs, AI exposure, blocs, trainings."""
+    from assistant.skillmatch import blocs_for_role
+
+    role = assistant.role(role_id.strip().upper())
     total, trainings = await run_in_threadpool(
         assistant.trainings, TrainingFilters(role=role.id), limit=12, offset=0
     )
-    certifications = [c for c in assistant.certifications() if role.rome_code in c.rome_codes]
-    preparing = {
-        bloc.code: [t for t in trainings if bloc.code in t.blocs]
-        for c in certifications for bloc in c.blocs
-    }
+    matches = await run_in_threadpool(blocs_for_role, role, assistant.certifications())
+    sheets = {r.id: r for r in assistant.roles()}
+    family = None
+    if role.sector:
+        try:
+            family = assistant.source(f"study:{role.sector}:1")
+        except OrientiaError:
+            family = None
     context = {
-        "role": role, "certifications": certifications, "trainings": trainings, "total": total,
-        "preparing": preparing,
+        "role": role, "matches": matches, "trainings": trainings, "total": total,
+        "close": [sheets[c] for c in role.mobility if c in sheets], "family": family,
     }
     return _render(request, "role.html", context)
 
@@ -671,5 +701,6 @@ async def about_page(request: Request, assistant: AssistantDep):
         "certifications": len(certifications),
         "illustrative_certifications": sum(c.illustrative for c in certifications),
         "roles": len(assistant.roles()),
+        "places": len(assistant.knowledge().places),
     }
     return _render(request, "about.html", {"counts": counts})
