@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -398,7 +399,7 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
-    def _certifications(lines, rec, kb, cites, p, *, seen: set[str] = frozenset()) -> None:
+    def _certifications(lines, rec, kb, cites, p, *, seen: AbstractSet[str] = frozenset()) -> None:
         if rec is None:
             return
         shown = [c for c in rec.certifications if kb.passages(f"certification:{c.code}")[0].id not in seen]

@@ -13,10 +13,12 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from .config import Settings
 from .embeddings import Embedder, load_embedder
@@ -37,7 +39,7 @@ __all__ = ["Index", "KnowledgeBase", "PublishReport", "chunk_hash", "RECORD_MODE
 
 log = logging.getLogger(__name__)
 
-RECORD_MODELS: dict[str, type] = {
+RECORD_MODELS: dict[str, type[BaseModel]] = {
     "training": Training,
     "certification": Certification,
     "role": Role,
@@ -98,15 +100,15 @@ class KnowledgeBase:
     def record(self, key: str):
         """A record by key ``kind:id``, or None."""
         kind, _, ident = key.partition(":")
-        table = {
+        tables: dict[str, Mapping[str, BaseModel]] = {
             "training": self.trainings,
             "certification": self.certifications,
             "role": self.roles,
             "study": self.study,
             "document": self.documents,
             "place": self.places,
-        }.get(kind, {})
-        return table.get(ident)
+        }
+        return tables.get(kind, {}).get(ident)
 
     def bloc(self, code: str):
         """A bloc by its code, with its certification, or None."""
@@ -184,7 +186,7 @@ class Index:
     def _load(self, active: dict[str, Any]) -> KnowledgeBase:
         started = time.perf_counter()
         kb = KnowledgeBase(version=active["id"], collection=active["collection"])
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "training": kb.trainings,
             "certification": kb.certifications,
             "role": kb.roles,
@@ -200,7 +202,7 @@ class Index:
         kb.chunk_rows = {c.id: i for i, c in enumerate(kb.chunks)}
         for chunk in kb.chunks:
             kb.record_chunks.setdefault(chunk.record_key, []).append(chunk)
-        kb.lexical = LexicalIndex([c.metadata.get("search_text", c.text) for c in kb.chunks])
+        kb.lexical = LexicalIndex([str(c.metadata.get("search_text", c.text)) for c in kb.chunks])
         # Open the collection now so the first question does not pay for it.
         self.vectors.collection(kb.collection)
         log.info(

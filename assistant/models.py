@@ -61,6 +61,7 @@ Format = Literal["présentiel", "distanciel", "mixte"]
 Funding = Literal["cpf", "plan", "opco", "region", "france_travail", "transitions_pro"]
 Audience = Literal["salarie", "rh", "eleve", "entreprise"]
 Exposure = Literal["forte", "moyenne", "faible"]
+Situation = Literal["demandeur_emploi", "independant", "fonction_publique"]
 
 _ROME = re.compile(r"^[A-N]\d{4}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -329,7 +330,11 @@ class Place(BaseModel):
     postal_codes: list[str] = Field(default_factory=list)
     population: int | None = Field(default=None, ge=0)
 
-    _dep = field_validator("department")(Training._department.__func__)
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        Training._department(value)
+        return value
 
 
 class Chunk(BaseModel):
@@ -373,7 +378,7 @@ class Profile(BaseModel):
     target_role: str | None = Field(default=None, max_length=100)
     target_role_label: str | None = Field(default=None, max_length=200)
     #: the asker's situation, for the next step
-    situation: Literal["demandeur_emploi", "independant", "fonction_publique"] | None = None
+    situation: Situation | None = None
 
     @field_validator("department", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import is_injection, scope_rules
 from .text import plain
 from .understanding import DialogueState, Event, Pending, Shown, Understanding
+from .understanding.reading import Safety
 from .understanding.state import PROFILE_SLOTS
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
@@ -313,7 +314,7 @@ class Assistant:
                 slot="job", question=text, choices=choices,
             ).model_dump()))
 
-    def _refusal(self, conversation_id: str, kind: str, state: DialogueState, kb: KnowledgeBase) -> Answer:
+    def _refusal(self, conversation_id: str, kind: Safety, state: DialogueState, kb: KnowledgeBase) -> Answer:
         """What Orientia says instead of answering: emergency numbers, a doctor, its scope."""
         text = " ".join(phrases(state.language)["refusals"][kind].split())
         log.info("Refused a question (%s)", kind)
@@ -374,10 +375,10 @@ class Assistant:
                 raise NotFound(f"Métier inconnu : {filters.role}")
             rome = role.rome_code
         try:
-            profile = Profile(
+            profile = Profile.model_validate(dict(
                 department=filters.department, format=filters.format, max_hours=filters.max_hours,
                 max_price=filters.max_price, funding=filters.funding, certifying=filters.certifying,
-            )
+            ))
         except ValueError as exc:
             raise BadRequest(f"Filtre invalide : {exc}") from exc
         constraints = Constraints.of(profile)

@@ -164,7 +164,9 @@ class Store:
                     status="building", created_at=_now(), stats="{}",
                 )
             )
-            version = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row insert always reports its key
+            version = int(key[0])
             collection = f"{collection_prefix}-v{version}"
             conn.execute(
                 index_versions.update()

@@ -55,11 +55,11 @@ def _price(value: float) -> str:
 def chunk_records(loaded: Iterable[LoadedRecord], *, model_name: str) -> list[Chunk]:
     """Turn validated records into indexable chunks (places are not indexed)."""
     loaded = list(loaded)
-    certs = {r.record.code: r.record for r in loaded if r.kind == "certification"}
+    certs = {r.record.code: r.record for r in loaded if isinstance(r.record, Certification)}
     roles_by_rome: dict[str, list[str]] = defaultdict(list)  # ROME code -> sheet label
-    study_titles = {r.record.id: r.record.title for r in loaded if r.kind == "study"}
+    study_titles = {r.record.id: r.record.title for r in loaded if isinstance(r.record, StudySection)}
     for r in loaded:
-        if r.kind == "role":
+        if isinstance(r.record, Role):
             roles_by_rome[r.record.rome_code].append(r.record.label)
     out: list[Chunk] = []
     for item in loaded:
@@ -95,7 +95,7 @@ def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
                 continue
             heading = f"{rec.title} — {section}" if section else rec.title
             team = rec.provenance == "orientia" or section in rec.orientia_sections
-            meta = {
+            meta: dict[str, str | int | float | bool] = {
                 "embed_text": f"{heading}\n{piece}",
                 "search_text": f"{heading}\n{piece}\n{' '.join(rec.rome_codes)}",
                 "record_type": rec.type,
@@ -140,7 +140,7 @@ def _certification_chunks(cert: Certification) -> list[Chunk]:
     if cert.blocs:
         facts.append("Blocs de compétences : " + " ; ".join(f"{b.code} {b.title}" for b in cert.blocs) + ".")
     overview = " ".join(facts)
-    base = {"certification_code": cert.code, "certifying": True}
+    base: dict[str, str | int | float | bool] = {"certification_code": cert.code, "certifying": True}
     chunks = [
         Chunk(
             id=f"certification:{cert.code}:0",

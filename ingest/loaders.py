@@ -163,6 +163,7 @@ def _load_yaml(raw: str, name: str):
         return ([LoadedRecord("supplement", supplement, name)] if supplement else []), problems
     items = data if isinstance(data, list) else [data]
     loaded, problems = [], []
+    model: type[Certification | Role]
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             problems.append(Problem(file=name, record=f"n° {position}", reason="un objet (clé: valeur) est attendu"))

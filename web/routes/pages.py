@@ -8,7 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
@@ -17,7 +17,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, QueryParams
 
 from assistant import Assistant, BadRequest, OrientiaError, Profile, TrainingFilters
-from assistant.models import DEPARTMENTS, FORMATS, FUNDING_LABELS, TrainingSummary, Turn
+from assistant.models import (
+    DEPARTMENTS,
+    FORMATS,
+    FUNDING_LABELS,
+    CertificationSummary,
+    TrainingSummary,
+    Turn,
+)
 
 from .. import filters as fmt
 from ..deps import AssistantDep
@@ -262,7 +269,7 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
 
 
 def _chat_context(assistant: Assistant, **values) -> dict:
-    context = {
+    context: dict[str, Any] = {
         "turn_id": uuid.uuid4().hex[:8], "question": "", "answer": None, "error": None, "draft": "",
         "profile": Profile(), "conversation_id": "", "streaming": _streams(assistant),
         "views": [], "new": None, "last": None, "kept": set(), "has_trainings": False,
@@ -415,21 +422,24 @@ def _catalogue_query(query: QueryParams) -> tuple[TrainingFilters, dict, int, in
     def get(name: str) -> str:
         return (query.get(name) or "").strip()
 
-    params = {
+    text = {
         "q": get("q")[:200], "role": get("role"), "department": get("department"),
         "format": get("format"), "max_hours": get("max_hours"), "max_price": get("max_price"),
-        "funding": [f for f in query.getlist("funding") if f in FUNDING_LABELS],
-        "certifying": {True: "oui", False: "non", None: ""}[_yes_no(get("certifying"))],
+    }
+    funding = [f for f in query.getlist("funding") if f in FUNDING_LABELS]
+    certifying = _yes_no(get("certifying"))
+    params: dict[str, str | list[str]] = {
+        **text, "funding": funding, "certifying": {True: "oui", False: "non", None: ""}[certifying],
     }
     filters = TrainingFilters(
-        q=params["q"],
-        role=params["role"] or None,
-        department=_choice(DEPARTMENTS)(params["department"]),
-        format=_choice(FORMATS)(params["format"]),
-        max_hours=_PROFILE_FIELDS["max_hours"](params["max_hours"]),
-        max_price=_PROFILE_FIELDS["max_price"](params["max_price"]),
-        funding=params["funding"],
-        certifying=_yes_no(params["certifying"]),
+        q=text["q"],
+        role=text["role"] or None,
+        department=_choice(DEPARTMENTS)(text["department"]),
+        format=_choice(FORMATS)(text["format"]),
+        max_hours=_PROFILE_FIELDS["max_hours"](text["max_hours"]),
+        max_price=_PROFILE_FIELDS["max_price"](text["max_price"]),
+        funding=funding,
+        certifying=certifying,
     )
     try:
         limit = min(max(int(query.get("limit") or _PAGE_SIZE), 1), 100)
@@ -536,7 +546,9 @@ def _compared_ids(query: QueryParams) -> list[str]:
 def compare_page(request: Request, assistant: AssistantDep):
     """The ticked trainings side by side (``?compare=F001&compare=F002`` or ``?ids=F001,F002``)."""
     ids = _compared_ids(request.query_params)
-    context = {"trainings": [], "certifications": {}, "message": None, "kept": set(), "has_conversation": False}
+    context: dict[str, Any] = {
+        "trainings": [], "certifications": {}, "message": None, "kept": set(), "has_conversation": False,
+    }
     status_code = 200
     if len(ids) < 2:
         context["message"] = "Cochez au moins deux formations dans la conversation pour les comparer."
@@ -581,7 +593,7 @@ def _summary(assistant: Assistant, conversation_id: str) -> dict:
             pass
     # The certifications the answers proposed, beyond those the kept trainings prepare.
     listed = {c.code for c in certifications}
-    proposed = {}
+    proposed: dict[str, CertificationSummary] = {}
     for turn in turns:
         for c in turn.answer.certifications:
             if c.code not in listed:
