@@ -116,6 +116,9 @@ class Assistant:
         from .understanding.nlp import pipeline
 
         pipeline()
+        kb = self.index.snapshot()
+        if kb is not None:
+            self.understanding.reader(kb)  # the title and commune indexes of this version
 
     def ready(self) -> bool:
         return self.index.snapshot() is not None

@@ -10,7 +10,6 @@ certifications whose ROME codes name the sheet come first whatever their score.
 from __future__ import annotations
 
 import math
-
 from collections import Counter
 from dataclasses import dataclass
 

@@ -208,8 +208,8 @@ def _load_csv(raw: str, name: str):
 
     official = referentials.load_referential_csv(raw, file=name)
     if official is not None:
-        loaded, problems = official
-        return [LoadedRecord(kind, record, name) for kind, record in loaded], problems
+        records, found = official
+        return [LoadedRecord(kind, record, name) for kind, record in records], found
     try:
         dialect = csv.Sniffer().sniff(raw.split("\n", 1)[0], delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -223,7 +223,8 @@ def _load_csv(raw: str, name: str):
     unknown = [c for c in header if c not in TRAINING_COLUMNS]
     if unknown:
         return [], [Problem(file=name, line=1, reason=f"colonnes inconnues : {', '.join(unknown)}")]
-    loaded, problems = [], []
+    loaded: list[LoadedRecord] = []
+    problems: list[Problem] = []
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -245,6 +246,7 @@ def _load_xml(path: Path, name: str):
     LHEO (Carif-Oref training offers) goes to ``ingest.offers``; anything else is tried as a
     France compétences export (``ingest.referentials``), which names what it expected.
     """
+    from . import referentials
     from .xmlsafe import XMLRefused, root_name
 
     try:

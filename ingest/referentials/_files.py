@@ -107,7 +107,7 @@ def read_csv(
                     reason=f"{len(values)} colonnes au lieu de {len(header)}",
                 ))
                 continue
-            rows.append((line, dict(zip(header, values))))
+            rows.append((line, dict(zip(header, values, strict=True))))
     except csv.Error as exc:
         problems.append(Problem(file=file, line=reader.line_num, reason=f"CSV illisible ({exc})"))
     return CsvRows(file, header, rows), problems

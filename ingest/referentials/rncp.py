@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 

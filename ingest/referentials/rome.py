@@ -158,23 +158,23 @@ def load_rome(bundle: Bundle) -> tuple[list[Role], list[Problem]]:
         code, ogr, rubric = row["code_rome"].strip(), row["code_ogr"].strip(), row["code_rubrique"].strip()
         if not known("liens_rome_referentiels", line, code):
             continue
-        kind = _KINDS.get(rubric)
-        if kind == "savoir":
+        item_kind = _KINDS.get(rubric)
+        if item_kind == "savoir":
             item = knowledge.get(ogr)
-            label, category = (item["libelle_savoir"], item["categorie_savoir"]) if item else ("", "")
+            label, category = (item["libelle_savoir"] or "", item["categorie_savoir"] or "") if item else ("", "")
         else:
             item = skills.get(ogr)
-            label, category = (item["libelle_competence"], item["sous_cat_comp"]) if item else ("", "")
-        if kind is None or item is None:
+            label, category = (item["libelle_competence"] or "", item["sous_cat_comp"] or "") if item else ("", "")
+        if item_kind is None or item is None:
             problems.append(Problem(file=t.file, line=line, record=ogr, reason="élément (code_ogr) absent des référentiels de compétences et de savoirs"))
             continue
         items[code].append(RomeItem(
-            label=whitespace(label), digital=item["transition_num"].strip() == "O", kind=kind,
+            label=whitespace(label), digital=item["transition_num"].strip() == "O", kind=item_kind,
             category=whitespace(category), core=core.get((code, ogr), ""),
         ))
-    for code, found in items.items():
+    for code, sheet_items in items.items():
         # Digital-transition items first, then the core of the job, then ROME's order.
-        ranked = sorted(found, key=lambda i: (not i.digital, i.core != "Principale"))
+        ranked = sorted(sheet_items, key=lambda i: (not i.digital, i.core != "Principale"))
         sheets[code]["skills"] = [i for i in ranked if i.kind != "savoir"]
         sheets[code]["knowledge"] = [i for i in ranked if i.kind == "savoir"]
 
@@ -184,8 +184,8 @@ def load_rome(bundle: Bundle) -> tuple[list[Role], list[Problem]]:
         code, target = row["code_rome"].strip(), row["code_rome_cible"].strip()
         if known("rubrique_mobilite", line, code) and known("rubrique_mobilite", line, target):
             targets[code].append((int(row["numero_ordre"] or 0) if row["numero_ordre"].strip().isdigit() else 0, target))
-    for code, found in targets.items():
-        sheets[code]["mobility"] = list(dict.fromkeys(target for _, target in sorted(found)))
+    for code, ordered in targets.items():
+        sheets[code]["mobility"] = list(dict.fromkeys(target for _, target in sorted(ordered)))
 
     roles: list[Role] = []
     for code, data in sheets.items():

@@ -143,20 +143,20 @@ def apply_supplements(loaded: list) -> tuple[list, list[Problem]]:
                 role.skills_to_build = list(note.skills_to_build)
                 role.note_sources = list(note.sources)
         elif isinstance(sup, CertificationNotes):
-            for note in sup.certifications:
-                cert = certs.get(note.code)
+            for cert_note in sup.certifications:
+                cert = certs.get(cert_note.code)
                 if cert is None:
                     if certs:
-                        problems.append(Problem(file=item.source_file, record=note.code, reason="certification absente des fiches importées"))
+                        problems.append(Problem(file=item.source_file, record=cert_note.code, reason="certification absente des fiches importées"))
                     continue
                 for name in ("title", "level", "certifier", "validity_end", "status", "audience"):
-                    value = getattr(note, name)
+                    value = getattr(cert_note, name)
                     if value is not None:
                         setattr(cert, name, value)
-                if note.summary:
-                    cert.summary = note.summary
-                cert.rome_codes = list(dict.fromkeys([*cert.rome_codes, *note.rome_codes]))
-                cert.sources = list(dict.fromkeys([*cert.sources, *note.sources]))
+                if cert_note.summary:
+                    cert.summary = cert_note.summary
+                cert.rome_codes = list(dict.fromkeys([*cert.rome_codes, *cert_note.rome_codes]))
+                cert.sources = list(dict.fromkeys([*cert.sources, *cert_note.sources]))
     return records, problems
 
 
