@@ -85,6 +85,10 @@ def load_file(path: Path, *, display: str | None = None) -> tuple[list[LoadedRec
     """Load one file. ``display`` is the name used in messages (defaults to the path)."""
     name = display or str(path)
     suffix = path.suffix.lower()
+    from .documents import DOCUMENT_SUFFIXES, load_document
+
+    if suffix in DOCUMENT_SUFFIXES:  # PDF, DOCX, HTML, XLSX: ingest/documents.py
+        return load_document(path, display=name)
     if suffix not in SUPPORTED_SUFFIXES:
         return [], [Problem(file=name, reason=f"format de fichier non pris en charge ({suffix or 'sans extension'})")]
     try:

@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         app.state.assistant = assistant or Assistant(settings)
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
+        _start_admin(app, settings)
         yield
+        app.state.job_runner.stop()
         if assistant is None:
             app.state.assistant.index.close()
 
@@ -70,10 +72,12 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from .routes import api, pages
+    from .routes import admin_api, admin_pages, api, pages
 
     app.include_router(api.router)
     app.include_router(api.health_router)
+    app.include_router(admin_api.router)
+    app.include_router(admin_pages.router)
     app.include_router(pages.router)
 
     csp = _content_security_policy(settings)
@@ -115,6 +119,20 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         return JSONResponse({"detail": message}, status_code=exc.status_code)
 
     return app
+
+
+def _start_admin(app: FastAPI, settings: Settings) -> None:
+    """Admin accounts, uploaded documents and the ingest job runner of this process."""
+    from .admin import Accounts, JobRunner, Library
+
+    engine = app.state.assistant.index.store.engine
+    app.state.accounts = Accounts(engine)
+    app.state.accounts.bootstrap_admin(settings.admin_password.get_secret_value())
+    app.state.library = Library(engine, settings.uploads_path)
+    app.state.job_runner = JobRunner(
+        app.state.assistant, app.state.library, app.state.accounts, bootstrap=app.state.bootstrap
+    )
+    app.state.job_runner.start()
 
 
 def _wants_html(request: Request) -> bool:

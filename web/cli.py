@@ -166,6 +166,65 @@ def bench(
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
 
 
+admin_app = typer.Typer(help="Comptes administrateurs et jetons d'API (fonctionne aussi pendant que le serveur tourne).", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _accounts():
+    from assistant.store import Store
+
+    from .admin import Accounts
+
+    settings = _settings()
+    return Accounts(Store(settings.sqlalchemy_url).engine)
+
+
+def _new_password(password: str | None) -> str:
+    if password is None:
+        password = typer.prompt("Mot de passe (10 caractères au moins)", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    return password
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option("--username", "-u", help="Identifiant")] = "admin",
+    password: Annotated[Optional[str], typer.Option(help="Mot de passe (demandé s'il est omis ; préférez la saisie masquée)")] = None,
+) -> None:
+    """Create an admin account (the password is asked for, hidden)."""
+    accounts = _accounts()
+    try:
+        accounts.create_user(username, _new_password(password))
+    except ValueError as exc:
+        typer.echo(f"Refusé : {exc}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Compte « {username} » créé.")
+
+
+@admin_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument(help="Identifiant")] = "admin",
+    password: Annotated[Optional[str], typer.Option(help="Nouveau mot de passe (demandé s'il est omis)")] = None,
+) -> None:
+    """Set a new password for an admin account (its open sessions are closed)."""
+    accounts = _accounts()
+    try:
+        accounts.reset_password(username, _new_password(password))
+    except ValueError as exc:
+        typer.echo(f"Refusé : {exc}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Mot de passe de « {username} » changé ; ses sessions ouvertes sont fermées.")
+
+
+@admin_app.command("create-token")
+def create_token(
+    label: Annotated[str, typer.Option(help="Libellé du jeton (à quoi il sert)")] = "",
+) -> None:
+    """Create an API token for /api/admin/ and print it alone on the last line (shown once)."""
+    token_id, token = _accounts().create_token(label)
+    typer.echo(f"Jeton d'API n° {token_id} créé. Conservez-le : il ne sera plus affiché.", err=True)
+    typer.echo(token)
+
+
 def main() -> None:
     app()
 

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from assistant import Assistant, Settings
 
+from .admin import Accounts, AdminIdentity, JobRunner, Library
 from .jobs import Bootstrap
 
-__all__ = ["AssistantDep", "SettingsDep", "BootstrapDep", "get_assistant", "get_settings"]
+__all__ = [
+    "AccountsDep",
+    "AdminToken",
+    "AdminUser",
+    "AssistantDep",
+    "BootstrapDep",
+    "JobRunnerDep",
+    "LibraryDep",
+    "SESSION_COOKIE",
+    "SettingsDep",
+    "check_csrf",
+    "get_assistant",
+    "get_settings",
+]
+
+#: name of the admin session cookie (a random id; the session lives in the database)
+SESSION_COOKIE = "orientia_admin"
 
 
 def get_assistant(request: Request) -> Assistant:
@@ -25,6 +43,53 @@ def get_bootstrap(request: Request) -> Bootstrap:
     return request.app.state.bootstrap
 
 
+def get_accounts(request: Request) -> Accounts:
+    return request.app.state.accounts
+
+
+def get_library(request: Request) -> Library:
+    return request.app.state.library
+
+
+def get_job_runner(request: Request) -> JobRunner:
+    return request.app.state.job_runner
+
+
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 BootstrapDep = Annotated[Bootstrap, Depends(get_bootstrap)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+LibraryDep = Annotated[Library, Depends(get_library)]
+JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]
+
+
+def admin_user(request: Request, accounts: AccountsDep) -> AdminIdentity:
+    """The logged-in admin of an admin page (session cookie), or 401 revealing nothing."""
+    identity = accounts.session(request.cookies.get(SESSION_COOKIE))
+    if identity is None:
+        raise HTTPException(status_code=401, detail="Connexion administrateur requise.")
+    return identity
+
+
+def admin_token(request: Request, accounts: AccountsDep) -> AdminIdentity:
+    """The API token of an ``/api/admin/`` call (``Authorization: Bearer``), or 401 revealing nothing."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    identity = accounts.token(value.strip()) if scheme.lower() == "bearer" else None
+    if identity is None:
+        raise HTTPException(
+            status_code=401, detail="Jeton d'API requis (en-tête Authorization: Bearer).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return identity
+
+
+#: a logged-in admin (pages under /admin)
+AdminUser = Annotated[AdminIdentity, Depends(admin_user)]
+#: a valid API token (endpoints under /api/admin)
+AdminToken = Annotated[AdminIdentity, Depends(admin_token)]
+
+
+def check_csrf(identity: AdminIdentity, submitted: str | None) -> None:
+    """Refuse (403) an admin form whose CSRF token is not the session's."""
+    if not submitted or not identity.csrf_token or not hmac.compare_digest(str(submitted), identity.csrf_token):
+        raise HTTPException(status_code=403, detail="Jeton de sécurité du formulaire invalide : rechargez la page et réessayez.")
