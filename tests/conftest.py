@@ -85,15 +85,17 @@ def starter_dir(tmp_path) -> Path:
 
 
 @contextmanager
-def ready_client(corpus_dir: Path, target: Path, embedder):
-    """A TestClient over a private copy of the ingested corpus, lifespan running, index ready."""
+def ready_client(corpus_dir: Path, target: Path, embedder, **overrides):
+    """A TestClient over a private copy of the ingested corpus, lifespan running, index ready.
+
+    ``overrides`` are settings (e.g. ``upload_max_mb=1``)."""
     from fastapi.testclient import TestClient
 
     from assistant import Assistant, Index
     from web.app import create_app
 
     shutil.copytree(corpus_dir, target)
-    settings = make_settings(target)
+    settings = make_settings(target, **overrides)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
     with TestClient(create_app(settings, assistant=assistant)) as client:
         deadline = time.monotonic() + 120
