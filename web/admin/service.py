@@ -167,7 +167,7 @@ async def upload_files(
                 temp.unlink(missing_ok=True)
                 raise AdminError(
                     f"« {name} » dépasse la taille maximale autorisée de {_mb(limit)} par fichier : rien n'a été importé.",
-                    status_code=413, errors=[f"{name} : fichier trop volumineux (maximum {_mb(limit)})"],
+                    status_code=413, errors=[f"{name} : fichier trop volumineux (la taille maximale est de {_mb(limit)} par fichier)"],
                 )
             sniffed, problems = await run_in_threadpool(check_upload, temp, name)
             if problems:
