@@ -154,6 +154,7 @@ def bench(
     rounds: Annotated[int, typer.Option(help="Passes sur les questions (la meilleure par question est aussi retenue)")] = 5,
     concurrency: Annotated[int, typer.Option(help="Requêtes simultanées pour la mesure en charge")] = 4,
     questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
+    ingest_pages: Annotated[int, typer.Option(help="Mesurer aussi l'import d'un document de N pages (lent : 0 pour ne pas le faire)", min=0)] = 0,
 ) -> None:
     """Measure answer latency (alone and under concurrent load), ingest speed and memory."""
     from assistant import Assistant
@@ -161,6 +162,10 @@ def bench(
 
     settings = _settings()
     _logging("WARNING")
+    if ingest_pages:
+        from ingest.bench import format_ingest_bench, run_ingest_bench
+
+        typer.echo(format_ingest_bench(run_ingest_bench(settings, pages=ingest_pages)))
     assistant = Assistant(settings)
     _ensure_index(assistant)
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
