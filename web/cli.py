@@ -67,7 +67,7 @@ def serve(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées et les documents importés par l'administration)")] = None,
     check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
     save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
@@ -89,7 +89,10 @@ def ingest_command(
 
     index = Index(settings)
     try:
-        report = ingest(targets, index, progress=_progress)
+        if paths:
+            report = ingest(targets, index, progress=_progress)
+        else:
+            report = _ingest_library(settings, index)
     except IngestError as exc:
         typer.echo("Import refusé, rien n'a été écrit ; l'index précédent reste en service :", err=True)
         for problem in exc.problems:
@@ -101,6 +104,20 @@ def ingest_command(
         f"Index version {report.version} : {report.records} enregistrements, {report.chunks} passages "
         f"({report.embedded} calculés, {report.reused} réutilisés) en {report.seconds:.1f} s."
     )
+
+
+def _ingest_library(settings, index):
+    """The bundled knowledge plus the documents admins uploaded (the content the server serves)."""
+    from ingest.library import Upload, build
+
+    from .admin import Library
+
+    library = Library(index.store.engine, settings.uploads_path)
+    rows = sorted(library.documents(statuses=("active",)), key=lambda r: r["id"])
+    uploads = [Upload(id=r["id"], path=library.path_of(r), filename=r["filename"]) for r in rows]
+    result = build(settings.bundled_knowledge, uploads, index, on_progress=lambda s: s.passages_total and _progress(s.passages_done, s.passages_total))
+    library.record_version(result.report.version, sorted(result.documents))
+    return result.report
 
 
 @app.command()

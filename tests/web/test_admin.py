@@ -230,7 +230,7 @@ def test_login_attempts_are_rate_limited(client):
     client.cookies.clear()
 
 
-def test_passwords_never_stored_or_logged_in_clear(client, caplog):
+def test_passwords_never_stored_or_logged_in_clear(client, token, caplog):
     from typer.testing import CliRunner
 
     from web.cli import app
@@ -537,4 +537,32 @@ def test_a_killed_job_leaves_the_old_version_serving(tmp_path, corpus_dir, embed
         assert client.post("/api/ask", json={"question": PROBE}).json()["answered"]
     names = index.vectors.names()
     assert not any(n == f"orientia-v{live + 1}" for n in names), names
+    index.close()
+
+
+def test_cli_ingest_without_paths_keeps_the_uploaded_documents(corpus_copy, embedder, tmp_path):
+    """`orientia ingest` rebuilds what the server serves: bundled knowledge and active uploads."""
+    from typer.testing import CliRunner
+
+    from assistant import Assistant, Index
+    from web.admin import Accounts, JobRunner, Library
+    from web.cli import app
+
+    settings = make_settings(corpus_copy)
+    index = Index(settings, embedder=embedder)
+    engine = index.store.engine
+    accounts, library = Accounts(engine), Library(engine, settings.uploads_path)
+    upload = tmp_path / "abeilles.md"
+    upload.write_text("# Les abeilles noires\n\nL'abeille noire butine la bruyère des landes.", encoding="utf-8")
+    stored = library.store_file(upload, filename=upload.name, kind="markdown", suffix=".md")
+    job_id, _, _ = library.add_documents([stored], actor="test")
+    JobRunner(Assistant(settings, index=index), library, accounts).run(library.job(job_id))
+    assert library.job(job_id)["status"] == "done"
+    index.close()
+
+    result = CliRunner().invoke(app, ["ingest"], env={"ORIENTIA_DATA_DIR": str(corpus_copy)})
+    assert result.exit_code == 0, result.output
+    assert "0 calculés" in result.output
+    index = Index(settings, embedder=embedder)
+    assert "abeilles" in index.snapshot().documents
     index.close()

@@ -183,6 +183,8 @@ class Accounts:
         from argon2.exceptions import InvalidHashError, VerificationError
 
         username = (username or "").strip()[:64]
+        # The client address is personal data: only a hash of it is stored (rate limit, audit).
+        client = _sha256(client)[:16]
         keys = [f"user:{username.lower()}", f"client:{client}"]
         since = _now() - FAILURE_WINDOW
         with self.engine.connect() as conn:
@@ -215,7 +217,7 @@ class Accounts:
         if not valid:
             with self.engine.begin() as conn:
                 conn.execute(login_attempts.insert(), [{"key": k, "at": _now()} for k in keys])
-            self.audit(f"client {client}", "échec de connexion", f"compte « {username} »" if username else "")
+            self.audit(f"adresse n° {client[:8]}", "échec de connexion", f"compte « {username} »" if username else "")
             raise LoginRefused("Identifiant ou mot de passe incorrect.")
         if self._hasher.check_needs_rehash(row["password_hash"]):
             with self.engine.begin() as conn:
