@@ -205,6 +205,14 @@ class Library:
             ).mappings().first()
         return _job(row) if row else None
 
+    def claim(self, job_id: int) -> bool:
+        """Mark a queued job running; False when another runner took it first."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued")
+                .values(status="running", started_at=_now(), progress=json.dumps({"stage": "lecture des fichiers"}))
+            ).rowcount == 1
+
     def update_job(self, job_id: int, **values: Any) -> None:
         for key in ("progress", "errors"):
             if key in values and not isinstance(values[key], str):
@@ -313,7 +321,8 @@ class JobRunner:
         from ingest.library import BuildProgress, Upload, build
 
         library, job_id = self.library, job["id"]
-        library.update_job(job_id, status="running", started_at=_now(), progress={"stage": "lecture des fichiers"})
+        if not library.claim(job_id):
+            return
         log.info("Job %s (%s) started", job_id, job["kind"])
         actives = library.documents(statuses=("active",))
         new_rows = [library.document(i) for i in job["document_ids"]] if job["kind"] == "upload" else []
