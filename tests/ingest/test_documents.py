@@ -107,6 +107,12 @@ def test_zip_bomb_and_xml_entities_are_refused_before_parsing(tmp_path):
     _, problems = check_upload(evil, "entites.xml")
     assert "DTD ou des entités" in _reasons(problems)
 
+    # Plain XML (an official export) passes the safety check and goes to the loaders.
+    plain = tmp_path / "export.xml"
+    plain.write_text('<?xml version="1.0" encoding="UTF-8"?><lheo><offres/></lheo>', encoding="utf-8")
+    sniffed, problems = check_upload(plain, "export.xml")
+    assert sniffed.kind == "xml" and problems == []
+
     # The same trick inside a Word file is refused too.
     sneaky = tmp_path / "piege.docx"
     sneaky.write_bytes(zip_bytes({

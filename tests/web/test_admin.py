@@ -329,10 +329,10 @@ def test_reuploading_the_same_file_changes_nothing(client, token, files):
 @pytest.mark.parametrize(
     ("name", "make", "status", "expected"),
     [
-        ("scan.pdf", pdf_without_text, 202, "aucun texte extractible"),
+        ("scan.pdf", pdf_without_text, 422, "aucun texte extractible"),
         ("coupe.pdf", truncated_pdf, 422, "tronqué"),
         ("bombe.docx", zip_bomb_docx, 422, "bombe de décompression"),
-        ("catalogue-errone.csv", bad_catalogue_csv, 202, "ligne 4"),
+        ("catalogue-errone.csv", bad_catalogue_csv, 422, "ligne 4"),
         ("enorme.md", lambda p: (p.write_text("# Gros\n" + "texte " * 400_000, encoding="utf-8"), p)[1], 413, "taille maximale"),
     ],
 )
@@ -342,15 +342,9 @@ def test_broken_files_are_refused_and_answers_unchanged(client, token, tmp_path,
     path = make(tmp_path / name)
     response = _upload(client, token, [path])
     assert response.status_code == status, response.text
-    if status == 202:
-        job = _wait(client, token, response.json()["job_id"])
-        assert job["status"] == "failed"
-        errors = " | ".join(job["errors"])
-        doc = next(d for d in client.get("/api/admin/documents", headers=_bearer(token)).json()["items"] if d["filename"] == name)
-        assert doc["status"] == "rejected"
-    else:
-        errors = " | ".join(response.json()["errors"]) + response.json()["detail"]
+    errors = " | ".join(response.json()["errors"]) + response.json()["detail"]
     assert expected in errors, errors
+    assert name not in {d["filename"] for d in client.get("/api/admin/documents", headers=_bearer(token)).json()["items"]}
     assert name in errors
     if name == "catalogue-errone.csv":
         assert "ligne 3" in errors and "ligne 5" in errors
@@ -358,6 +352,21 @@ def test_broken_files_are_refused_and_answers_unchanged(client, token, tmp_path,
     assert client.get("/api/admin/versions", headers=_bearer(token)).json()["active"] == active
     assert after["answer"] == before["answer"]
     assert [c["id"] for c in after["citations"]] == [c["id"] for c in before["citations"]]
+
+
+def test_files_that_clash_with_each_other_fail_their_job(client, token, tmp_path):
+    """Checks across the files of one upload run in the job: it fails, nothing changes."""
+    active = client.get("/api/admin/versions", headers=_bearer(token)).json()["active"]
+    a = catalogue_csv(tmp_path / "lot-a.csv", [training_row("LOT01", "Atelier A", "Apprendre.")])
+    b = catalogue_csv(tmp_path / "lot-b.csv", [training_row("LOT01", "Atelier B", "Apprendre.")])
+    response = _upload(client, token, [a, b])
+    assert response.status_code == 202
+    job = _wait(client, token, response.json()["job_id"])
+    assert job["status"] == "failed" and "identifiant en double" in " | ".join(job["errors"])
+    docs = {d["filename"]: d["status"] for d in client.get("/api/admin/documents", headers=_bearer(token)).json()["items"]}
+    assert docs["lot-a.csv"] == docs["lot-b.csv"] == "rejected"
+    assert client.get("/api/admin/versions", headers=_bearer(token)).json()["active"] == active
+    assert client.get("/api/trainings/LOT01").status_code == 404
 
 
 def test_new_edition_delete_and_rollback(client, token, tmp_path):

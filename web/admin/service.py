@@ -141,6 +141,7 @@ async def upload_files(
         AdminError: 413 for a file over the size limit, 415 for an unknown type, 422 otherwise.
     """
     from ingest.documents import check_upload
+    from ingest.loaders import load_file
 
     files = [f for f in files if f is not None and (f.filename or f.size)]
     if not files:
@@ -170,6 +171,11 @@ async def upload_files(
                     status_code=413, errors=[f"{name} : fichier trop volumineux (la taille maximale est de {_mb(limit)} par fichier)"],
                 )
             sniffed, problems = await run_in_threadpool(check_upload, temp, name)
+            if sniffed is not None and not problems:
+                # Parse and validate now (every bad row by line): the job re-reads the accepted
+                # files and checks them together (duplicates, references between files).
+                temp = temp.rename(temp.with_suffix(sniffed.suffix))
+                _, problems = await run_in_threadpool(load_file, temp, display=name)
             if problems:
                 if sniffed is None and "non reconnu" in problems[0].reason:
                     status = 415
