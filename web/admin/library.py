@@ -67,7 +67,13 @@ jobs = sa.Table(
     sa.Column("errors", sa.Text, nullable=False, default="[]"),
     sa.Column("message", sa.Text, nullable=False, default=""),
     sa.Column("version", sa.Integer),
+    #: ``host:pid`` of the process running the job, and when it last reported progress
+    sa.Column("worker", sa.String(300), nullable=False, default=""),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True)),
 )
+
+#: a running job whose process is on another machine and silent this long is taken as dead
+STALE_AFTER_SECONDS = 15 * 60
 
 #: which uploaded documents each index version holds (applied again on rollback)
 version_documents = sa.Table(
@@ -210,20 +216,35 @@ class Library:
         with self.engine.begin() as conn:
             return conn.execute(
                 jobs.update().where(jobs.c.id == job_id, jobs.c.status == "queued")
-                .values(status="running", started_at=_now(), progress=json.dumps({"stage": "lecture des fichiers"}))
+                .values(status="running", started_at=_now(), heartbeat_at=_now(), worker=_worker(),
+                        progress=json.dumps({"stage": "lecture des fichiers"}))
             ).rowcount == 1
 
     def update_job(self, job_id: int, **values: Any) -> None:
         for key in ("progress", "errors"):
             if key in values and not isinstance(values[key], str):
                 values[key] = json.dumps(values[key], ensure_ascii=False)
+        values.setdefault("heartbeat_at", _now())
         with self.engine.begin() as conn:
             conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
 
+    def running_elsewhere(self) -> bool:
+        """Whether a job is running in another live process (then its half-built version is not ours to clean)."""
+        with self.engine.connect() as conn:
+            return any(
+                not _is_dead(dict(r)) and r.worker != _worker()
+                for r in conn.execute(sa.select(jobs.c.worker, jobs.c.heartbeat_at).where(jobs.c.status == "running"))
+            )
+
     def fail_interrupted(self) -> int:
-        """Jobs left running by a stopped process: failed, their new documents rejected."""
+        """Jobs left running by a stopped process: failed, their new documents rejected.
+
+        A job's process is known dead when it ran on this machine and its pid is gone, or when it
+        ran elsewhere and has not reported progress for ``STALE_AFTER_SECONDS``.
+        """
         with self.engine.begin() as conn:
-            stale = [dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
+            running = [dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
+            stale = [r for r in running if _is_dead(r)]
             for row in stale:
                 conn.execute(jobs.update().where(jobs.c.id == row["id"]).values(
                     status="failed", finished_at=_now(),
@@ -254,6 +275,33 @@ class Library:
                          .values(status="withdrawn", note=f"retiré par le retour à la version {version}"))
             if ids:
                 conn.execute(documents.update().where(documents.c.id.in_(ids)).values(status="active", note=""))
+
+
+def _worker() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_dead(row: dict[str, Any]) -> bool:
+    import os
+    import socket
+
+    host, _, pid = (row.get("worker") or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+    # Silent for too long (another machine, or a pid reused by another process).
+    beat = row.get("heartbeat_at")
+    if beat is None:
+        return True
+    beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+    return (_now() - beat).total_seconds() > STALE_AFTER_SECONDS
 
 
 def _job(row) -> dict[str, Any]:
@@ -304,7 +352,8 @@ class JobRunner:
         if self.bootstrap is not None:
             self.bootstrap.wait()
         try:
-            self.assistant.index.cleanup_crashed()
+            if not self.library.running_elsewhere():
+                self.assistant.index.cleanup_crashed()
         except Exception:  # noqa: BLE001 - a cleanup failure must not stop the jobs
             log.exception("Cleanup of half-built index versions failed")
         while not self._stop.is_set():
@@ -312,6 +361,7 @@ class JobRunner:
             if job is None:
                 self._wake.wait(timeout=2.0)
                 self._wake.clear()
+                self.library.fail_interrupted()
                 continue
             self.run(job)
 
