@@ -329,8 +329,9 @@ class Index:
         """A new version must answer a query before it serves: its first passage finds itself."""
         if not chunks:
             return
-        found = self.vectors.query(collection, vectors[0], k=1)
-        if not found or found[0][0] != chunks[0].id:
+        # Identical passages (a repeated page header) share a vector: any of them may come first.
+        found = self.vectors.query(collection, vectors[0], k=min(10, len(chunks)))
+        if not found or (chunks[0].id not in {i for i, _ in found} and found[0][1] < 0.999):
             raise RuntimeError("Smoke query on the new collection did not find its own passage")
 
     def rollback(self, version: int) -> dict[str, Any]:
