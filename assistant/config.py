@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(default=20.0, gt=0)
     #: retired index versions kept (rows and collections) so that an admin can roll back
     keep_versions: int = Field(default=3, ge=0, le=50)
+    admin_token: SecretStr = SecretStr("")
+    # Observatory and privacy (issue 13)
+    store_question_text: bool = True
+    retention_days: float = Field(default=180.0, gt=0)
+    purge_interval_minutes: float = Field(default=60.0, gt=0)
+    observatory_public: bool = False
 
     @field_validator("chroma_url")
     @classmethod

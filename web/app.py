@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,8 +47,17 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
         _start_admin(app, settings)
+        # Privacy and retention (issue 13): no query text or personal data in the logs; expired
+        # conversations, observatory records and feedback purged while the app runs.
+        from .logs import install_log_privacy
+
+        install_log_privacy()
+        purger = asyncio.create_task(_purge_periodically(app.state.assistant, settings), name="orientia-purge")
         yield
         app.state.job_runner.stop()
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
         if assistant is None:
             app.state.assistant.index.close()
 
@@ -64,7 +75,10 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     templates = Jinja2Blocks(directory=str(HERE / "templates"))
     filters.register(templates.env)
+    from assistant.observatory import FEEDBACK_REASONS
+
     templates.env.globals.update(
+        FEEDBACK_REASONS=FEEDBACK_REASONS,
         htmx_src=settings.htmx_url or HTMX_CDN_URL,
         htmx_sri=None if settings.htmx_url else HTMX_SRI,
     )
@@ -72,13 +86,16 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from .routes import admin_api, admin_pages, api, pages
+    from .routes import admin_api, admin_pages, api, feedback, observatory, pages
 
     app.include_router(api.router)
     app.include_router(api.health_router)
     app.include_router(admin_api.router)
     app.include_router(admin_pages.router)
     app.include_router(pages.router)
+    app.include_router(feedback.router)
+    app.include_router(observatory.router)
+    app.include_router(observatory.api_router)
 
     csp = _content_security_policy(settings)
 
@@ -116,7 +133,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         message = "Page introuvable." if exc.status_code == 404 else str(exc.detail)
         if _wants_html(request):
             return pages.error_page(request, message, exc.status_code)
-        return JSONResponse({"detail": message}, status_code=exc.status_code)
+        return JSONResponse({"detail": message}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     return app
 
@@ -133,6 +150,24 @@ def _start_admin(app: FastAPI, settings: Settings) -> None:
         app.state.assistant, app.state.library, app.state.accounts, bootstrap=app.state.bootstrap
     )
     app.state.job_runner.start()
+
+
+async def _purge_periodically(assistant: Assistant, settings: Settings) -> None:
+    """Every ``ORIENTIA_PURGE_INTERVAL_MINUTES``: delete what outlived its retention."""
+    from fastapi.concurrency import run_in_threadpool
+
+    while True:
+        await asyncio.sleep(settings.purge_interval_minutes * 60)
+        try:
+            removed = await run_in_threadpool(assistant.purge_expired)
+        except Exception:  # noqa: BLE001 - try again at the next interval
+            log.exception("Purge of expired data failed")
+            continue
+        if any(removed.values()):
+            log.info(
+                "Purged %d conversation(s), %d observatory record(s), %d feedback(s)",
+                removed["conversations"], removed["records"], removed["feedback"],
+            )
 
 
 def _wants_html(request: Request) -> bool:

@@ -80,7 +80,7 @@ def ingest_command(
     targets = list(paths or [settings.bundled_knowledge])
     if check:
         result = check_files(targets)
-        for problem in result.problems:
+        for problem in result.problems + result.notices:
             typer.echo(f"- {problem}")
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts().items()))
         typer.echo(f"{result.files} fichiers, {counts} ; {len(result.problems)} problème(s).")
@@ -161,6 +161,7 @@ def eval_command(
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
+    assistant.observing = False  # evaluation questions are not the region's questions
     _ensure_index(assistant)
     report = run_eval(assistant, questions, baseline=baseline)
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
@@ -184,6 +185,7 @@ def bench(
 
         typer.echo(format_ingest_bench(run_ingest_bench(settings, pages=ingest_pages)))
     assistant = Assistant(settings)
+    assistant.observing = False  # benchmark questions are not the region's questions
     _ensure_index(assistant)
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
 

@@ -20,6 +20,7 @@ __all__ = [
     "BootstrapDep",
     "JobRunnerDep",
     "LibraryDep",
+    "ObservatoryAdmin",
     "SESSION_COOKIE",
     "SettingsDep",
     "check_csrf",
@@ -93,3 +94,32 @@ def check_csrf(identity: AdminIdentity, submitted: str | None) -> None:
     """Refuse (403) an admin form whose CSRF token is not the session's."""
     if not submitted or not identity.csrf_token or not hmac.compare_digest(str(submitted), identity.csrf_token):
         raise HTTPException(status_code=403, detail="Jeton de sécurité du formulaire invalide : rechargez la page et réessayez.")
+
+
+def require_observatory_admin(request: Request) -> None:
+    """The observatory is for admins: ``Authorization: Bearer <ORIENTIA_ADMIN_TOKEN>``.
+
+    A logged-in admin session and the API tokens of ``orientia admin create-token`` (issue 12) are
+    accepted, and so is the static ``ORIENTIA_ADMIN_TOKEN`` until the observatory's tests use
+    accounts. The 401 says nothing about why (no token set, wrong token, none sent).
+    """
+    import secrets
+
+    from fastapi import HTTPException
+
+    accounts = get_accounts(request)
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if accounts.session(request.cookies.get(SESSION_COOKIE)) is not None:
+        return  # a logged-in admin (issue 12)
+    if scheme.lower() == "bearer" and accounts.token(given.strip()) is not None:
+        return  # an API token from `orientia admin create-token` (issue 12)
+    expected = get_settings(request).admin_token.get_secret_value()
+    if not (expected and scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), expected.encode())):
+        raise HTTPException(
+            status_code=401,
+            detail="Accès réservé aux administrateurs : authentification requise.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ObservatoryAdmin = Annotated[None, Depends(require_observatory_admin)]

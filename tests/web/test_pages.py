@@ -141,7 +141,8 @@ def test_chat_page_has_a_labelled_form_and_audience_choice(client):
         assert html.select_one(f"label[for={field['id']}]"), field
     assert html.select_one("#conversation")["aria-live"] == "polite"
     assert text(html.select_one("details.profile-edit summary")) == "Modifier mon profil"
-    assert html.select_one("a[href='/']", string="Nouvelle conversation")
+    assert html.select_one("button[form=nouvelle-conversation]", string="Nouvelle conversation")
+    assert html.select_one("form#nouvelle-conversation[method=post][action='/nouvelle-conversation']")
 
 
 def test_question_answers_with_citations_and_training_cards(client):
