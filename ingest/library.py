@@ -71,6 +71,8 @@ class BuildResult:
     replaced: dict[int, int] = field(default_factory=dict)
     #: bundled files replaced by an upload: display name -> upload id
     bundled_replaced: dict[str, int] = field(default_factory=dict)
+    #: what the importers reported without refusing anything (French)
+    notices: list[str] = field(default_factory=list)
 
 
 def read_upload(upload: Upload) -> tuple[list[LoadedRecord], list[Problem]]:
@@ -104,9 +106,16 @@ def build(
 
     problems: list[Problem] = []
     sources: list[tuple[str, int | None, list[LoadedRecord]]] = []  # (name, upload id, records)
+    notices: list[Problem] = []
+
+    def keep(found: list[Problem]) -> None:
+        # Notices (e.g. offers outside the region skipped by an importer) never block an import.
+        problems.extend(p for p in found if not p.notice)
+        notices.extend(p for p in found if p.notice)
+
     for file, display in bundled_files:
         records, found = load_file(file, display=display)
-        problems.extend(found)
+        keep(found)
         sources.append((display, None, records))
         state.files_read += 1
         state.records += len(records)
@@ -114,7 +123,7 @@ def build(
     new_ids = {u.id for u in uploads if u.new}
     for upload in uploads:
         records, found = read_upload(upload)
-        problems.extend(found)
+        keep(found)
         if not records and not found:
             problems.append(Problem(file=upload.filename, reason="aucun enregistrement trouvé dans ce fichier"))
         sources.append((upload.filename, upload.id, records))
@@ -178,7 +187,8 @@ def build(
     state.passages_done = state.passages_total = report.embedded
     notify(state)
 
-    result = BuildResult(report=report, replaced=result_replaced, bundled_replaced=bundled_replaced)
+    result = BuildResult(report=report, replaced=result_replaced, bundled_replaced=bundled_replaced,
+                         notices=[str(n) for n in notices])
     passages: dict[int, int] = {}
     for chunk in chunks:
         upload_id = by_record.get(chunk.record_key)

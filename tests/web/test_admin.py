@@ -592,3 +592,29 @@ def test_cli_ingest_without_paths_keeps_the_uploaded_documents(corpus_copy, embe
     index = Index(settings, embedder=embedder)
     assert "abeilles" in index.snapshot().documents
     index.close()
+
+
+def test_official_formats_upload_and_entity_tricks_are_refused(client, token, tmp_path):
+    """LHEO XML and a Mon Compte Formation export go through ``load_file``'s importers."""
+    offers = ROOT / "tests" / "data" / "offers"
+    bad = _upload(client, token, [offers / "lheo-billion-laughs.xml"])
+    assert bad.status_code == 422 and "DTD ou des entités" in " ".join(bad.json()["errors"])
+    # The fixtures carry deliberately bad offers: every one is reported by line.
+    refused = _upload(client, token, [offers / "lheo-offres.xml"])
+    assert refused.status_code == 422 and "ligne 140" in " ".join(refused.json()["errors"])
+
+    from ingest.loaders import load_file
+
+    records, problems = load_file(offers / "mcf-catalogue.csv", display="mcf-catalogue.csv")
+    lines = (offers / "mcf-catalogue.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    bad_lines = {p.line for p in problems if not p.notice}
+    clean = tmp_path / "mcf-extrait.csv"
+    clean.write_text("".join(line for n, line in enumerate(lines, start=1) if n not in bad_lines), encoding="utf-8")
+    response = _upload(client, token, [clean])
+    assert response.status_code == 202, response.text
+    job = _wait(client, token, response.json()["job_id"])
+    assert job["status"] == "done", job["errors"]
+    for record in records:
+        training = client.get(f"/api/trainings/{record.record.id}")
+        assert training.status_code == 200
+        assert "mcf-extrait.csv" in training.json()["sources"]

@@ -423,6 +423,7 @@ class JobRunner:
             notes.append("remplace les fichiers embarqués : " + ", ".join(sorted(result.bundled_replaced)))
         if result.replaced:
             notes.append(f"{len(result.replaced)} document(s) remplacé(s) par une nouvelle édition")
+        notes.extend(n.removeprefix("(information) ") for n in result.notices[:5])
         report = result.report
         summary = (
             f"Version {version} en service : {report.records} enregistrements, {report.chunks} passages "

@@ -176,6 +176,7 @@ async def upload_files(
                 # files and checks them together (duplicates, references between files).
                 temp = temp.rename(temp.with_suffix(sniffed.suffix))
                 _, problems = await run_in_threadpool(load_file, temp, display=name)
+                problems = [p for p in problems if not p.notice]  # notices are shown by the job
             if problems:
                 if sniffed is None and "non reconnu" in problems[0].reason:
                     status = 415
