@@ -17,7 +17,10 @@ from .models import Profile
 from .recommend import violations
 from .service import Assistant
 
-__all__ = ["load_questions", "run_eval", "format_report", "PROFILE_FIELDS", "run_conversations", "format_conversations"]
+__all__ = [
+    "PROFILE_FIELDS", "check_floors", "format_conversations", "format_report", "load_questions",
+    "run_conversations", "run_eval",
+]
 
 PROFILE_FIELDS = ("role", "department", "format", "max_hours", "max_price", "funding", "certifying", "audience")
 
@@ -71,6 +74,7 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
     items = load_questions(questions_path)
     by_id = {item["id"]: item for item in items}
     conversations: dict[str, str] = {}
+    traces: dict[str, dict] = {}
     kb = assistant.knowledge()
     lc_store = assistant.index.vectors.langchain(kb.collection) if baseline else None
 
@@ -86,13 +90,18 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
             if parent["id"] not in conversations:
                 answer_for(parent)
             conversation = conversations[parent["id"]]
-        answer = assistant.answer(item["question"], conversation_id=conversation)
+        trace: dict = {}
+        answer = assistant.answer(item["question"], conversation_id=conversation, trace=trace)
         conversations[item["id"]] = answer.conversation_id
+        traces[item["id"]] = trace
         return answer
 
     for item in items:
         answer = answer_for(item)
-        ranked = _record_keys([c.id for c in answer.citations])
+        # Retrieval is measured on what retrieval ranked (recommended trainings first, then the
+        # knowledge passages), not on the citations the writer adds around them.
+        trace = traces.get(item["id"], {})
+        ranked = list(trace.get("records", []))
         out_of_scope = bool(item.get("out_of_scope"))
         stats["scope_ok"].append(answer.answered != out_of_scope)
         if out_of_scope:
@@ -117,7 +126,8 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
             if recall < 1:
                 failures.append({"id": item["id"], "what": "missing sources", "expected": expected, "got": ranked[:5]})
             if lc_store is not None:
-                docs = lc_store.similarity_search(item["question"], k=10)
+                # The dense baseline gets the same text, conversation context included.
+                docs = lc_store.similarity_search(trace.get("search_text") or item["question"], k=10)
                 base_ranked = _record_keys([d.id or "" for d in docs])
                 b_recall, b_rr = _retrieval_scores(base_ranked, expected)
                 base["recall5"].append(b_recall)
@@ -381,3 +391,20 @@ def format_conversations(report: dict[str, Any], *, failures: bool = True) -> st
         for f in report["failures"]:
             lines.append(f"- {f['id']} {', '.join(f['wrong'])} : « {f['say'][:90]} »")
     return "\n".join(lines)
+
+
+def check_floors(report: dict[str, Any], path: Path, *, heldout: bool) -> list[str]:
+    """The measures of ``report`` below the floors of a YAML file (empty when all hold).
+
+    The file maps a set (``dev`` or ``heldout``) to dotted measure names and their floors,
+    e.g. ``conversations.turns_right: 0.85``; floors are set from the held-out scores.
+    """
+    floors = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    failures = []
+    for name, floor in (floors.get("heldout" if heldout else "dev") or {}).items():
+        value: Any = report
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None or float(value) < float(floor):
+            failures.append(f"{name} = {value} < {floor}")
+    return failures

@@ -190,7 +190,7 @@ def _phone_module():
 def _phones(text: str) -> str:
     phonenumbers = _phone_module()
     out, last = [], 0
-    for match in phonenumbers.PhoneNumberMatcher(text, "FR", leniency=phonenumbers.Leniency.VALID):
+    for match in phonenumbers.PhoneNumberMatcher(text, "FR", leniency=phonenumbers.Leniency.POSSIBLE):
         start = match.start
         if match.raw_string.startswith("(") and ")" not in match.raw_string:
             start += 1  # "(06 12 34 56 78)": the opening bracket is the sentence's, not the number's

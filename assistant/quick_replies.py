@@ -1,9 +1,9 @@
 """Quick replies: 2 to 4 likely next questions under an answer, chosen from the answer and profile.
 
-A small rule set until the dialogue component fills ``Answer.quick_replies`` itself. Each reply is
-a question the current understanding reads correctly (« Et à distance ? » sets the format, « Et
-pour moins de 1 000 € ? » a budget, « Et dans le Nord ? » a département), so a click on it gives a
-real refinement, not a generic search.
+Chosen from what the dialogue state understood (the profile) and what the answer showed. Each
+reply is a question the understanding reads as an explicit change (« Moins cher ? » lowers the
+budget under the cheapest training shown, « Et à distance ? » sets the format, « Et dans le
+Nord ? » replaces the département), so a click on it gives a real refinement.
 """
 
 from __future__ import annotations
@@ -22,14 +22,6 @@ _NEIGHBOUR = {
     "60": "la Somme",
     "02": "le Nord",
 }
-#: Round budgets, to suggest one just under the dearest training shown.
-_BUDGETS = (100, 200, 300, 500, 800, 1000, 1500, 2000, 3000, 5000, 8000)
-
-
-def _euros(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f") + "\u00a0€"
-
-
 def suggest(profile: Profile, answer: Answer) -> list[str]:
     """The next questions to offer as buttons (2 to 4, in French).
 
@@ -47,13 +39,14 @@ def suggest(profile: Profile, answer: Answer) -> list[str]:
             "Comment financer une formation\u202f?",
         ]
     replies: list[str] = []
-    prices = [t.price_eur for t in answer.trainings if t.price_eur > 0]
-    if prices:
-        under = [b for b in _BUDGETS if b < max(prices)]
-        if under and (profile.max_price is None or under[-1] < profile.max_price):
-            replies.append(f"Et pour moins de {_euros(under[-1])}\u202f?")
-        elif profile.max_price != 0:
-            replies.append("Et des formations gratuites\u202f?")
+    # Relative changes are read against what was just shown (« moins cher » = cheaper than
+    # the cheapest training of this answer), so they fit any answer with trainings.
+    if any(t.price_eur > 0 for t in answer.trainings) and min(t.price_eur for t in answer.trainings) > 0:
+        replies.append("Moins cher\u202f?")
+    elif any(t.price_eur > 0 for t in answer.trainings) and profile.max_price != 0:
+        replies.append("Et des formations gratuites\u202f?")
+    if answer.trainings and min(t.duration_hours for t in answer.trainings) > 7:
+        replies.append("Plus court\u202f?")
     if answer.trainings and profile.format != "distanciel":
         replies.append("Et à distance\u202f?")
     if answer.trainings and profile.department in _NEIGHBOUR:

@@ -129,6 +129,7 @@ class Assistant:
         profile: Profile | None = None,
         timings: AnswerTimings | None = None,
         on_text: Callable[[str], None] | None = None,
+        trace: dict | None = None,
     ) -> Answer:
         """Answer a question with cited sources and recommendations.
 
@@ -140,6 +141,8 @@ class Assistant:
             timings: filled with where the time went.
             on_text: called with each piece of text as a streaming writer (LLM) produces it;
                 the returned answer is the checked one, which may differ (fallback).
+            trace: filled with what retrieval did (``search_text``, ranked ``records``), for
+                the evaluation to measure retrieval itself rather than the citations.
 
         Returns:
             The answer; ``answered`` is False when nothing in the knowledge base answers or
@@ -200,6 +203,9 @@ class Assistant:
             kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
             audience=state.audience, kinds=kinds,
         )
+        if trace is not None:
+            trace["search_text"] = search_text
+            trace["records"] = list(dict.fromkeys(h.chunk.record_key for h in hits))
         unknown = reading.unknown_job or (reading.sector_words if state.job is None else None)
         if unknown and not new_job and state.pending is None:
             self._ask_which_job(unknown, state, kb)
@@ -241,6 +247,11 @@ class Assistant:
             t0 = time.perf_counter()
             recommendation = self.recommender.recommend(kb, search_text, merged, vector=vector, timings=timings)
             timings.recommend += (time.perf_counter() - t0) * 1000
+            if (reading.cheaper or reading.shorter) and not recommendation.all_constraints_met:
+                # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
+                recommendation.trainings = []
+            if trace is not None:
+                trace["records"] = [f"training:{t.id}" for t in recommendation.trainings] + trace["records"]
 
         t0 = time.perf_counter()
         draft = self._write(WriterInput(

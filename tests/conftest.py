@@ -58,11 +58,16 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_assistant(corpus_dir, embedder):
-    """An Assistant over the whole bundled corpus (shared: do not ingest into it)."""
+    """An Assistant over the whole bundled corpus (shared: do not ingest into it).
+
+    Its questions are not observatory records: tests that copy ``corpus_dir`` to count the
+    observatory's records start from an empty observatory.
+    """
     from assistant import Assistant, Index
 
     settings = make_settings(corpus_dir)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    assistant.observing = False
     assistant.knowledge()
     yield assistant
     assistant.index.close()

@@ -150,21 +150,49 @@ def ask(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path, typer.Option(help="Jeu d'évaluation YAML")] = Path("tests/eval/questions.yaml"),
+    questions: Annotated[Optional[Path], typer.Option(help="Jeu de questions YAML")] = None,
+    conversations: Annotated[Optional[Path], typer.Option(help="Jeu de conversations YAML")] = None,
+    heldout: Annotated[bool, typer.Option("--heldout", help="Les jeux tenus à l'écart (jamais utilisés pour régler)")] = False,
+    gate: Annotated[Optional[Path], typer.Option(help="Seuils YAML : échoue (code 1) sous un seuil")] = None,
     baseline: Annotated[bool, typer.Option(help="Comparer à une recherche dense seule (LangChain)")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Measure retrieval, recommendations, profiles and refusals on the evaluation set."""
+    """Measure single questions and multi-turn conversations; optionally gate on floors."""
     from assistant import Assistant
-    from assistant.evaluation import format_report, run_eval
+    from assistant.evaluation import (
+        check_floors,
+        format_conversations,
+        format_report,
+        run_conversations,
+        run_eval,
+    )
 
+    folder = Path("tests/eval")
+    questions = questions or folder / ("heldout.yaml" if heldout else "questions.yaml")
+    conversations = conversations or folder / ("conversations_heldout.yaml" if heldout else "conversations.yaml")
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
     assistant.observing = False  # evaluation questions are not the region's questions
     _ensure_index(assistant)
-    report = run_eval(assistant, questions, baseline=baseline)
-    typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
+    report = {"questions": run_eval(assistant, questions, baseline=baseline)}
+    if conversations.exists():
+        report["conversations"] = run_conversations(assistant, conversations)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(f"== {questions}")
+        typer.echo(format_report(report["questions"]))
+        if "conversations" in report:
+            typer.echo(f"\n== {conversations}")
+            typer.echo(format_conversations(report["conversations"]))
+    if gate is not None:
+        failures = check_floors(report, gate, heldout=heldout)
+        for line in failures:
+            typer.echo(f"SOUS LE SEUIL : {line}", err=True)
+        if failures:
+            raise typer.Exit(1)
+        typer.echo(f"Seuils de {gate} respectés.")
 
 
 @app.command()

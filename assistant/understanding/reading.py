@@ -164,7 +164,7 @@ class Reader:
                 continue
             if lex.relations.contains(key) and whose in ("other", "unspecified"):
                 continue
-            if match.end - match.start == 1 and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
+            if match.end - match.start == 1 and not near_cue and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
                 continue
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
@@ -269,7 +269,7 @@ class Reader:
         reading.funding = list(dict.fromkeys(f for f in reading.funding if f not in reading.funding_dropped))
         for start, _, _ in lex.certifying.find(stems):
             before = w.words[max(0, start - 4) : start]
-            reading.certifying = not any(b in weak_drop or b in lex.negation for b in before)
+            reading.certifying = not any(b in weak_drop or b in lex.negation or b == "non" for b in before)
         if lex.free.contains(stems):
             reading.max_price = 0.0
         self._numbers(w, reading)
@@ -296,8 +296,8 @@ class Reader:
             else:
                 unit = ""
             before = w.stems[max(0, i - 3) : i]
-            previous = w.words[max(0, i - 2) : i]
-            minimum = previous == ["plus", "de"] or previous == ["au", "moins"] or "minimum" in previous
+            previous = w.words[max(0, i - 3) : i]
+            minimum = (previous[-2:] == ["plus", "de"] and "pas" not in previous) or previous[-2:] == ["au", "moins"] or "minimum" in previous
             strong = 2 if lex.at_most_strong.contains(before) or (
                 i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
             ) else 1

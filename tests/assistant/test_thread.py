@@ -57,14 +57,18 @@ def test_the_question_is_scrubbed_but_public_numbers_in_answers_stay(assistant):
 def test_quick_replies_are_read_as_refinements(assistant):
     first = assistant.answer(QUESTION)
     assert 2 <= len(first.quick_replies) <= 4
-    extract = assistant.extractor(assistant.knowledge()).extract
+    read = assistant.understanding.reader(assistant.knowledge()).read
     for reply in first.quick_replies:
-        if reply.startswith("Et pour moins de"):
-            assert extract(reply).max_price is not None, reply
+        if reply.startswith("Moins cher"):
+            assert read(reply).cheaper, reply
+        if reply.startswith("Plus court"):
+            assert read(reply).shorter, reply
         if reply.startswith("Et à distance"):
-            assert extract(reply).format == "distanciel"
+            assert read(reply).format == "distanciel"
     follow = assistant.answer(first.quick_replies[0], conversation_id=first.conversation_id)
     assert follow.answered, first.quick_replies[0]
+    if first.quick_replies[0].startswith("Moins cher") and follow.trainings:
+        assert max(t.price_eur for t in follow.trainings) < min(t.price_eur for t in first.trainings)
 
 
 def _training(**values) -> TrainingSummary:
@@ -85,7 +89,7 @@ def test_suggest_follows_the_answer_and_the_profile():
     profile = Profile(role="comptable", role_label="Comptable", department="62", audience="eleve")
     replies = suggest(profile, _answer(profile, trainings=[_training()]))
     assert replies[0] == "Et expliqué plus simplement\u202f?"
-    assert "Et pour moins de 1\u202f000\u00a0€\u202f?" in replies
+    assert "Moins cher\u202f?" in replies
     assert "Et à distance\u202f?" in replies
     assert len(replies) == 4
     remote = Profile(format="distanciel", department="59", max_price=0)

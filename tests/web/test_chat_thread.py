@@ -91,7 +91,7 @@ def test_two_questions_then_a_reload_keep_both_turns_in_order(client):
     assert [a["id"] for a in html.select("#conversation article.turn")] == ["tour-1", "tour-2"]
     assert conversation_id(html) == cid
     # The question box comes after the last turn.
-    order = [n for n in html.find_all(True) if n.name == "textarea" or (n.name == "article" and "turn" in n.get("class", []))]
+    order = [n for n in html.find_all(True) if (n.name == "textarea" and n.get("name") == "question") or (n.name == "article" and "turn" in n.get("class", []))]
     assert [n.name for n in order] == ["article", "article", "textarea"]
     assert html.select_one("#conversation")["aria-live"] == "polite"
     # The profile form shows what the last turn understood.
@@ -207,33 +207,39 @@ def test_a_quick_reply_is_sent_as_the_next_question(client):
     assert questions(html)[-1] == " ".join(offered[0].split())
 
 
-def _conversation_with_a_clarifying_question(client) -> str:
-    """A conversation whose stored last turn asks which job (as the dialogue component will)."""
+def _conversation_with_a_clarifying_question(client) -> tuple[str, list[str]]:
+    """A conversation whose dialogue state waits for the answer to « which job? »."""
+    from assistant.understanding import DialogueState, Pending
+
     cid = "clarifier0123456789abcdef"
-    store(client).save_conversation(cid, {
-        "profile": Profile().model_dump(mode="json"), "question": "Quelles formations pour mon métier ?",
-        "intents": ["training"], "focus": None, "trainings": [], "turns": 1,
-    })
+    assistant = client.app.state.assistant
+    roles = {r.rome_code: r for r in assistant.roles()}
+    chosen = [roles["M1203"], roles["N1303"] if "N1303" in roles else roles["M1604"]]
+    choices = {r.label: r.id for r in chosen}
+    state = DialogueState(turn=1, question="Quelles formations pour mon métier ?", pending=Pending(
+        slot="job", question="Quel est votre métier\u202f?", choices=choices,
+    ))
+    store(client).save_conversation(cid, state.model_dump(mode="json"))
     answer = Answer(
         conversation_id=cid, answered=True, answer="Pour vous répondre, il me faut votre métier.",
-        profile=Profile(), clarify=Clarify(question="Quel est votre métier\u202f?", choices=["Comptable", "Responsable logistique"]),
+        profile=Profile(), clarify=Clarify(question="Quel est votre métier\u202f?", choices=list(choices)),
     )
     store(client).add_turn(cid, question="Quelles formations pour mon métier ?", answer=answer.model_dump(mode="json"))
-    return cid
+    return cid, list(choices)
 
 
 def test_a_clarifying_choice_answers_the_clarifying_question(client):
-    cid = _conversation_with_a_clarifying_question(client)
+    cid, labels = _conversation_with_a_clarifying_question(client)
     client.cookies.set(COOKIE, cid)
     html = soup(client.get("/"))
     assert "Quel est votre métier" in text(html.select_one("article.turn .clarify-question"))
     group = html.select_one("#question-form fieldset.clarify")
     assert "Quel est votre métier" in text(group.legend)
     choices = group.select("button[name=question]")
-    assert [b["value"] for b in choices] == ["Comptable", "Responsable logistique"]
-    html = soup(post(client, [("question", ""), ("question", "Comptable"), ("conversation_id", cid)]))
-    assert questions(html) == ["Quelles formations pour mon métier ?", "Comptable"]
-    assert "Comptable" in text(html.select_one('#profil .chip[data-field="role"]'))
+    assert [b["value"] for b in choices] == labels
+    html = soup(post(client, [("question", ""), ("question", labels[0]), ("conversation_id", cid)]))
+    assert questions(html) == ["Quelles formations pour mon métier ?", labels[0]]
+    assert labels[0].split(" /")[0] in text(html.select_one('#profil .chip[data-field="role"]'))
     assert not html.select("#question-form fieldset.clarify"), "the question was answered"
 
 
