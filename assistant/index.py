@@ -253,7 +253,7 @@ class Index:
             batch = self.embed_batch
             for start in range(0, len(missing), batch):
                 rows = missing[start : start + batch]
-                for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows])):
+                for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows]), strict=True):
                     vectors[i] = vector
                 if progress:
                     progress(min(start + batch, len(missing)), len(missing))

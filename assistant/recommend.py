@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from .constraints import CONSTRAINT_LABELS, Constraints
 from .index import KnowledgeBase
 from .models import (
     DEPARTMENTS,
@@ -22,7 +23,6 @@ from .models import (
     Training,
     TrainingSummary,
 )
-from .constraints import CONSTRAINT_LABELS, Constraints
 from .retrieval import Retriever, Timings
 from .text import de_job
 

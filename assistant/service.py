@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
+from .constraints import Constraints
 from .errors import BadRequest, NotFound, NotReady
 from .index import Index, KnowledgeBase
 from .models import (
@@ -25,15 +26,14 @@ from .models import (
     TrainingSummary,
     Turn,
 )
-from .constraints import Constraints
 from .privacy import scrub
 from .quick_replies import suggest as suggest_quick_replies
 from .recommend import Recommender
-from .understanding import DialogueState, Event, Pending, Shown, Understanding
-from .understanding.state import PROFILE_SLOTS
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import is_injection, scope_rules
 from .text import plain
+from .understanding import DialogueState, Event, Pending, Shown, Understanding
+from .understanding.state import PROFILE_SLOTS
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 

@@ -75,7 +75,7 @@ def run_ingest_bench(settings: Settings, *, pages: int, batch_sizes: tuple[int, 
 
         kb = index.snapshot()
         assert kb is not None
-        texts = [c.metadata.get("embed_text", c.text) for c in kb.passages("document:rapport-synthetique")]
+        texts = [str(c.metadata.get("embed_text", c.text)) for c in kb.passages("document:rapport-synthetique")]
         batch = Index.embed_batch
         started = time.perf_counter()
         for start in range(0, len(texts), batch):

@@ -235,8 +235,9 @@ def _document(name: str, title: str, body: str, doc_type: str):
     from .loaders import LoadedRecord
 
     stem = Path(name).stem
+    ident = _slug(stem)[:80].strip("-") or "document"
     data = {
-        "id": _slug(stem)[:80].strip("-") or "document",
+        "id": ident,
         "title": (title or stem).strip()[:200],
         "type": doc_type,
         "sources": [Path(name).name],
@@ -245,7 +246,7 @@ def _document(name: str, title: str, body: str, doc_type: str):
     try:
         return [LoadedRecord("document", Document.model_validate(data), name)], []
     except ValidationError as exc:
-        return [], problems_from_validation(exc, file=name, record=data["id"])
+        return [], problems_from_validation(exc, file=name, record=ident)
 
 
 def _clean(text: str) -> str:

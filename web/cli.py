@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -50,8 +50,8 @@ def _ensure_index(assistant) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Adresse d'écoute")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port")] = None,
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
     """Start the web app (ingests the bundled knowledge on first start)."""
     import uvicorn
@@ -67,7 +67,7 @@ def serve(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées et les documents importés par l'administration)")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées et les documents importés par l'administration)")] = None,
     check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
     save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
@@ -124,7 +124,7 @@ def _ingest_library(settings, index):
 def ask(
     question: Annotated[str, typer.Argument(help="La question")],
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (le format de POST /api/ask)")] = False,
-    conversation: Annotated[Optional[str], typer.Option(help="Identifiant de conversation")] = None,
+    conversation: Annotated[str | None, typer.Option(help="Identifiant de conversation")] = None,
 ) -> None:
     """Ask a question from the command line."""
     from assistant import Assistant, OrientiaError
@@ -150,10 +150,10 @@ def ask(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Optional[Path], typer.Option(help="Jeu de questions YAML")] = None,
-    conversations: Annotated[Optional[Path], typer.Option(help="Jeu de conversations YAML")] = None,
+    questions: Annotated[Path | None, typer.Option(help="Jeu de questions YAML")] = None,
+    conversations: Annotated[Path | None, typer.Option(help="Jeu de conversations YAML")] = None,
     heldout: Annotated[bool, typer.Option("--heldout", help="Les jeux tenus à l'écart (jamais utilisés pour régler)")] = False,
-    gate: Annotated[Optional[Path], typer.Option(help="Seuils YAML : échoue (code 1) sous un seuil")] = None,
+    gate: Annotated[Path | None, typer.Option(help="Seuils YAML : échoue (code 1) sous un seuil")] = None,
     baseline: Annotated[bool, typer.Option(help="Comparer à une recherche dense seule (LangChain)")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -240,7 +240,7 @@ def _new_password(password: str | None) -> str:
 @admin_app.command("create-user")
 def create_user(
     username: Annotated[str, typer.Option("--username", "-u", help="Identifiant")] = "admin",
-    password: Annotated[Optional[str], typer.Option(help="Mot de passe (demandé s'il est omis ; préférez la saisie masquée)")] = None,
+    password: Annotated[str | None, typer.Option(help="Mot de passe (demandé s'il est omis ; préférez la saisie masquée)")] = None,
 ) -> None:
     """Create an admin account (the password is asked for, hidden)."""
     accounts = _accounts()
@@ -255,7 +255,7 @@ def create_user(
 @admin_app.command("reset-password")
 def reset_password(
     username: Annotated[str, typer.Argument(help="Identifiant")] = "admin",
-    password: Annotated[Optional[str], typer.Option(help="Nouveau mot de passe (demandé s'il est omis)")] = None,
+    password: Annotated[str | None, typer.Option(help="Nouveau mot de passe (demandé s'il est omis)")] = None,
 ) -> None:
     """Set a new password for an admin account (its open sessions are closed)."""
     accounts = _accounts()

@@ -90,9 +90,9 @@ AdminUser = Annotated[AdminIdentity, Depends(admin_user)]
 AdminToken = Annotated[AdminIdentity, Depends(admin_token)]
 
 
-def check_csrf(identity: AdminIdentity, submitted: str | None) -> None:
+def check_csrf(identity: AdminIdentity, submitted: object) -> None:
     """Refuse (403) an admin form whose CSRF token is not the session's."""
-    if not submitted or not identity.csrf_token or not hmac.compare_digest(str(submitted), identity.csrf_token):
+    if not isinstance(submitted, str) or not submitted or not identity.csrf_token or not hmac.compare_digest(submitted, identity.csrf_token):
         raise HTTPException(status_code=403, detail="Jeton de sécurité du formulaire invalide : rechargez la page et réessayez.")
 
 

@@ -25,7 +25,6 @@ class Bootstrap:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        settings = self.assistant.settings
         removed = self.assistant.purge_expired()
         if any(removed.values()):
             log.info(

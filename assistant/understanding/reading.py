@@ -224,7 +224,7 @@ class Reader:
         entities = {t.i for ent in doc.ents if ent.label_ in ("LOC", "GPE") for t in ent}
         departments: list[str] = []
         # Postal codes decide between communes of the same name.
-        for i, word in enumerate(w.words):
+        for word in w.words:
             if len(word) == 5 and word.isdigit() and word[:2] in DEPARTMENTS:
                 departments.append(word[:2])
         for i, word in enumerate(w.words):

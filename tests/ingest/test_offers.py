@@ -93,7 +93,7 @@ def test_mcf_broken_rows_are_reported_with_their_line():
         "mcf-catalogue.csv, ligne 12, enregistrement « 90111222300027_DATAANALYST » : code RNCP invalide : '37A27'",
     ]
     assert len(errors) == len(expected), errors
-    for message, start in zip(errors, expected):
+    for message, start in zip(errors, expected, strict=True):
         assert message.startswith(start), errors
 
 

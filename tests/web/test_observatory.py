@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
-from stdnum import iban, luhn
+from stdnum import luhn
 from stdnum.fr import nir
 
 from ..conftest import ready_client

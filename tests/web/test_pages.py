@@ -371,7 +371,7 @@ def test_csv_export_matches_the_filters(client):
     assert header[:8] == ["Identifiant", "Intitulé", "Organisme", "Ville", "Département", "Modalité", "Durée (heures)", "Prix (€ TTC)"]
     assert body
     for row in body:
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=True))
         assert record["Département"] == "Nord (59)" and record["Modalité"] == "présentiel"
         assert "OPCO" in record["Financements"]
         assert record["Exemple illustratif"] in ("oui", "non")

@@ -87,6 +87,13 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _pk(result) -> int:
+    """The primary key of the row an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -136,7 +143,7 @@ class Accounts:
         except sa.exc.IntegrityError:
             raise ValueError(f"le compte « {username} » existe déjà") from None
         self.audit("cli", "création de compte", username)
-        return int(result.inserted_primary_key[0])
+        return _pk(result)
 
     def reset_password(self, username: str, password: str) -> None:
         _check_password(password)
@@ -219,6 +226,7 @@ class Accounts:
                 conn.execute(login_attempts.insert(), [{"key": k, "at": _now()} for k in keys])
             self.audit(f"adresse n° {client[:8]}", "échec de connexion", f"compte « {username} »" if username else "")
             raise LoginRefused("Identifiant ou mot de passe incorrect.")
+        assert row is not None  # valid implies the account exists
         if self._hasher.check_needs_rehash(row["password_hash"]):
             with self.engine.begin() as conn:
                 conn.execute(admin_users.update().where(admin_users.c.id == row["id"]).values(password_hash=self._hasher.hash(password)))
@@ -264,7 +272,7 @@ class Accounts:
             result = conn.execute(api_tokens.insert().values(
                 token_hash=_sha256(token), label=(label or "")[:128], created_at=_now(),
             ))
-        token_id = int(result.inserted_primary_key[0])
+        token_id = _pk(result)
         self.audit("cli", "création de jeton d'API", f"jeton n° {token_id}" + (f" ({label})" if label else ""))
         return token_id, token
 

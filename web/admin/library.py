@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from assistant import Assistant
 
-from .accounts import Accounts
+from .accounts import Accounts, _pk
 
 __all__ = ["Library", "JobRunner", "StoredFile"]
 
@@ -142,10 +142,10 @@ class Library:
         notes: list[str] = []
         now = _now()
         with self.engine.begin() as conn:
-            job_id = int(conn.execute(jobs.insert().values(
+            job_id = _pk(conn.execute(jobs.insert().values(
                 kind="upload", status="queued", created_by=actor, created_at=now,
                 document_ids="[]", progress=json.dumps({"stage": "en attente"}), errors="[]", message="",
-            )).inserted_primary_key[0])
+            )))
             ids: list[int] = []
             for f in files:
                 same = conn.execute(
@@ -155,11 +155,11 @@ class Library:
                 if same is not None:
                     notes.append(f"{f.filename} : fichier identique à « {same.filename} », déjà importé ; rien à changer")
                     continue
-                ids.append(int(conn.execute(documents.insert().values(
+                ids.append(_pk(conn.execute(documents.insert().values(
                     filename=f.filename, kind=f.kind, sha256=f.sha256, size=f.size, title="",
                     uploaded_by=actor, uploaded_at=now, status="pending", records=0, passages=0,
                     job_id=job_id, note="",
-                )).inserted_primary_key[0]))
+                ))))
             values: dict[str, Any] = {"document_ids": json.dumps(ids)}
             if not ids:
                 values.update(status="done", finished_at=now, message=" ; ".join(notes),
@@ -183,11 +183,11 @@ class Library:
 
     def queue_job(self, kind: str, *, actor: str, document_ids: list[int] | None = None) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(jobs.insert().values(
+            return _pk(conn.execute(jobs.insert().values(
                 kind=kind, status="queued", created_by=actor, created_at=_now(),
                 document_ids=json.dumps(document_ids or []), progress=json.dumps({"stage": "en attente"}),
                 errors="[]", message="",
-            )).inserted_primary_key[0])
+            )))
 
     # -- jobs --------------------------------------------------------------------------------------
 
@@ -375,8 +375,8 @@ class JobRunner:
             return
         log.info("Job %s (%s) started", job_id, job["kind"])
         actives = library.documents(statuses=("active",))
-        new_rows = [library.document(i) for i in job["document_ids"]] if job["kind"] == "upload" else []
-        new_rows = [r for r in new_rows if r is not None and r["status"] == "pending"]
+        found = [library.document(i) for i in job["document_ids"]] if job["kind"] == "upload" else []
+        new_rows = [r for r in found if r is not None and r["status"] == "pending"]
         removed = set(job["document_ids"]) if job["kind"] == "delete" else set()
         rows = sorted([r for r in actives if r["id"] not in removed] + new_rows, key=lambda r: r["id"])
         new_ids = {r["id"] for r in new_rows}

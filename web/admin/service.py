@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from starlette.datastructures import UploadFile
 
 from assistant import Assistant, Settings
 from assistant.errors import OrientiaError
@@ -130,7 +131,7 @@ def versions_out(assistant: Assistant, library: Library) -> list[VersionOut]:
 
 
 async def upload_files(
-    files: list[UploadFile], *, settings: Settings, library: Library, runner: JobRunner, accounts: Accounts, actor: str,
+    files: Sequence[UploadFile], *, settings: Settings, library: Library, runner: JobRunner, accounts: Accounts, actor: str,
 ) -> tuple[int, list[str]]:
     """Check every file, keep them and queue one job; nothing is kept when any file is refused.
 
