@@ -218,6 +218,48 @@ def bench(
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
 
 
+@app.command()
+def demo(
+    conversations: Annotated[Path, typer.Option(help="Conversations à jouer (YAML)")] = Path("docs/demo-conversations.yaml"),
+    out: Annotated[Path, typer.Option(help="Fichier Markdown écrit")] = Path("docs/conversations.md"),
+) -> None:
+    """Play the README's persona conversations and write them as Markdown."""
+    import yaml
+
+    from assistant import Assistant
+
+    settings = _settings()
+    _logging("WARNING")
+    assistant = Assistant(settings)
+    assistant.observing = False  # demonstration questions are not the region's questions
+    _ensure_index(assistant)
+    parts = [
+        "# Conversations d'exemple",
+        "",
+        "Produites par le code actuel avec `orientia demo` (rédacteur par défaut, sans LLM), une",
+        "conversation par persona. Les numéros renvoient aux sources listées sous chaque réponse ;",
+        "« exemple de formation » signale une offre illustrative.",
+    ]
+    for item in yaml.safe_load(conversations.read_text(encoding="utf-8")):
+        parts += ["", f"## {item['persona']}"]
+        conversation_id = None
+        for question in item["turns"]:
+            answer = assistant.answer(question, conversation_id=conversation_id)
+            conversation_id = answer.conversation_id
+            parts += ["", f"**« {question} »**", "", "```text", answer.answer]
+            if answer.clarify:
+                parts.append("Choix proposés : " + " | ".join(answer.clarify.choices))
+            if answer.citations:
+                parts.append("")
+                parts.append("Sources :")
+                for n, c in enumerate(answer.citations, start=1):
+                    link = f" <{c.url}>" if c.url else ""
+                    parts.append(f"[{n}] {c.title} — {c.source}{link}")
+            parts.append("```")
+    out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    typer.echo(f"Écrit : {out}")
+
+
 admin_app = typer.Typer(help="Comptes administrateurs et jetons d'API (fonctionne aussi pendant que le serveur tourne).", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
