@@ -124,6 +124,9 @@ class KnowledgeBase:
 class Index:
     """Reads and writes the versioned index. One instance per process."""
 
+    #: passages embedded per model call while building a version (see ``orientia bench --ingest-pages``)
+    embed_batch = 16
+
     def __init__(
         self,
         settings: Settings,
@@ -254,7 +257,7 @@ class Index:
             vectors: list[list[float] | None] = [reusable.get(c.hash) for c in chunks]
             missing = [i for i, v in enumerate(vectors) if v is None]
             embed_started = time.perf_counter()
-            batch = 16
+            batch = self.embed_batch
             for start in range(0, len(missing), batch):
                 rows = missing[start : start + batch]
                 for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows]), strict=True):
@@ -274,6 +277,7 @@ class Index:
             )
             if self.vectors.count(collection) != len(chunks):
                 raise RuntimeError("Chroma collection size does not match the chunks written")
+            self._smoke_test(collection, chunks, vectors)
         except BaseException:
             log.exception("Index build of version %s failed; the previous version keeps serving", version)
             self.store.fail_version(version)
@@ -289,7 +293,7 @@ class Index:
             embed_seconds=embed_seconds,
         )
         self.store.activate_version(version, stats=report.__dict__)
-        for name in self.store.purge_versions(keep=version):
+        for name in self.store.purge_versions(keep=version, keep_retired=self.settings.keep_versions):
             self.vectors.drop(name)
         report.seconds = time.perf_counter() - started
         log.info(
@@ -327,6 +331,33 @@ class Index:
             path, hashes=np.array(hashes), vectors=np.array([vectors[h] for h in hashes], dtype=np.float32)
         )
         return path
+
+    def _smoke_test(self, collection: str, chunks: Sequence[Chunk], vectors) -> None:
+        """A new version must answer a query before it serves: its first passage finds itself."""
+        if not chunks:
+            return
+        # Identical passages (a repeated page header) share a vector: any of them may come first.
+        found = self.vectors.query(collection, vectors[0], k=min(10, len(chunks)))
+        if not found or (chunks[0].id not in {i for i, _ in found} and found[0][1] < 0.999):
+            raise RuntimeError("Smoke query on the new collection did not find its own passage")
+
+    def rollback(self, version: int) -> dict[str, Any]:
+        """Serve a kept earlier ``version`` again: one transaction, the current one is kept too.
+
+        Raises:
+            LookupError: when ``version`` is not a retired version that was kept.
+        """
+        with self._write_lock:
+            return self.store.rollback(version)
+
+    def versions(self) -> list[dict[str, Any]]:
+        """The active version and the retired ones kept for rollback, newest first."""
+        return self.store.list_versions()
+
+    def cleanup_crashed(self) -> None:
+        """Remove versions left half-built by a killed process (called at start)."""
+        with self._write_lock:
+            self._cleanup_crashed()
 
     def _cleanup_crashed(self) -> None:
         for row in self.store.stale_building_versions():

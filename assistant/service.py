@@ -345,10 +345,22 @@ class Assistant:
         text = plain(question)
         if known_context or profile.role:
             return True
+        if self._answered_by_upload(hits):
+            return True
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         if best_dense >= scope["dense_strong"]:
             return True
         return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
+
+    def _answered_by_upload(self, hits) -> bool:
+        """Admin-uploaded knowledge widens the scope (issue 12): a question is in scope when a
+        passage of an uploaded document matches it both by meaning (dense similarity at or above
+        ``ORIENTIA_ANSWER_THRESHOLD``) and by its words (a lexical hit). Safety refusals come first."""
+        return any(
+            h.chunk.metadata.get("uploaded") and h.lexical is not None
+            and (h.dense or 0.0) >= self.settings.answer_threshold
+            for h in hits
+        )
 
     def _save(
         self, conversation_id: str, state: DialogueState, answer: Answer, *, asked: str | None,

@@ -96,6 +96,10 @@ def load_file(path: Path, *, display: str | None = None) -> tuple[list[LoadedRec
             return [], [Problem(file=name, reason="dossier ou archive non reconnu (publication ROME ou export France compétences attendu)")]
         loaded, problems = referentials.load_bundle(path, display=name)
         return [LoadedRecord(kind, record, name) for kind, record in loaded], problems
+    from .documents import DOCUMENT_SUFFIXES, load_document
+
+    if suffix in DOCUMENT_SUFFIXES:  # PDF, DOCX, HTML, XLSX: ingest/documents.py
+        return load_document(path, display=name)
     if suffix not in SUPPORTED_SUFFIXES:
         return [], [Problem(file=name, reason=f"format de fichier non pris en charge ({suffix or 'sans extension'})")]
     if suffix == ".xml":

@@ -119,7 +119,7 @@ def starter_dir(tmp_path) -> Path:
 def ready_client(corpus_dir: Path, target: Path, embedder, **overrides):
     """A TestClient over a private copy of the ingested corpus, lifespan running, index ready.
 
-    ``overrides`` are settings (``admin_token="..."``).
+    ``overrides`` are settings (e.g. ``upload_max_mb=1``, ``admin_token="..."``).
     """
     from fastapi.testclient import TestClient
 

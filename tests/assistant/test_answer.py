@@ -149,7 +149,7 @@ def test_instructions_planted_in_a_document_change_nothing(tmp_path, starter_dir
         "Les comptables utilisent l'IA pour automatiser le rapprochement bancaire et la lecture des factures.\n",
         encoding="utf-8",
     )
-    settings = make_settings(tmp_path / "data", admin_token=secret)
+    settings = make_settings(tmp_path / "data", admin_password=secret)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
     ingest([starter_dir], assistant.index)
     answer = assistant.answer("Comment les comptables utilisent-ils l'IA pour le rapprochement bancaire ?")

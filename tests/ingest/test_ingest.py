@@ -130,8 +130,14 @@ def test_reingest_embeds_only_what_changed(tmp_path, embedder):
     assert "T002" not in assistant.knowledge().trainings
     hits = assistant.retriever.search(assistant.knowledge(), "hôpital", k=10)
     assert all(h.chunk.record_key != "training:T002" for h in hits)
-    # Only the active version's collection is kept.
-    assert [n for n in assistant.index.vectors.names() if n.startswith("orientia-")] == [assistant.knowledge().collection]
+    # Only the active version and the ORIENTIA_KEEP_VERSIONS newest retired ones (for rollback) are kept.
+    kept = assistant.index.versions()
+    assert [v["status"] for v in kept] == ["active", "retired", "retired", "retired"]
+    assert sorted(n for n in assistant.index.vectors.names() if n.startswith("orientia-")) == sorted(v["collection"] for v in kept)
+    ingest([corpus], assistant.index)
+    kept = assistant.index.versions()
+    assert len(kept) == 4 and kept[-1]["id"] == 2, "the oldest retired version was purged"
+    assert sorted(n for n in assistant.index.vectors.names() if n.startswith("orientia-")) == sorted(v["collection"] for v in kept)
     assistant.index.close()
 
 
