@@ -142,6 +142,12 @@ class Reader:
         # A job cue governs the title right after it (articles skipped): in « je suis patron
         # d'une boulangerie », « boulangerie » is not the asker's job.
         cue_ends = {_skip_articles(w, end) for _, end, _ in cues}
+        # « agent magasinier », « technicien de maintenance »: a generic word between the cue
+        # and the title leaves the title governed by the cue.
+        cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
+        # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
+        if not cues and stems and not _is_function_word(w, 0):
+            cues.append((0, 0, {"start"}))
         # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive.
         for i, stem in enumerate(stems):
             if stem in lex.possessives:
@@ -213,6 +219,8 @@ class Reader:
             return "learners"
         if near_cue:
             return "self"
+        if lex.team.contains(before[-1:]):  # « l'équipe comptable »
+            return "learners"
         if start <= 1:
             return "self"
         # A title in passing (« remplacer l'accueil ») is no job; a full title (two words or
@@ -220,18 +228,26 @@ class Reader:
         return "unspecified" if end - start >= 2 else None
 
     def _negated(self, w: _Words, start: int, end: int) -> bool:
-        """Whether a negation governs the title: its phrase head or a verb above it."""
+        """Whether a negation governs the title: on its phrase head or a verb above it, in the
+        same stretch of text (a comma or a full stop ends a negation's reach)."""
         negation = self.lex.negation
+        doc = w.doc
+        first = w.token[start]
+
+        def same_stretch(i: int) -> bool:
+            low, high = sorted((i, first))
+            return not any(doc[k].is_punct for k in range(low, high))  # type: ignore[index]
+
         node = _phrase_head(w, start, end)
         for _ in range(4):
-            if any(c.dep_.startswith("advmod") and fold(c.text) in negation for c in node.children):
+            if any(c.dep_.startswith("advmod") and fold(c.text) in negation and same_stretch(c.i) for c in node.children):
                 return True
             if node.head is node or node.pos_ == "AUX":
                 break
             node = node.head
         # « pas développeur », « plutôt que développeur »
         before = w.words[max(0, start - 2) : start]
-        return any(b in negation for b in before) or w.words[max(0, start - 2) : start] == ["plutot", "que"]
+        return any(b in negation for b in before) or before == ["plutot", "que"]
 
     def _places(self, w: _Words, doc, reading: Reading) -> None:
         lex = self.lex

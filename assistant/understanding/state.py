@@ -191,6 +191,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         if not ids:
             continue
         known = [i for i in ids if i in (state.asker_job, state.learners_job, state.target_job)]
+        if state.pending is not None and state.pending.slot == "job":
+            # The answer to « which job? » written in the person's own words.
+            known = known or [i for i in ids if i in state.pending.choices.values()]
         if len(ids) > 1 and known:
             ids = known[:1]
         if len(ids) > 1:
