@@ -208,8 +208,16 @@ class Assistant:
             audience=state.audience, kinds=kinds,
         )
         if trace is not None:
+            # What was found: the understood job sheet and its study family (a referential
+            # lookup), then the retrieved passages.
+            looked_up = []
+            sheet = kb.roles.get(state.job or "")
+            if sheet is not None:
+                looked_up.append(f"role:{sheet.id}")
+                if sheet.sector:
+                    looked_up.append(f"study:{sheet.sector}")
             trace["search_text"] = search_text
-            trace["records"] = list(dict.fromkeys(h.chunk.record_key for h in hits))
+            trace["records"] = list(dict.fromkeys([*looked_up, *(h.chunk.record_key for h in hits)]))
         unknown = reading.unknown_job or (reading.sector_words if state.job is None else None)
         if unknown and not new_job and state.pending is None:
             self._ask_which_job(unknown, state, kb)
@@ -255,7 +263,9 @@ class Assistant:
                 # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
                 recommendation.trainings = []
             if trace is not None:
-                trace["records"] = [f"training:{t.id}" for t in recommendation.trainings] + trace["records"]
+                found = [f"training:{t.id}" for t in recommendation.trainings]
+                # In the order the answer gives them: trainings first when they are what is asked.
+                trace["records"] = found + trace["records"] if focus == "training" else trace["records"] + found
 
         t0 = time.perf_counter()
         draft = self._write(WriterInput(

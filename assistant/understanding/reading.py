@@ -25,6 +25,7 @@ __all__ = ["JobMention", "Reading", "Reader"]
 Whose = Literal["self", "learners", "other", "target", "unspecified"]
 Safety = Literal["emergency", "medical", "off_topic", "secrets"]
 
+_ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 # A number glued to its unit, as people type it: « 14h », « 500€ », « 3,5h ».
 _GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)(h|€|e|eur|k€)$", re.IGNORECASE)
 
@@ -130,7 +131,9 @@ class Reader:
         if lex.secrets.contains(stems):
             return "secrets"
         learning = lex.learning.contains(stems)
-        if lex.task_artifacts.contains(stems) and lex.task_verbs.contains(stems) and not learning:
+        artifacts = {i for start, end, _ in lex.task_artifacts.find(stems) for i in range(start, end)}
+        verbs = {i for start, end, _ in lex.task_verbs.find(stems) for i in range(start, end)}
+        if artifacts and verbs - artifacts and not learning:
             return "off_topic"
         if lex.medical.contains(stems) and not learning and not self.jobs.find(stems):
             return "medical"
@@ -146,8 +149,7 @@ class Reader:
         # and the title leaves the title governed by the cue.
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
         # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
-        if not cues and stems and not _is_function_word(w, 0):
-            cues.append((0, 0, {"start"}))
+        nominal = not cues and bool(stems) and w.tok(0).pos_ in ("NOUN", "PROPN", "ADJ")
         # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive.
         for i, stem in enumerate(stems):
             if stem in lex.possessives:
@@ -162,6 +164,12 @@ class Reader:
         matches = self.jobs.find(stems)
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
+        if nominal and not any(m.start == 0 for m in matches):
+            # Only a beginning of two words or more: one word alone says too little.
+            guess = self.jobs.partial(stems, start=0)
+            if guess is not None and guess.end - guess.start >= 2:
+                matches.append(guess)
+                cue_ends.add(0)
         for _, end, _ in cues:
             if end < len(stems) and end not in covered and not any(m.start == end for m in matches):
                 nearby = [m for m in matches if end <= m.start <= end + 2]
@@ -207,8 +215,9 @@ class Reader:
             start > 0 and (number_value(w.tok(start - 1)) or 0) >= 2
         )
         plural = "Plur" in head.morph.get("Number")
-        if "moi" in w.words[max(0, start - 3) : start]:
-            return "self"
+        window = w.words[max(0, start - 3) : start]
+        if "moi" in window and "est" in window[: window.index("moi")]:
+            return "self"  # « c'est moi le chauffeur »
         if lex.become.contains(before[-2:]):
             return "target"
         if possessed:
@@ -223,6 +232,8 @@ class Reader:
             return "learners"
         if start <= 1:
             return "self"
+        if end - start == 1 and _ROME_CODE.match(w.words[start].upper()):
+            return "unspecified"  # « fiche ROME M1805 »
         # A title in passing (« remplacer l'accueil ») is no job; a full title (two words or
         # more) names one.
         return "unspecified" if end - start >= 2 else None
@@ -354,7 +365,7 @@ class Reader:
         reading.shorter = lex.shorter.contains(stems)
         reading.instead = lex.instead.contains(stems)
         reading.correction = bool(lex.correction.find(stems[:2])) or (
-            "moi" in w.words and any(j.whose == "self" for j in reading.jobs)
+            "moi" in w.words and "est" in w.words and any(j.whose == "self" for j in reading.jobs)
         )
         strong = [c for c in lex.drop_cues.find(stems) if not ({"sans", "pas de", "pas besoin"} & c[2])]
         for start, end, _ in strong:
