@@ -30,8 +30,14 @@ def _isolated_environment(monkeypatch, tmp_path_factory):
 
 
 def make_settings(data_dir: Path, **overrides):
+    """Settings for a test: no rate limit (tests ask many questions) and TestClient's host allowed.
+
+    Tests of the rate limit or of trusted hosts pass their own values.
+    """
     from assistant import Settings
 
+    overrides.setdefault("rate_limit", "off")
+    overrides.setdefault("allowed_hosts", "127.0.0.1,localhost,testserver")
     return Settings(data_dir=data_dir, _env_file=None, **overrides)
 
 
@@ -85,7 +91,7 @@ def starter_dir(tmp_path) -> Path:
 
 
 @contextmanager
-def ready_client(corpus_dir: Path, target: Path, embedder):
+def ready_client(corpus_dir: Path, target: Path, embedder, *, raise_server_exceptions: bool = True, **overrides):
     """A TestClient over a private copy of the ingested corpus, lifespan running, index ready."""
     from fastapi.testclient import TestClient
 
@@ -93,9 +99,10 @@ def ready_client(corpus_dir: Path, target: Path, embedder):
     from web.app import create_app
 
     shutil.copytree(corpus_dir, target)
-    settings = make_settings(target)
+    settings = make_settings(target, **overrides)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
-    with TestClient(create_app(settings, assistant=assistant)) as client:
+    app = create_app(settings, assistant=assistant)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
         deadline = time.monotonic() + 120
         while client.get("/readyz").status_code != 200:
             assert time.monotonic() < deadline, "the app never became ready"

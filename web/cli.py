@@ -23,12 +23,9 @@ def _settings(**overrides):
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "chromadb", "bm25s", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from .logs import configure
+
+    configure(level)
 
 
 def _progress(done: int, total: int) -> None:
@@ -57,12 +54,13 @@ def serve(
     import uvicorn
 
     from .app import create_app
+    from .server import uvicorn_options
 
     settings = _settings(host=host, port=port)
     _logging(settings.log_level)
     logging.getLogger(__name__).info("Orientia on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir)
     # One worker: an embedded Chroma must not be shared by several processes.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
 @app.command("ingest")
