@@ -152,16 +152,33 @@ def bench(
     rounds: Annotated[int, typer.Option(help="Passes sur les questions (la meilleure par question est aussi retenue)")] = 5,
     concurrency: Annotated[int, typer.Option(help="Requêtes simultanées pour la mesure en charge")] = 4,
     questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
+    http: Annotated[bool, typer.Option(help="Mesurer aussi par HTTP avec 1, 10 et 50 clients simultanés")] = True,
+    levels: Annotated[str, typer.Option(help="Nombres de clients simultanés de la mesure HTTP")] = "1,10,50",
+    scaling: Annotated[bool, typer.Option(help="Mesurer la recherche sur des index synthétiques de 1 000 et 10 000 passages")] = True,
+    large: Annotated[bool, typer.Option(help="Ajouter un index synthétique de 100 000 passages (plusieurs minutes)")] = False,
 ) -> None:
-    """Measure answer latency (alone and under concurrent load), ingest speed and memory."""
+    """Measure answer latency (alone, concurrent, over HTTP), index scaling, ingest speed and memory."""
     from assistant import Assistant
-    from assistant.benchmark import format_bench, run_bench
+    from assistant.benchmark import format_bench, format_scaling, run_bench, run_scaling
+    from assistant.evaluation import load_questions
 
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
     _ensure_index(assistant)
+    if http:
+        from .loadtest import format_load, run_load
+
+        # The server process opens the index itself: this process lets go of it meanwhile.
+        assistant.index.close()
+        first_turns = [q["question"] for q in load_questions(questions) if not q.get("follows")]
+        counts = tuple(int(n) for n in levels.split(",") if n.strip())
+        typer.echo(format_load(run_load(settings.data_dir, first_turns, levels=counts)))
+        assistant = Assistant(settings)
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
+    if scaling:
+        sizes = (1_000, 10_000, 100_000) if large else (1_000, 10_000)
+        typer.echo(format_scaling(run_scaling(sizes)))
 
 
 def main() -> None:
