@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from .models import DEPARTMENTS, Profile
+from .models import DEPARTMENTS, MAX_HOURS, MAX_PRICE, Profile
 from .text import fold
 
 __all__ = ["ProfileExtractor", "merge_profiles"]
@@ -135,11 +135,12 @@ class ProfileExtractor:
             if re.search(pattern, text):
                 data["format"] = value
                 break
+        # Out of Profile's bounds ("moins de 10^400 heures"): no real limit, nothing to keep.
         hours = _max_hours(text)
-        if hours:
+        if hours and hours <= MAX_HOURS:
             data["max_hours"] = hours
         price = _max_price(text)
-        if price is not None:
+        if price is not None and price <= MAX_PRICE:
             data["max_price"] = price
         funding = [code for code, pattern in _FUNDING if re.search(pattern, text)]
         if funding:

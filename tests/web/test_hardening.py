@@ -71,6 +71,18 @@ def test_infinite_or_huge_numbers_are_refused_and_the_conversation_goes_on(clien
     assert later.status_code == 200 and later.json()["profile"]["role"] == "comptable"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Formation IA de moins de 2000 mois pour moins de 99999999999 euros",
+     "Formation IA de moins de " + "9" * 400 + " heures", "Formation IA de moins de 0 heures"],
+)
+def test_huge_numbers_in_a_question_are_no_constraint(client, question):
+    response = client.post("/api/ask", json={"question": question})
+    assert response.status_code == 200
+    profile = response.json()["profile"]
+    assert profile["max_hours"] is None and profile["max_price"] is None
+
+
 @pytest.mark.parametrize("value", ["inf", "Infinity", "nan", "-inf", "1e400", "99999999"])
 def test_form_refuses_infinite_numbers_and_the_conversation_goes_on(client, value):
     first = client.post("/", data={"question": QUESTION}, headers={"HX-Request": "true"})
