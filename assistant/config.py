@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     #: host names the app answers to (comma-separated); empty: local names and ``host``
     allowed_hosts: str = ""
     #: answers computed at once (more wait their turn, health checks never wait)
-    answer_workers: int = Field(default=8, ge=1, le=256)
+    answer_workers: int = Field(default=4, ge=1, le=256)
     #: seconds a client may take to send its request headers, or its body
     client_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
 
