@@ -102,7 +102,7 @@ def http_message(exc: StarletteHTTPException) -> str:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:
         phrase = ""
-    if detail == phrase or exc.status_code in (404, 405):
+    if detail == phrase:
         return STATUS_MESSAGES.get(exc.status_code, STATUS_MESSAGES[400 if exc.status_code < 500 else 500])
     return detail
 

@@ -9,6 +9,7 @@ access log (they may hold what a user typed). ``logging_config`` wires both into
 from __future__ import annotations
 
 import logging
+import numbers
 import re
 from typing import Any
 
@@ -26,10 +27,12 @@ def escape(text: str) -> str:
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return escape(value)
-    if isinstance(value, (int, float, bool)) or value is None:
+    if isinstance(value, numbers.Number) or value is None:
         return value
-    # Exceptions, paths, any object: formatted now, then escaped.
-    return escape(str(value))
+    # Exceptions, paths, any object: replaced by its escaped text only when that text needs it
+    # (so that "%d" or "%r" still get the object they expect otherwise).
+    text = str(value)
+    return escape(text) if _CONTROL.search(text) else value
 
 
 class EscapeControl(logging.Filter):
