@@ -116,6 +116,12 @@ def test_profile_strings_and_lists_are_bounded(client, profile, field, msg):
     assert "x" * 100 not in response.text and "5" * 100 not in response.text, "the input is not echoed"
 
 
+def test_a_long_job_in_the_form_is_not_echoed_whole(client):
+    response = client.post("/", data={"question": QUESTION, "avant_role": "", "p_role": "y" * 50_000})
+    assert response.status_code == 422
+    assert "Métier inconnu" in response.text and "y" * 101 not in response.text
+
+
 @pytest.mark.parametrize(
     "params",
     [{"max_hours": "inf"}, {"max_price": "Infinity"}, {"max_hours": "nan"}, {"max_price": "1e400"},

@@ -159,7 +159,7 @@ def _chat_context(assistant: Assistant, **values) -> dict:
 
 
 def _text(value: str) -> str | None:
-    return value or None
+    return value[:100] or None  # a job id: never longer, and echoed in errors
 
 
 def _choice(allowed):
