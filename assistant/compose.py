@@ -29,11 +29,22 @@ _WORD = re.compile(r"\w{3,}")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
-@lru_cache(maxsize=1)
-def phrases() -> dict:
-    """The writer's French phrases (``templates/phrases.yaml``)."""
-    path = Path(__file__).parent / "templates" / "phrases.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+@lru_cache(maxsize=2)
+def phrases(language: str = "fr") -> dict:
+    """The writer's phrases: French (``templates/phrases.yaml``), or English over French."""
+    folder = Path(__file__).parent / "templates"
+    french = yaml.safe_load((folder / "phrases.yaml").read_text(encoding="utf-8"))
+    if language != "en":
+        return french
+    english = yaml.safe_load((folder / "phrases_en.yaml").read_text(encoding="utf-8"))
+    return _merged(french, english)
+
+
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
 
 
 def citation_markers(text: str) -> list[int]:
@@ -53,6 +64,19 @@ class WriterInput:
     kb: KnowledgeBase
     #: what the question mainly asks for (see ``retrieval.detect_focus``)
     focus: str | None = None
+    #: language of the answer's own sentences
+    language: str = "fr"
+    #: passages cited earlier in the conversation: a follow-up adds, it does not repeat
+    cited_before: set[str] = field(default_factory=set)
+    follow_up: bool = False
+    #: what a follow-up asked to change (« cheaper », « shorter »)
+    change: str | None = None
+    #: trainings shown in the previous answer: named again briefly, not described again
+    shown_before: set[str] = field(default_factory=set)
+    #: the previous answer's own lines (``said_lines``): none is written again word for word
+    said_before: set[str] = field(default_factory=set)
+    #: « à qui m'adresser ? »: the answer leads with the next step
+    asks_next_step: bool = False
 
 
 @dataclass
@@ -95,7 +119,25 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
         length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
         scored.append((overlap - length_penalty - position * 0.05, position, sentence))
     chosen = sorted(scored, reverse=True)[:limit]
-    return [s for _, _, s in sorted(chosen, key=lambda x: x[1])]
+    positions = sorted(position for _, position, _ in chosen)
+    # A sentence that announces a list (« trois ensembles d'activités ») comes with the list.
+    for position in list(positions):
+        count = _announced(sentences[position])
+        positions.extend(range(position + 1, min(position + 1 + count, len(sentences))))
+    return [sentences[i] for i in sorted(set(positions))]
+
+
+_COUNTS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6}
+
+
+def _announced(sentence: str) -> int:
+    """How many following sentences a sentence announces (« trois ensembles … : »)."""
+    words = fold(sentence).replace(":", " ").split()
+    for i, word in enumerate(words[:-1]):
+        following = words[i + 1]
+        if word in _COUNTS and following.endswith(("s", "x")) and following not in ("ans", "mois", "jours", "heures", "semaines", "fois"):
+            return _COUNTS[word] if sentence.rstrip().endswith((":", ".")) else 0
+    return 0
 
 
 class _Citations:
@@ -128,33 +170,31 @@ class GroundedWriter(AnswerWriter):
     }
 
     def write(self, data: WriterInput) -> Draft:
-        p = phrases()
+        p = phrases(data.language)
         kb, profile = data.kb, data.profile
         audience = profile.audience
         cites = _Citations()
         lines: list[str] = []
         role = kb.roles.get(profile.role) if profile.role else None
+        job_label = profile.role_label or (role.label if role else "")
         rec = data.recommendation
         has_trainings = rec is not None and bool(rec.trainings)
         focus = data.focus if data.focus in self._ORDER else None
         if focus == "training" and not has_trainings:
             focus = None
+        if data.change and has_trainings:
+            focus = "training"
         order = self._ORDER[focus]
+        role_seen = role is not None and any(c.id in data.cited_before for c in kb.passages(f"role:{role.id}"))
 
-        if role is not None:
-            key = "role_eleve" if audience == "eleve" else "role"
-            lines.append(p["intro"][key].format(de_role=de_job(role.label)))
-        elif audience in ("eleve", "rh", "entreprise"):
-            lines.append(p["intro"][audience])
-        else:
-            lines.append(p["intro"]["default"])
-
-        # Knowledge passages (study, role, guide, certifications): the role's own record and its
-        # family's section are written by the role section.
+        # Knowledge passages not given earlier in the conversation: a follow-up adds, it does
+        # not repeat. The job's own record and its family's section are the role section's.
         covered: set[str] = set()
         if role is not None:
             covered |= {f"role:{role.id}", f"study:{role.sector}"}
-        if focus == "training":
+        if data.change:
+            max_passages = 0
+        elif focus == "training":
             max_passages = 1
         elif has_trainings and focus != "funding":
             max_passages = 2
@@ -162,20 +202,64 @@ class GroundedWriter(AnswerWriter):
             max_passages = 3
         passages: list[Chunk] = []
         for hit in data.hits:
-            key = hit.chunk.record_key
-            if hit.chunk.kind == "training" or key in covered or (hit.chunk.kind == "role" and role is not None):
+            chunk = hit.chunk
+            key = chunk.record_key
+            if chunk.kind == "training" or key in covered or (chunk.kind == "role" and role is not None):
                 continue
-            passages.append(hit.chunk)
+            if chunk.id in data.cited_before:
+                continue
+            passages.append(chunk)
             covered.add(key)
             if len(passages) >= max_passages:
                 break
+        passages = passages[:max_passages]
+
+        # The first sentence answers the question: what changed in a follow-up, the job's
+        # exposure, or the best sentence of the best passage.
+        quoted_first = False
+        # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
+        # from the best passage, even when a job is known.
+        general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
+        if data.change and rec is not None:
+            lines.append(self._change_line(data, p))
+        elif data.asks_next_step:
+            lines.append(self.next_step(profile, language=data.language))
+        elif role is not None and not role_seen and not general:
+            key = "role_eleve" if audience == "eleve" else "role"
+            if role.ai_exposure and audience != "eleve":
+                lines.append(p["direct_role"].format(
+                    de_role=de_job(job_label), role=job_label,
+                    exposure=p["exposure_labels"][role.ai_exposure],
+                ))
+            else:
+                lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
+        elif passages and focus is None and (role is None or general or role_seen) and (general or not has_trainings):
+            first = passages.pop(0)
+            limit = 1 if audience == "eleve" else 2
+            text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
+            if text:
+                lines.append(f"{text} {cites.cite(first)}")
+                quoted_first = True
+        elif not data.follow_up:
+            intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
+            lines.append(intro)
+        if data.language == "en":
+            # The answer's own sentences are English; quoted sources stay French, and say so.
+            if not lines or quoted_first:
+                lines.insert(0, p["intro"]["default"])
+            lines.append(p["source_language_note"])
 
         def role_section(_position: int) -> None:
             if role is None:
                 # No job named, but a sector: what AI changes in it, unless a passage below says it.
                 family = self._family_passage(kb, profile.sector, data.question) if profile.sector else None
-                if family is not None and family.record_key not in covered:
+                if family is not None and family.record_key not in covered and family.id not in data.cited_before:
                     self._family_line(lines, family, data, cites, limit=1, new_paragraph=True)
+                return
+            if role_seen:
+                if not data.follow_up and focus is None:
+                    lines.append("")
+                    lines.append(p["seen_before"])
                 return
             self._role(
                 lines, role, data, cites, p, brief=focus is not None or audience == "eleve",
@@ -186,7 +270,7 @@ class GroundedWriter(AnswerWriter):
             if not passages:
                 return
             lines.append("")
-            if position > 0:
+            if position > 0 or lines:
                 lines.append(f"## {p['headings']['funding'] if 'funding' in data.intents else p['headings']['more']}")
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
@@ -195,15 +279,27 @@ class GroundedWriter(AnswerWriter):
                     lines.append(f"{text} {cites.cite(chunk)}")
 
         def trainings_section(_position: int) -> None:
+            if rec is None:
+                return
             if not has_trainings:
+                if rec.off_topic and role is not None:
+                    lines.append("")
+                    lines.append(p["off_topic_none"].format(de_role=de_job(job_label), role=job_label))
                 return
             lines.append("")
             heading = p["headings"]["trainings_rh"] if audience == "rh" else p["headings"]["trainings"]
             lines.append(f"## {heading}")
-            if not rec.all_constraints_met:
-                lines.append(p["relaxed"].strip())
+            if rec.off_topic and role is not None:
+                lines.append(p["off_topic"].format(de_role=de_job(job_label), role=job_label))
+            if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints", "correction"):
+                lines.append(p["unmet"].format(unmet=rec.unmet) if rec.unmet else p["relaxed"].strip())
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
+                if t.id in data.shown_before and not data.change:
+                    continue
+                if t.id in data.shown_before:
+                    lines.append(p["shown_again"].format(title=t.title) + f" {cites.cite(chunk)}")
+                    continue
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
                 refs = cites.cite(chunk)
@@ -214,7 +310,9 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {refs}")
 
         def certifications_section(_position: int) -> None:
-            self._certifications(lines, rec, kb, cites, p)
+            if data.change:
+                return
+            self._certifications(lines, rec, kb, cites, p, seen=data.cited_before)
 
         sections = {
             "role": role_section, "passages": passages_section,
@@ -223,11 +321,35 @@ class GroundedWriter(AnswerWriter):
         for position, name in enumerate(order):
             sections[name](position)
 
-        next_step = self.next_step(profile)
-        lines.append("")
-        lines.append(f"## {p['headings']['next_step']}")
-        lines.append(next_step)
-        return Draft(text="\n".join(lines).strip(), chunks=cites.chunks, next_step=next_step)
+        next_step = self.next_step(profile, language=data.language)
+        if not data.change and not data.follow_up and not data.asks_next_step:
+            lines.append("")
+            lines.append(f"## {p['headings']['next_step']}")
+            lines.append(next_step)
+        lines = _without_repeats(lines, data.said_before)
+        text = "\n".join(lines).strip()
+        # Only passages still cited after the repeats are dropped are returned, renumbered.
+        return _renumbered(text, cites.chunks, next_step)
+
+    @staticmethod
+    def _change_line(data: WriterInput, p: dict) -> str:
+        """« Voici des formations moins chères… », or that there are none."""
+        rec, profile = data.recommendation, data.profile
+        met = rec is not None and bool(rec.trainings) and rec.all_constraints_met
+        if data.change == "cheaper" and profile.max_price is not None:
+            price = _euros(profile.max_price + 0.01)
+            return p["cheaper" if met else "cheaper_none"].format(price=price)
+        if data.change == "shorter" and profile.max_hours is not None:
+            hours = f"{round(profile.max_hours + 0.01, 1):g}\u00a0h"
+            return p["shorter" if met else "shorter_none"].format(hours=hours)
+        from .constraints import Constraints
+
+        wanted = Constraints.of(profile).describe()
+        if data.change == "correction":
+            return p["corrected"].format(understood=_understood(profile, p))
+        if rec is not None and not rec.trainings:
+            return p["constraints_unmet_none"].format(wanted=wanted)
+        return p["constraints_changed" if met else "constraints_unmet"].format(wanted=wanted)
 
     def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:
         """What AI changes for the asker's job: exposure, skills, the family's study section."""
@@ -264,12 +386,15 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
-    def _certifications(lines, rec, kb, cites, p) -> None:
-        if rec is None or not rec.certifications:
+    def _certifications(lines, rec, kb, cites, p, *, seen: set[str] = frozenset()) -> None:
+        if rec is None:
+            return
+        shown = [c for c in rec.certifications if kb.passages(f"certification:{c.code}")[0].id not in seen]
+        if not shown:
             return
         lines.append("")
         lines.append(f"## {p['headings']['certifications']}")
-        for cert in rec.certifications:
+        for cert in shown:
             chunk = kb.passages(f"certification:{cert.code}")[0]
             label = f" ({p['example_cert_label']})" if cert.illustrative else ""
             blocs = ""
@@ -303,15 +428,72 @@ class GroundedWriter(AnswerWriter):
         return candidates[0]
 
     @staticmethod
-    def next_step(profile: Profile) -> str:
-        steps = phrases()["next_steps"]
+    def next_step(profile: Profile, *, language: str = "fr") -> str:
+        """The next step that fits the asker's situation."""
+        steps = phrases(language)["next_steps"]
         if profile.audience in ("eleve", "rh", "entreprise"):
             return steps[profile.audience].strip()
+        situation_steps = phrases(language)["situation_steps"]
+        if profile.situation in situation_steps:
+            return " ".join(situation_steps[profile.situation].split())
         if "france_travail" in profile.funding:
             return steps["job_seeker"].strip()
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def said_lines(text: str) -> list[str]:
+    """An answer's own lines as the next turn compares them (citation numbers left out)."""
+    return [line for line in (_MARKER_SPACE.sub("", raw).strip() for raw in text.splitlines()) if len(line) >= 40 and not line.startswith("#")]
+
+
+_MARKER_SPACE = re.compile(r"\s*\[\d+\]")
+
+
+def _without_repeats(lines: list[str], said: set[str]) -> list[str]:
+    """The lines not said word for word in the previous answer; headings left empty go too."""
+    kept = [line for line in lines if not said or _MARKER_SPACE.sub("", line).strip() not in said]
+    out: list[str] = []
+    for i, line in enumerate(kept):
+        if line.startswith("## "):
+            rest = next((x for x in kept[i + 1 :] if x.strip()), "")
+            if not rest or rest.startswith("## "):
+                continue
+        if not line.strip() and (not out or not out[-1].strip()):
+            continue
+        out.append(line)
+    return out
+
+
+def _renumbered(text: str, chunks: list[Chunk], next_step: str) -> Draft:
+    """Drop passages no longer cited and number the rest in order of first citation."""
+    order: list[int] = []
+    for n in citation_markers(text):
+        if n not in order:
+            order.append(n)
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    text = _MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", text)
+    return Draft(text=text, chunks=[chunks[old - 1] for old in order], next_step=next_step)
+
+
+def _understood(profile: Profile, p: dict) -> str:
+    """« vous êtes chauffeur routier, dans le Pas-de-Calais » : what is now understood."""
+    parts = []
+    if profile.role_label:
+        if profile.learners_are_asker is False:
+            parts.append(p["understood"]["learners"].format(job=profile.role_label.lower()))
+        else:
+            parts.append(p["understood"]["self"].format(job=profile.role_label.lower()))
+    if profile.department:
+        from .constraints import _DEPARTMENT_IN
+
+        parts.append(_DEPARTMENT_IN[profile.department])
+    return ", ".join(parts) or p["understood"]["nothing"]
+
+
+def _euros(value: float) -> str:
+    return f"{value:,.0f}\u00a0€".replace(",", "\u202f")
 
 
 def to_citations(chunks: list[Chunk], *, excerpt_chars: int = 280) -> list[Citation]:

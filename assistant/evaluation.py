@@ -17,7 +17,10 @@ from .models import Profile
 from .recommend import violations
 from .service import Assistant
 
-__all__ = ["load_questions", "run_eval", "format_report", "PROFILE_FIELDS"]
+__all__ = [
+    "PROFILE_FIELDS", "check_floors", "format_conversations", "format_report", "load_questions",
+    "run_conversations", "run_eval",
+]
 
 PROFILE_FIELDS = ("role", "department", "format", "max_hours", "max_price", "funding", "certifying", "audience")
 
@@ -71,6 +74,7 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
     items = load_questions(questions_path)
     by_id = {item["id"]: item for item in items}
     conversations: dict[str, str] = {}
+    traces: dict[str, dict] = {}
     kb = assistant.knowledge()
     lc_store = assistant.index.vectors.langchain(kb.collection) if baseline else None
 
@@ -86,13 +90,18 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
             if parent["id"] not in conversations:
                 answer_for(parent)
             conversation = conversations[parent["id"]]
-        answer = assistant.answer(item["question"], conversation_id=conversation)
+        trace: dict = {}
+        answer = assistant.answer(item["question"], conversation_id=conversation, trace=trace)
         conversations[item["id"]] = answer.conversation_id
+        traces[item["id"]] = trace
         return answer
 
     for item in items:
         answer = answer_for(item)
-        ranked = _record_keys([c.id for c in answer.citations])
+        # Retrieval is measured on what retrieval ranked (recommended trainings first, then the
+        # knowledge passages), not on the citations the writer adds around them.
+        trace = traces.get(item["id"], {})
+        ranked = list(trace.get("records", []))
         out_of_scope = bool(item.get("out_of_scope"))
         stats["scope_ok"].append(answer.answered != out_of_scope)
         if out_of_scope:
@@ -117,7 +126,8 @@ def run_eval(assistant: Assistant, questions_path: Path, *, baseline: bool = Tru
             if recall < 1:
                 failures.append({"id": item["id"], "what": "missing sources", "expected": expected, "got": ranked[:5]})
             if lc_store is not None:
-                docs = lc_store.similarity_search(item["question"], k=10)
+                # The dense baseline gets the same text, conversation context included.
+                docs = lc_store.similarity_search(trace.get("search_text") or item["question"], k=10)
                 base_ranked = _record_keys([d.id or "" for d in docs])
                 b_recall, b_rr = _retrieval_scores(base_ranked, expected)
                 base["recall5"].append(b_recall)
@@ -198,3 +208,203 @@ def format_report(report: dict[str, Any]) -> str:
             extra = {k: v for k, v in f.items() if k not in ("id", "what")}
             lines.append(f"- {f['id']} : {f['what']} {extra if extra else ''}".rstrip())
     return "\n".join(lines)
+
+
+# -- Conversations ---------------------------------------------------------------------------
+
+#: the per-turn checks of ``tests/eval/conversations*.yaml``
+TURN_FIELDS = (
+    "job", "not_jobs", "learners_are_asker", "audience", "department", "format", "max_hours",
+    "max_price", "funding", "certifying", "cheaper_than_before", "shorter_than_before", "clarify",
+    "nothing_fits", "language", "refusal", "answer_mentions", "trainings_fit_job",
+)
+_CONSTRAINT_FIELDS = ("department", "format", "max_hours", "max_price", "funding", "certifying")
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    """The first ``n`` sentences of an answer, headings left out."""
+    import re
+
+    body = " ".join(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    parts = re.split(r"(?<=[.!?])\s+", body)
+    return " ".join(parts[:n])
+
+
+def _own_lines(text: str) -> set[str]:
+    """The answer's lines without citation markers, for the repetition check."""
+    import re
+
+    return {
+        re.sub(r"\s*\[\d+\]", "", line).strip()
+        for line in text.splitlines()
+        if len(line.strip()) >= 40 and not line.startswith("#")
+    }
+
+
+def _is_english(text: str) -> bool:
+    from .understanding.nlp import english_share
+
+    return english_share(text.lower().split()) > 0.5
+
+
+def _check_turn(field: str, want: Any, answer, kb, previous) -> bool:  # noqa: C901 - one branch per check
+    from .text import fold
+
+    p = answer.profile
+    if field == "job":
+        return p.rome_code == want
+    if field == "not_jobs":
+        return p.rome_code not in (want or []) and getattr(p, "target_role", None) not in (want or [])
+    if field == "learners_are_asker":
+        return (getattr(p, "learners_are_asker", None) is not False) == bool(want)
+    if field in ("audience", "format", "certifying"):
+        return getattr(p, field) == want
+    if field == "department":
+        return p.department == (str(want).zfill(2) if want is not None else None)
+    if field in ("max_hours", "max_price"):
+        got = getattr(p, field)
+        return (got is None) if want is None else (got is not None and abs(float(got) - float(want)) < 0.01)
+    if field == "funding":
+        return sorted(p.funding) == sorted(want or [])
+    if field in ("cheaper_than_before", "shorter_than_before"):
+        attribute = "price_eur" if field == "cheaper_than_before" else "duration_hours"
+        before = [getattr(t, attribute) for t in (previous.trainings if previous else [])]
+        now = [getattr(t, attribute) for t in answer.trainings]
+        if not want:
+            return True
+        return bool(before) and bool(now) and max(now) < min(before)
+    if field == "clarify":
+        return (getattr(answer, "clarify", None) is not None) == bool(want)
+    if field == "nothing_fits":
+        said = any(t.relaxed for t in answer.trainings) or (
+            not answer.trainings and "aucune formation" in fold(answer.answer)
+        )
+        return said == bool(want)
+    if field == "language":
+        english = getattr(answer, "language", "fr") == "en" and _is_english(_first_sentences(answer.answer, 2))
+        return english == (want == "en")
+    if field == "refusal":
+        got = getattr(answer, "refusal", None)
+        return got == (None if want in (None, "none") else want)
+    if field == "answer_mentions":
+        first = fold(_first_sentences(answer.answer, 2))
+        return any(fold(str(term)) in first for term in want)
+    if field == "trainings_fit_job":
+        job = p.rome_code
+        if not want or job is None:
+            return not want or not answer.trainings or job is None
+        for summary in answer.trainings:
+            codes = kb.trainings[summary.id].rome_codes if summary.id in kb.trainings else []
+            if codes and not any(c[:3] == job[:3] for c in codes):
+                return False
+        return True
+    raise ValueError(f"unknown conversation check: {field}")
+
+
+def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
+    """Play every conversation of a set turn by turn and score each turn's checks.
+
+    Besides the checks each turn lists, two are made on every turn: the recommended trainings
+    meet the constraints stated so far (when the catalogue has a training that does), and the
+    answer does not repeat a line of the previous answer word for word.
+    """
+    conversations = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    kb = assistant.knowledge()
+    fields: dict[str, list[bool]] = defaultdict(list)
+    turns_ok: list[bool] = []
+    conversations_ok: list[bool] = []
+    by_class: dict[str, list[bool]] = defaultdict(list)
+    failures: list[dict[str, Any]] = []
+    for conversation in conversations:
+        conversation_id = None
+        previous = None
+        expected_constraints: dict[str, Any] = {}
+        all_ok = True
+        for number, turn in enumerate(conversation["turns"], start=1):
+            answer = assistant.answer(turn["say"], conversation_id=conversation_id)
+            conversation_id = answer.conversation_id
+            expect = turn.get("expect") or {}
+            for name in _CONSTRAINT_FIELDS:
+                if name in expect:
+                    expected_constraints[name] = expect[name]
+            wrong: list[str] = []
+            for name, want in expect.items():
+                ok = _check_turn(name, want, answer, kb, previous)
+                fields[name].append(ok)
+                if not ok:
+                    wrong.append(name)
+            if answer.trainings and not expect.get("nothing_fits") and not expect.get("cheaper_than_before") and not expect.get("shorter_than_before"):
+                wanted = Profile(**{k: v for k, v in expected_constraints.items() if v not in (None, [])})
+                possible = any(not violations(t, wanted) for t in kb.trainings.values())
+                if possible:
+                    ok = all(not violations(kb.trainings[t.id], wanted) for t in answer.trainings if t.id in kb.trainings)
+                    fields["constraints_in_trainings"].append(ok)
+                    if not ok:
+                        wrong.append("constraints_in_trainings")
+            if previous is not None and previous.answered and answer.answered:
+                ok = not (_own_lines(answer.answer) & _own_lines(previous.answer))
+                fields["no_repetition"].append(ok)
+                if not ok:
+                    wrong.append("no_repetition")
+            turns_ok.append(not wrong)
+            all_ok = all_ok and not wrong
+            if wrong:
+                failures.append({
+                    "id": f"{conversation['id']}#{number}", "say": turn["say"], "wrong": wrong,
+                    "profile": answer.profile.model_dump(exclude_defaults=True),
+                })
+            previous = answer
+        conversations_ok.append(all_ok)
+        for name in conversation.get("classes", []):
+            by_class[name].append(all_ok)
+
+    def mean(values: list[bool]) -> float | None:
+        return round(sum(values) / len(values), 3) if values else None
+
+    return {
+        "conversations": len(conversations),
+        "turns": len(turns_ok),
+        "turns_right": mean(turns_ok),
+        "conversations_right": mean(conversations_ok),
+        "fields": {name: {"accuracy": mean(v), "checks": len(v)} for name, v in sorted(fields.items())},
+        "classes": {name: {"conversations_right": mean(v), "conversations": len(v)} for name, v in sorted(by_class.items())},
+        "failures": failures,
+    }
+
+
+def format_conversations(report: dict[str, Any], *, failures: bool = True) -> str:
+    lines = [
+        f"Conversations : {report['conversations']} ({report['turns']} tours)",
+        f"{'tours entièrement justes':38} {_pct(report['turns_right']):>9}",
+        f"{'conversations justes à chaque tour':38} {_pct(report['conversations_right']):>9}",
+        "",
+        "par vérification :",
+    ]
+    for name, value in report["fields"].items():
+        lines.append(f"{'  ' + name + ' (' + str(value['checks']) + ')':38} {_pct(value['accuracy']):>9}")
+    lines.append("par classe (conversations justes) :")
+    for name, value in report["classes"].items():
+        lines.append(f"{'  ' + name + ' (' + str(value['conversations']) + ')':38} {_pct(value['conversations_right']):>9}")
+    if failures and report["failures"]:
+        lines.append("")
+        lines.append(f"Tours en écart ({len(report['failures'])}) :")
+        for f in report["failures"]:
+            lines.append(f"- {f['id']} {', '.join(f['wrong'])} : « {f['say'][:90]} »")
+    return "\n".join(lines)
+
+
+def check_floors(report: dict[str, Any], path: Path, *, heldout: bool) -> list[str]:
+    """The measures of ``report`` below the floors of a YAML file (empty when all hold).
+
+    The file maps a set (``dev`` or ``heldout``) to dotted measure names and their floors,
+    e.g. ``conversations.turns_right: 0.85``; floors are set from the held-out scores.
+    """
+    floors = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    failures = []
+    for name, floor in (floors.get("heldout" if heldout else "dev") or {}).items():
+        value: Any = report
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None or float(value) < float(floor):
+            failures.append(f"{name} = {value} < {floor}")
+    return failures

@@ -250,7 +250,7 @@ class Index:
             batch = 16
             for start in range(0, len(missing), batch):
                 rows = missing[start : start + batch]
-                for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows])):
+                for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows]), strict=True):
                     vectors[i] = vector
                 if progress:
                     progress(min(start + batch, len(missing)), len(missing))

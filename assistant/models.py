@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -26,6 +26,7 @@ __all__ = [
     "Format",
     "Funding",
     "Kind",
+    "NextStep",
     "Place",
     "Profile",
     "Role",
@@ -33,6 +34,7 @@ __all__ = [
     "StudySection",
     "Training",
     "TrainingSummary",
+    "Turn",
 ]
 
 DEPARTMENTS: dict[str, str] = {
@@ -278,6 +280,14 @@ class Profile(BaseModel):
     funding: list[Funding] = Field(default_factory=list, max_length=len(FUNDING_LABELS))
     certifying: bool | None = None
     audience: Audience | None = None
+    #: False when the asker asks for others (« mes 8 comptables »): the job fields are theirs
+    learners_are_asker: bool | None = None
+    learners_count: int | None = Field(default=None, ge=1, le=100_000)
+    #: the job the asker wants to move to (« je veux devenir développeur »)
+    target_role: str | None = Field(default=None, max_length=100)
+    target_role_label: str | None = Field(default=None, max_length=200)
+    #: the asker's situation, for the next step
+    situation: Literal["demandeur_emploi", "independant", "fonction_publique"] | None = None
 
     @field_validator("department", mode="before")
     @classmethod
@@ -386,3 +396,26 @@ class Answer(BaseModel):
     quick_replies: list[str] = Field(default_factory=list)
     #: language of the answer's own sentences: "fr", or "en" for a question in English
     language: Literal["fr", "en"] = "fr"
+    #: why Orientia did not answer as usual: a health emergency, a medical question, a task
+    #: outside its scope (a cover letter, code) or a request for its settings or secrets
+    refusal: Literal["emergency", "medical", "off_topic", "secrets"] | None = None
+
+
+class Turn(BaseModel):
+    """One question and its answer in a conversation's thread, as stored (personal data scrubbed)."""
+
+    conversation_id: str
+    #: 1 for the first question of the conversation, then 2, 3...
+    position: int
+    created_at: datetime
+    question: str
+    answer: Answer
+
+
+class NextStep(BaseModel):
+    """A next step of the summary page: who to contact, and the passage of the corpus that says so."""
+
+    name: str
+    text: str
+    contact: str
+    citation: Citation

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from .constraints import CONSTRAINT_LABELS, Constraints
 from .index import KnowledgeBase
 from .models import (
     DEPARTMENTS,
@@ -25,55 +26,11 @@ from .models import (
 from .retrieval import Retriever, Timings
 from .text import de_job
 
-__all__ = ["Recommender", "Recommendation", "violations", "chroma_where", "CONSTRAINT_LABELS"]
-
-CONSTRAINT_LABELS = {
-    "department": "le lieu",
-    "format": "la modalité",
-    "max_hours": "la durée",
-    "max_price": "le budget",
-    "funding": "le financement",
-    "certifying": "la certification",
-}
-
+__all__ = ["Recommender", "Recommendation", "violations", "CONSTRAINT_LABELS"]
 
 def violations(training: Training, profile: Profile) -> list[str]:
-    """The profile constraints that ``training`` breaks (empty when it fits)."""
-    broken = []
-    if profile.department and training.format != "distanciel" and training.department != profile.department:
-        broken.append("department")
-    if profile.format and training.format != profile.format:
-        broken.append("format")
-    if profile.max_hours is not None and training.duration_hours > profile.max_hours:
-        broken.append("max_hours")
-    if profile.max_price is not None and training.price_eur > profile.max_price:
-        broken.append("max_price")
-    if profile.funding and not set(profile.funding) & set(training.funding):
-        broken.append("funding")
-    if profile.certifying is not None and bool(training.certification_code) != profile.certifying:
-        broken.append("certifying")
-    return broken
-
-
-def chroma_where(profile: Profile) -> dict | None:
-    """The same constraints as ``violations``, as a Chroma ``where`` filter on training chunks."""
-    clauses: list[dict] = []
-    if profile.department:
-        clauses.append({"$or": [{"department": profile.department}, {"format": "distanciel"}]})
-    if profile.format:
-        clauses.append({"format": profile.format})
-    if profile.max_hours is not None:
-        clauses.append({"duration_hours": {"$lte": float(profile.max_hours)}})
-    if profile.max_price is not None:
-        clauses.append({"price_eur": {"$lte": float(profile.max_price)}})
-    if profile.funding:
-        options = [{f"fund_{code}": True} for code in profile.funding]
-        clauses.append(options[0] if len(options) == 1 else {"$or": options})
-    if profile.certifying is not None:
-        clauses.append({"certifying": profile.certifying})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    """The profile constraints that ``training`` breaks (see ``Constraints.violations``)."""
+    return Constraints.of(profile).violations(training)
 
 
 @dataclass
@@ -84,6 +41,10 @@ class Recommendation:
     certifications: list[CertificationSummary] = field(default_factory=list)
     all_constraints_met: bool = True
     matching_count: int = 0
+    #: what was asked and could not be met, in French (« une formation à distance … »)
+    unmet: str = ""
+    #: no training of the catalogue targets the learners' job family
+    off_topic: bool = False
 
 
 def _hours(value: float) -> str:
@@ -112,10 +73,14 @@ class Recommender:
         timings: Timings | None = None,
     ) -> Recommendation:
         today = today or date.today()
-        where = chroma_where(profile)
-        broken_by = {t.id: violations(t, profile) for t in kb.trainings.values()}
+        constraints = Constraints.of(profile)
+        where = constraints.where()
+        broken_by = {t.id: constraints.violations(t) for t in kb.trainings.values()}
         matching = {f"training:{tid}" for tid, broken in broken_by.items() if not broken}
-        sector_codes = _sector_codes(kb, profile.sector) if profile.sector else frozenset()
+        job = kb.roles.get(profile.target_role or profile.role or "")
+        sector = job.sector if job is not None else profile.sector
+        sector_codes = _sector_codes(kb, sector) if sector else frozenset()
+        job_code = job.rome_code if job is not None else profile.rome_code
         query = self._query(question, profile, kb)
         if matching:
             hits = self.retriever.search(
@@ -137,7 +102,7 @@ class Recommender:
             score = relevance.get(f"training:{t.id}", 0.0)
             if codes and (t.certification_code in codes or codes & set(t.blocs)):
                 score += 0.05
-            if profile.rome_code and profile.rome_code in t.rome_codes:
+            if job_code and job_code in t.rome_codes:
                 score += 0.02
             elif sector_codes & set(t.rome_codes):
                 score += 0.008
@@ -153,14 +118,25 @@ class Recommender:
         # Every training is a candidate: the sort puts all that meet the constraints first. When
         # some meet them all, only those are shown; otherwise the closest, each naming what it relaxes.
         ranked = sorted(kb.trainings.values(), key=sort_key)
-        fitting = [t for t in ranked if not broken_by[t.id]]
-        ranked = (fitting or ranked)[:limit]
-        # For a known job, keep the trainings aimed at its family (or at everyone): two good
-        # proposals beat four with off-topic ones.
-        if profile.sector:
-            on_topic = [t for t in ranked if not t.rome_codes or sector_codes & set(t.rome_codes)]
-            ranked = on_topic or ranked[:1]
+        # For a known job, only trainings aimed at its family or at everyone (AI literacy):
+        # a warehouse course is no answer to a driver.
         result = Recommendation(matching_count=len(matching))
+        if job_code or sector:
+            def fits_job(t: Training) -> bool:
+                # Aimed at everyone, at the job itself or at its professional domain (the
+                # first three characters of a ROME code, e.g. J15 for care jobs).
+                if not t.rome_codes:
+                    return True
+                if job_code is not None:
+                    return any(c[:3] == job_code[:3] for c in t.rome_codes)
+                return bool(sector_codes & set(t.rome_codes))
+            on_topic = [t for t in ranked if fits_job(t)]
+            result.off_topic = not any(t.rome_codes for t in on_topic)
+            ranked = on_topic
+        fitting = [t for t in ranked if not broken_by[t.id]]
+        if not fitting and constraints:
+            result.unmet = constraints.describe()
+        ranked = (fitting or ranked)[:limit]
         for t in ranked:
             broken = broken_by[t.id]
             if broken:
@@ -193,6 +169,8 @@ class Recommender:
             parts.append("à distance")
         elif t.city:
             parts.append(f"{t.format} à {t.city} ({t.department})")
+        elif t.department:
+            parts.append(f"{t.format}, {DEPARTMENTS[t.department]} ({t.department}), commune non précisée")
         parts.append(_hours(t.duration_hours))
         parts.append(_price(t.price_eur))
         if profile.funding:

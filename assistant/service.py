@@ -3,36 +3,53 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
-from .compose import AnswerWriter, Draft, WriterInput, phrases, to_citations
+from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
+from .constraints import Constraints
 from .errors import BadRequest, NotFound, NotReady
 from .index import Index, KnowledgeBase
 from .models import (
     Answer,
     Certification,
+    NextStep,
     Profile,
     Role,
     SourcePassage,
     Training,
     TrainingSummary,
+    Turn,
 )
-from .profile import ProfileExtractor, merge_profiles
-from .recommend import Recommender, violations
+from .privacy import scrub
+from .quick_replies import suggest as suggest_quick_replies
+from .recommend import Recommender
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
-from .scope import scope_rules
+from .scope import is_injection, scope_rules
 from .text import plain
+from .understanding import DialogueState, Event, Pending, Shown, Understanding
+from .understanding.state import PROFILE_SLOTS
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000
+#: How many trainings a conversation's summary can keep.
+MAX_KEPT = 20
+
+
+def next_step_entries() -> list[dict]:
+    """The next steps and contacts (``templates/next_steps.yaml``)."""
+    import yaml
+
+    path = Path(__file__).parent / "templates" / "next_steps.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 @dataclass
@@ -78,7 +95,9 @@ class Assistant:
         self.writer = writer
         self.retriever = Retriever(self.index)
         self.recommender = Recommender(self.retriever)
-        self._extractors: dict[int, ProfileExtractor] = {}
+        self.understanding = Understanding()
+        #: record each question in the observatory (off for evaluation and benchmark runs)
+        self.observing = True
 
     # -- state -------------------------------------------------------------------------------
 
@@ -91,13 +110,14 @@ class Assistant:
             )
         return kb
 
+    def answer_warm_up(self) -> None:
+        """Load what the first question would otherwise wait for (the language pipeline)."""
+        from .understanding.nlp import pipeline
+
+        pipeline()
+
     def ready(self) -> bool:
         return self.index.snapshot() is not None
-
-    def extractor(self, kb: KnowledgeBase) -> ProfileExtractor:
-        if kb.version not in self._extractors:
-            self._extractors = {kb.version: ProfileExtractor(kb.roles, kb.places)}
-        return self._extractors[kb.version]
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -109,19 +129,24 @@ class Assistant:
         profile: Profile | None = None,
         timings: AnswerTimings | None = None,
         on_text: Callable[[str], None] | None = None,
+        trace: dict | None = None,
     ) -> Answer:
         """Answer a question with cited sources and recommendations.
 
         Args:
             question: the user's question, in French (or English).
-            conversation_id: continue an earlier conversation (its profile and recommendations).
-            profile: fields that override what is extracted from the question.
+            conversation_id: continue an earlier conversation; an unknown or expired id starts
+                a new conversation with a new, server-issued id.
+            profile: fields the person corrected by hand; they win over what is read.
             timings: filled with where the time went.
             on_text: called with each piece of text as a streaming writer (LLM) produces it;
                 the returned answer is the checked one, which may differ (fallback).
+            trace: filled with what retrieval did (``search_text``, ranked ``records``), for
+                the evaluation to measure retrieval itself rather than the citations.
 
         Returns:
-            The answer; ``answered`` is False when nothing in the knowledge base answers.
+            The answer; ``answered`` is False when nothing in the knowledge base answers or
+            the question is one Orientia must not answer (``refusal`` says which).
         """
         timings = timings or AnswerTimings()
         started = time.perf_counter()
@@ -134,68 +159,108 @@ class Assistant:
                 log_message="Question too long",
             )
         kb = self.knowledge()
-
-        state = None
-        if conversation_id:
-            state = self.index.store.load_conversation(
-                conversation_id, max_age_hours=self.settings.conversation_ttl_hours
-            )
-        conversation_id = conversation_id if state is not None else (conversation_id or uuid.uuid4().hex)
-        previous = Profile.model_validate(state["profile"]) if state else None
+        state, conversation_id = self._conversation(conversation_id)
+        previous_question, previous_turn = state.question, state.turn
 
         t0 = time.perf_counter()
-        stated = self.extractor(kb).extract(question)
-        merged = merge_profiles(previous, stated, profile)
+        reading, events = self.understanding.update(question, state, kb, override=profile)
         timings.profile += (time.perf_counter() - t0) * 1000
 
-        intents = detect_intents(question)
-        job_names = []
-        if stated.role and stated.role in kb.roles:
-            job_names = [kb.roles[stated.role].label, *kb.roles[stated.role].aliases]
-        focus = detect_focus(question, ignore=job_names)
-        follow_up = state is not None and _is_follow_up(question, stated)
-        if follow_up and state.get("intents"):
-            intents |= set(state["intents"])
-        if follow_up and focus is None:
-            focus = state.get("focus")
-        search_text = question
-        if follow_up and state.get("question"):
-            search_text = f"{state['question']} {question}"
+        if reading.safety is None and is_injection(question):
+            reading.safety = "secrets"
+        if reading.safety is not None:
+            answer = self._refusal(conversation_id, reading.safety, state, kb)
+            self._save(conversation_id, state, answer, asked=None)
+            timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=(), intents=set(), turn=state.turn)
+            return self._finish_turn(conversation_id, question, answer)
 
         t0 = time.perf_counter()
+        read = reading.text or question
+        intents = detect_intents(read)
+        job_names = [kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles]
+        focus = detect_focus(read, ignore=job_names)
+        constraint_change = any(e.slot in PROFILE_SLOTS or e.slot == "funding" for e in events)
+        new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
+        follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or _is_follow_up(
+            question, constraint_change=constraint_change, new_job=new_job, reading=reading
+        ))
+        if follow_up and state.intents:
+            intents |= set(state.intents)
+        if follow_up and focus is None:
+            focus = state.focus
+        search_text = f"{previous_question} {read}" if follow_up else read
+
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
         # Knowledge passages; trainings come from the recommender, which applies the constraints.
+        # Job sheets and certifications answer questions about a job or a certification; a
+        # general question (« c'est quoi l'IA ? ») is answered by the study and the guides.
+        kinds = {"study", "document", "role", "certification"}
+        if state.job is None and not intents & {"certification"} and not reading.jobs:
+            kinds = {"study", "document"}
         hits = self.retriever.search(
             kb, search_text, k=8, vector=vector, intents=intents, timings=timings,
-            audience=merged.audience, kinds={"study", "document", "role", "certification"},
+            audience=state.audience, kinds=kinds,
         )
+        if trace is not None:
+            trace["search_text"] = search_text
+            trace["records"] = list(dict.fromkeys(h.chunk.record_key for h in hits))
+        unknown = reading.unknown_job or (reading.sector_words if state.job is None else None)
+        if unknown and not new_job and state.pending is None:
+            self._ask_which_job(unknown, state, kb)
+        merged = state.profile(kb.roles)
 
-        answered = self._in_scope(question, hits, stated, follow_up)
+        if state.pending is not None:
+            answer = Answer(
+                conversation_id=conversation_id, answered=True, answer=state.pending.question,
+                profile=merged, clarify=state.clarify(), language=state.language,
+            )
+            self._save(conversation_id, state, answer, asked=None)
+            timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+            return self._finish_turn(conversation_id, question, answer)
+
+        answered = self._in_scope(question, hits, merged, follow_up or new_job)
         if not answered:
             answer = Answer(
                 conversation_id=conversation_id, answered=False,
-                answer=" ".join(phrases()["declined"].split()), profile=merged,
+                answer=" ".join(phrases(state.language)["declined"].split()), profile=merged,
+                language=state.language,
             )
             timings.total = (time.perf_counter() - started) * 1000
-            self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
+            self._save(conversation_id, state, answer, asked=None)
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+            answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
             return answer
 
-        wants_trainings = bool(intents & {"training"}) or merged.role is not None or _has_constraints(merged)
+        has_constraints = bool(Constraints.of(merged))
+        wants_trainings = bool(intents & {"training"}) or merged.role is not None or has_constraints or reading.cheaper or reading.shorter
         if "definition" in intents and not intents & {"training"} and merged.role is None:
             wants_trainings = False
-        if intents & {"study"} and not intents & {"training"} and not _has_constraints(stated):
+        if intents & {"study"} and not intents & {"training"} and not constraint_change:
+            wants_trainings = False
+        if state.audience == "eleve" and not intents & {"training"}:
             wants_trainings = False
         recommendation = None
         if wants_trainings:
             t0 = time.perf_counter()
             recommendation = self.recommender.recommend(kb, search_text, merged, vector=vector, timings=timings)
             timings.recommend += (time.perf_counter() - t0) * 1000
+            if (reading.cheaper or reading.shorter) and not recommendation.all_constraints_met:
+                # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
+                recommendation.trainings = []
+            if trace is not None:
+                trace["records"] = [f"training:{t.id}" for t in recommendation.trainings] + trace["records"]
 
         t0 = time.perf_counter()
         draft = self._write(WriterInput(
             question=question, profile=merged, intents=intents, hits=hits,
-            recommendation=recommendation, kb=kb, focus=focus,
+            recommendation=recommendation, kb=kb, focus=focus, language=state.language,
+            cited_before=set(state.cited) if previous_turn else set(),
+            shown_before={s.id for s in state.shown} if follow_up else set(),
+            said_before=set(state.said), asks_next_step=reading.asks_next_step,
+            follow_up=follow_up, change=_change(reading, follow_up=follow_up, constraint_change=constraint_change),
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(
@@ -207,10 +272,55 @@ class Assistant:
             trainings=recommendation.trainings if recommendation else [],
             certifications=recommendation.certifications if recommendation else [],
             next_step=draft.next_step,
+            language=state.language,
         )
-        self._save(conversation_id, question, merged, intents, answer, previous_state=state, focus=focus)
+        state.intents, state.focus = sorted(intents), focus
+        self._save(conversation_id, state, answer, asked=question, chunks=draft.chunks, kb=kb)
         timings.total = (time.perf_counter() - started) * 1000
+        # Observatory (issue 13): one structured, scrubbed record per question.
+        self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=state.turn)
+        answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
         return answer
+
+    def _conversation(self, conversation_id: str | None) -> tuple[DialogueState, str]:
+        """The stored state of a conversation; unknown or expired ids start a new one.
+
+        Ids are issued by the server (``secrets.token_urlsafe``): a client cannot choose one,
+        so holding an id is what lets a client continue a conversation.
+        """
+        if conversation_id:
+            stored = self.index.store.load_conversation(
+                conversation_id, max_age_hours=self.settings.conversation_ttl_hours
+            )
+            if stored is not None and "turn" in stored:
+                return DialogueState.model_validate(stored), conversation_id
+        return DialogueState(), secrets.token_urlsafe(24)
+
+    def start_conversation(self) -> str:
+        """A new, empty conversation with a server-issued id (for a page that needs the id first)."""
+        state, conversation_id = self._conversation(None)
+        self.index.store.save_conversation(conversation_id, state.model_dump(mode="json"))
+        return conversation_id
+
+    def _ask_which_job(self, words: str, state: DialogueState, kb: KnowledgeBase) -> None:
+        """A job title no referential knows: ask which of the nearest job sheets it is."""
+        hits = self.retriever.search(kb, words, k=3, kinds={"role"}, depth=10)
+        ids = [h.chunk.record_key.split(":", 1)[1] for h in hits]
+        choices = {kb.roles[i].label: i for i in ids if i in kb.roles}
+        if choices:
+            text = phrases(state.language)["unknown_job"].format(words=scrub(words))
+            state.apply(Event(turn=state.turn, op="set", slot="pending", value=Pending(
+                slot="job", question=text, choices=choices,
+            ).model_dump()))
+
+    def _refusal(self, conversation_id: str, kind: str, state: DialogueState, kb: KnowledgeBase) -> Answer:
+        """What Orientia says instead of answering: emergency numbers, a doctor, its scope."""
+        text = " ".join(phrases(state.language)["refusals"][kind].split())
+        log.info("Refused a question (%s)", kind)
+        return Answer(
+            conversation_id=conversation_id, answered=False, answer=text,
+            profile=state.profile(kb.roles), refusal=kind, language=state.language,
+        )
 
     def _write(self, data: WriterInput, on_text: Callable[[str], None] | None) -> Draft:
         stream = getattr(self.writer, "stream", None)
@@ -225,30 +335,32 @@ class Assistant:
         assert final is not None, "a streaming writer ends with its Draft"
         return final
 
-    def _in_scope(self, question: str, hits, stated: Profile, follow_up: bool) -> bool:
+    def _in_scope(self, question: str, hits, profile: Profile, known_context: bool) -> bool:
         """Whether the knowledge base can answer: see ``templates/scope.yaml``."""
         scope = scope_rules()
         text = plain(question)
-        if scope["injection"].search(text):
-            log.info("Declined a question that tries to change the assistant's instructions")
-            return False
-        if follow_up or stated.role:
+        if known_context or profile.role:
             return True
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         if best_dense >= scope["dense_strong"]:
             return True
         return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
 
-    def _save(self, conversation_id, question, profile, intents, answer: Answer, *, previous_state, focus=None) -> None:
-        state = {
-            "profile": profile.model_dump(mode="json"),
-            "question": question if answer.answered else (previous_state or {}).get("question", ""),
-            "intents": sorted(intents),
-            "focus": focus,
-            "trainings": [t.id for t in answer.trainings],
-            "turns": ((previous_state or {}).get("turns", 0)) + 1,
-        }
-        self.index.store.save_conversation(conversation_id, state)
+    def _save(
+        self, conversation_id: str, state: DialogueState, answer: Answer, *, asked: str | None,
+        chunks=(), kb: KnowledgeBase | None = None,
+    ) -> None:
+        """Store the conversation's state after a turn (what was shown, for the next turn)."""
+        if asked is not None:
+            # Scrubbed: the stored conversation keeps no personal data (issue 13).
+            state.question = scrub(asked)
+        if kb is not None:
+            state.shown = [
+                Shown(id=t.id, price=t.price_eur, hours=t.duration_hours) for t in answer.trainings
+            ] or state.shown
+            state.cited = list(dict.fromkeys([*state.cited, *(c.id for c in chunks)]))[-200:]
+        state.said = said_lines(answer.answer) if answer.answered else []
+        self.index.store.save_conversation(conversation_id, state.model_dump(mode="json"))
 
     # -- catalogue -----------------------------------------------------------------------------
 
@@ -268,9 +380,10 @@ class Assistant:
             )
         except ValueError as exc:
             raise BadRequest(f"Filtre invalide : {exc}") from exc
+        constraints = Constraints.of(profile)
         items = [
             t for t in kb.trainings.values()
-            if not violations(t, profile) and (rome is None or rome in t.rome_codes)
+            if not constraints.violations(t) and (rome is None or rome in t.rome_codes)
         ]
         if filters.q.strip():
             hits = self.retriever.search(kb, filters.q, k=len(kb.chunks), kinds={"training"}, depth=100)
@@ -319,19 +432,196 @@ class Assistant:
         citation = to_citations([chunk])[0]
         return SourcePassage(**citation.model_dump(), text=chunk.text, record_key=chunk.record_key, section=chunk.section)
 
-    def feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
-        return self.index.store.add_feedback(conversation_id=conversation_id, helpful=helpful, comment=comment[:2000])
+    # -- observatory and feedback (issue 13) ---------------------------------------------------
+
+    def _observe(self, question, answer: Answer, timings: AnswerTimings, recommendation, *, hits, intents, turn: int) -> None:
+        """Record one question in the observatory; never lets a failure there break the answer."""
+        if not self.observing:
+            return
+        from . import observatory
+        from .recommend import mentioned_codes
+
+        try:
+            dense = [h.dense for h in hits if h.dense is not None]
+            score = max(dense) if dense else max((h.score for h in hits), default=None)
+            relaxed = recommendation.trainings[0].relaxed if recommendation and recommendation.trainings else []
+            row = observatory.make_record(
+                question=question, answer=answer, conversation_id=answer.conversation_id,
+                turn=turn, intents=set(intents),
+                mentioned_codes=mentioned_codes(question), relaxed=relaxed,
+                constraints_met=recommendation is None or recommendation.all_constraints_met,
+                retrieval_score=round(float(score), 4) if score is not None else None,
+                latency_ms=timings.total, store_text=self.settings.store_question_text,
+            )
+            self.index.store.add_observation(row)
+        except Exception:  # noqa: BLE001 - the observatory is secondary to the answer
+            log.exception("Could not record the question in the observatory")
+
+    def conversation_turns(self, conversation_id: str) -> int:
+        """How many questions a live conversation has had (0 when unknown or expired)."""
+        state = self.index.store.load_conversation(conversation_id, max_age_hours=self.settings.conversation_ttl_hours)
+        state = state or {}
+        return int(state.get("turn", state.get("turns", 0)))  # "turn" in the dialogue state
+
+    def feedback(
+        self, *, conversation_id: str, useful: bool, reason: str | None = None, comment: str = "", turn: int | None = None
+    ) -> bool:
+        """Record whether an answer helped; one opinion per answer, a new one replaces the old.
+
+        Args:
+            conversation_id: the conversation of the answer (it must be known and not expired).
+            useful: whether the answer helped.
+            reason: why not (a code or label of ``observatory.FEEDBACK_REASONS``); kept only
+                when ``useful`` is False.
+            comment: free text, stored scrubbed of personal data.
+            turn: which answer of the conversation (1 for the first); the latest when omitted.
+
+        Returns:
+            True when this is the first opinion on that answer, False when it replaced one.
+        """
+        from . import observatory
+
+        turns = self.conversation_turns(conversation_id)
+        if not turns:
+            raise NotFound("Conversation inconnue ou expirée : l'avis ne peut pas être enregistré.")
+        if turn is None:
+            turn = turns
+        if not 1 <= turn <= turns:
+            raise BadRequest(f"Réponse inconnue dans cette conversation (elle compte {turns} réponse(s)).")
+        try:
+            code = observatory.parse_reason(reason)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return self.index.store.save_feedback(
+            conversation_key=observatory.conversation_key(conversation_id), turn=turn, useful=useful,
+            reason=None if useful else code, comment=scrub((comment or "").strip())[:2000],
+        )
+
+    def observatory(self, filters, *, public: bool):
+        """The observatory report for ``filters`` (``observatory.ObservatoryFilters``)."""
+        from . import observatory
+
+        kb = self.index.snapshot()
+        titles = {tid: t.title for tid, t in kb.trainings.items()} if kb else {}
+        families = {
+            s.sector or s.id: s.title.removesuffix(" face à l'IA")
+            for s in (kb.study.values() if kb else []) if s.type == "famille"
+        }
+        return observatory.build_report(
+            self.index.store, filters, public=public, training_titles=titles, family_labels=families
+        )
+
+    def purge_expired(self) -> dict[str, int]:
+        """Delete expired conversations, observatory records and feedback (run periodically)."""
+        from . import observatory
+
+        return observatory.purge(
+            self.index.store, retention_days=self.settings.retention_days,
+            conversation_ttl_hours=self.settings.conversation_ttl_hours,
+        )
+
+    # -- conversation thread, kept trainings, next steps (the chat pages, issue 15) ------------
+
+    def _finish_turn(self, conversation_id: str, question: str, answer: Answer) -> Answer:
+        """Offer quick replies when the dialogue chose none, and append the turn to the thread."""
+        if not answer.quick_replies:
+            answer = answer.model_copy(update={"quick_replies": suggest_quick_replies(answer.profile, answer)})
+        self._record_turn(conversation_id, question, answer)
+        return answer
+
+    def _record_turn(self, conversation_id: str, question: str, answer: Answer) -> None:
+        """Store the turn with personal data scrubbed from what the person typed.
+
+        The answer is written from the knowledge base, so its own text is scrubbed only when the
+        question held personal data (a writer may echo it); otherwise the public numbers it cites
+        (Proch'Emploi's 0800 line) stay readable in the thread.
+        """
+        clean = scrub(question)
+        stored = answer
+        if clean != question:
+            update: dict = {"answer": scrub(answer.answer)}
+            if answer.clarify is not None:
+                update["clarify"] = answer.clarify.model_copy(update={"question": scrub(answer.clarify.question)})
+            stored = answer.model_copy(update=update)
+        self.index.store.add_turn(conversation_id, question=clean, answer=stored.model_dump(mode="json"))
+
+    def conversation_exists(self, conversation_id: str) -> bool:
+        """Whether a conversation id is known and not expired."""
+        return self._alive(conversation_id)
+
+    def _alive(self, conversation_id: str) -> bool:
+        return bool(conversation_id) and self.index.store.load_conversation(
+            conversation_id, max_age_hours=self.settings.conversation_ttl_hours
+        ) is not None
+
+    def thread(self, conversation_id: str) -> list[Turn]:
+        """The turns of a conversation, oldest first; none once it expired (or never existed)."""
+        if not self._alive(conversation_id):
+            return []
+        return [Turn.model_validate(row) for row in self.index.store.load_turns(conversation_id)]
+
+    def forget(self, conversation_id: str) -> None:
+        """Delete a conversation's thread and kept trainings (« Nouvelle conversation »)."""
+        self.index.store.forget_thread(conversation_id)
+
+    def keep(self, conversation_id: str, training_ids: list[str]) -> list[str]:
+        """Keep these trainings (replacing the previous choice) for the conversation's summary."""
+        if not self._alive(conversation_id):
+            raise NotFound("Conversation introuvable ou expirée : posez d’abord une question.")
+        kb = self.knowledge()
+        ids = list(dict.fromkeys(t for t in training_ids if t))[:MAX_KEPT]
+        unknown = [t for t in ids if t not in kb.trainings]
+        if unknown:
+            raise BadRequest(f"Formation inconnue : {', '.join(unknown)}")
+        self.index.store.save_selection(conversation_id, ids)
+        return ids
+
+    def kept(self, conversation_id: str) -> list[Training]:
+        """The trainings kept from a conversation (gone from the catalogue: left out)."""
+        if not self._alive(conversation_id):
+            return []
+        kb = self.knowledge()
+        return [kb.trainings[t] for t in self.index.store.load_selection(conversation_id) if t in kb.trainings]
+
+    def next_steps(self) -> list[NextStep]:
+        """Who to contact next (``templates/next_steps.yaml``), each citing its passage."""
+        kb = self.knowledge()
+        steps = []
+        for entry in next_step_entries():
+            chunk = next(
+                (c for c in kb.record_chunks.get(entry["record"], []) if entry["contains"] in c.text), None
+            )
+            if chunk is None:  # the corpus changed: leave the step out rather than cite nothing
+                log.warning("Next step %r: no passage of %s contains its phrase", entry["name"], entry["record"])
+                continue
+            steps.append(NextStep(
+                name=entry["name"], text=entry["text"], contact=entry["contact"],
+                citation=to_citations([chunk])[0],
+            ))
+        return steps
 
 
-def _has_constraints(p: Profile) -> bool:
-    return any([p.department, p.format, p.max_hours is not None, p.max_price is not None, p.funding, p.certifying is not None])
+def _is_follow_up(question: str, *, constraint_change: bool, new_job: bool, reading) -> bool:
+    """A refinement of the previous question (« et à distance ? », « moins cher ? »).
+
+    A turn that names a new job starts a new topic; one that only changes constraints, asks
+    for a relative change or is a short continuation keeps the previous one.
+    """
+    if new_job:
+        return False
+    if constraint_change or reading.cheaper or reading.shorter or reading.dropped or reading.funding_dropped:
+        return True
+    return len(question.split()) <= 6
 
 
-def _is_follow_up(question: str, stated: Profile) -> bool:
-    """A short refinement of the previous question ("et à distance ?")."""
-    from .text import fold
-
-    text = fold(question).strip()
-    short = len(text.split()) <= 12
-    starts = text.startswith(("et ", "et,", "lesquel", "laquelle", "celles", "celle", "plutot", "mais ", "pour mon", "pour ma", "and ", "what about", "et si", "aussi", "sinon", "ou "))
-    return short and (starts or _has_constraints(stated))
+def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
+    """What a follow-up changed, for the writer's first sentence."""
+    if reading.cheaper:
+        return "cheaper"
+    if reading.shorter:
+        return "shorter"
+    if reading.correction and follow_up:
+        return "correction"
+    if follow_up and constraint_change:
+        return "constraints"
+    return None

@@ -1,4 +1,5 @@
-"""Relational storage (SQLAlchemy Core): index versions, records, chunks, conversations, feedback.
+"""Relational storage (SQLAlchemy Core): index versions, records, chunks, conversations, turns,
+feedback, observatory records.
 
 SQLite in the data folder by default, any SQLAlchemy URL (PostgreSQL) when
 ``ORIENTIA_DATABASE_URL`` is set. Several app processes share it, which is why the active index
@@ -59,14 +60,65 @@ conversations = sa.Table(
     sa.Column("state", sa.Text, nullable=False),
 )
 
+#: The thread of a conversation, one row per question and its answer (question scrubbed).
+turns = sa.Table(
+    "turns",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False),
+)
+
+#: The trainings a person kept from a conversation (for the summary page and its export).
+selections = sa.Table(
+    "selections",
+    metadata,
+    sa.Column("conversation_id", sa.String(64), primary_key=True),
+    sa.Column("training_id", sa.String(128), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: One opinion per answer: (hash of the conversation id, turn); a new one replaces the old.
 feedback = sa.Table(
     "feedback",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("conversation_id", sa.String(64)),
-    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("conversation_key", sa.String(64), nullable=False),
+    sa.Column("turn", sa.Integer, nullable=False),
+    sa.Column("useful", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(32)),
     sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.UniqueConstraint("conversation_key", "turn", name="uq_feedback_answer"),
+)
+
+#: The regional observatory: one row per question, structured, personal data removed.
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("conversation_key", sa.String(64), nullable=False),
+    sa.Column("turn", sa.Integer, nullable=False),
+    sa.Column("audience", sa.String(16)),
+    sa.Column("role", sa.String(100)),
+    sa.Column("role_label", sa.String(200)),
+    sa.Column("rome_code", sa.String(8)),
+    sa.Column("sector", sa.String(100)),
+    sa.Column("department", sa.String(2)),
+    sa.Column("language", sa.String(2), nullable=False, default="fr"),
+    sa.Column("answered", sa.Boolean, nullable=False),
+    sa.Column("retrieval_score", sa.Float),
+    sa.Column("latency_ms", sa.Float, nullable=False, default=0.0),
+    sa.Column("unmet", sa.Text, nullable=False, default=""),
+    # JSON lists / objects of codes, never free text
+    sa.Column("data", sa.Text, nullable=False, default="{}"),
+    # scrubbed question, NULL when ORIENTIA_STORE_QUESTION_TEXT is false
+    sa.Column("question", sa.Text),
 )
 
 
@@ -84,6 +136,7 @@ class Store:
         self.engine = sa.create_engine(url, connect_args=connect_args)
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        _migrate_legacy_feedback(self.engine)
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -256,21 +309,167 @@ class Store:
     def purge_conversations(self, *, max_age_hours: float) -> int:
         cutoff = datetime.fromtimestamp(_now().timestamp() - max_age_hours * 3600, UTC)
         with self.engine.begin() as conn:
-            return conn.execute(
+            removed = conn.execute(
                 conversations.delete().where(conversations.c.updated_at < cutoff)
             ).rowcount
+            # Turns and kept trainings expire with their conversation.
+            alive = sa.select(conversations.c.id)
+            conn.execute(turns.delete().where(turns.c.conversation_id.not_in(alive)))
+            conn.execute(selections.delete().where(selections.c.conversation_id.not_in(alive)))
+            return removed
 
-    # -- feedback ---------------------------------------------------------------------------
+    # -- threads (the turns of a conversation) and kept trainings ----------------------------
 
-    def add_feedback(self, *, conversation_id: str | None, helpful: bool, comment: str) -> int:
+    def add_turn(self, conversation_id: str, *, question: str, answer: dict) -> int:
+        """Append a turn to a conversation's thread; returns its position (1, 2, ...)."""
+        payload = json.dumps(answer, default=str)
+        attempts = 5
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    last = conn.execute(
+                        sa.select(sa.func.max(turns.c.position)).where(turns.c.conversation_id == conversation_id)
+                    ).scalar()
+                    position = (last or 0) + 1
+                    conn.execute(turns.insert().values(
+                        conversation_id=conversation_id, position=position, created_at=_now(),
+                        question=question, answer=payload,
+                    ))
+                return position
+            except sa.exc.IntegrityError:
+                # Two answers of one conversation finished at once: take the next position.
+                attempts -= 1
+                if not attempts:
+                    raise
+
+    def load_turns(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The turns of a conversation, oldest first (answers decoded from JSON)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(turns).where(turns.c.conversation_id == conversation_id).order_by(turns.c.position)
+            ).mappings().all()
+        return [
+            {
+                "conversation_id": r["conversation_id"], "position": r["position"],
+                "created_at": r["created_at"] if r["created_at"].tzinfo else r["created_at"].replace(tzinfo=UTC),
+                "question": r["question"], "answer": json.loads(r["answer"]),
+            }
+            for r in rows
+        ]
+
+    def save_selection(self, conversation_id: str, training_ids: list[str]) -> None:
+        """Replace the trainings kept from a conversation (in the order given)."""
+        now = _now()
         with self.engine.begin() as conn:
-            result = conn.execute(
-                feedback.insert().values(
-                    created_at=_now(), conversation_id=conversation_id,
-                    helpful=helpful, comment=comment,
+            conn.execute(selections.delete().where(selections.c.conversation_id == conversation_id))
+            if training_ids:
+                conn.execute(selections.insert(), [
+                    {"conversation_id": conversation_id, "training_id": t, "position": i, "created_at": now}
+                    for i, t in enumerate(training_ids)
+                ])
+
+    def load_selection(self, conversation_id: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(selections.c.training_id)
+                .where(selections.c.conversation_id == conversation_id)
+                .order_by(selections.c.position)
+            ).scalars())
+
+    def forget_thread(self, conversation_id: str) -> None:
+        """Delete the turns and kept trainings of a conversation (« Nouvelle conversation »)."""
+        with self.engine.begin() as conn:
+            conn.execute(turns.delete().where(turns.c.conversation_id == conversation_id))
+            conn.execute(selections.delete().where(selections.c.conversation_id == conversation_id))
+
+    # -- feedback and observatory (see assistant/observatory.py) -----------------------------
+
+    def save_feedback(
+        self, *, conversation_key: str, turn: int, useful: bool, reason: str | None, comment: str
+    ) -> bool:
+        """Record the opinion on one answer, replacing an earlier one; True when it is new."""
+        now = _now()
+        values = {"useful": useful, "reason": reason, "comment": comment, "updated_at": now}
+        with self.engine.begin() as conn:
+            replaced = conn.execute(
+                feedback.update()
+                .where(feedback.c.conversation_key == conversation_key, feedback.c.turn == turn)
+                .values(**values)
+            ).rowcount
+            if not replaced:
+                conn.execute(
+                    feedback.insert().values(
+                        created_at=now, conversation_key=conversation_key, turn=turn, **values
+                    )
                 )
+        return not replaced
+
+    def add_observation(self, row: dict[str, Any]) -> None:
+        values = {**row, "data": json.dumps(row.get("data", {}), ensure_ascii=False)}
+        values.setdefault("created_at", _now())
+        with self.engine.begin() as conn:
+            conn.execute(observations.insert().values(**values))
+
+    def load_observations(
+        self, *, since: datetime | None = None, department: str | None = None, audience: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Observation rows, oldest first, ``data`` decoded."""
+        query = sa.select(observations).order_by(observations.c.created_at, observations.c.id)
+        if since is not None:
+            query = query.where(observations.c.created_at >= since)
+        if department:
+            query = query.where(observations.c.department == department)
+        if audience:
+            query = query.where(observations.c.audience == audience)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["data"] = json.loads(row["data"] or "{}")
+            row["created_at"] = _aware(row["created_at"])
+        return rows
+
+    def load_feedback(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
+        query = sa.select(feedback).order_by(feedback.c.created_at)
+        if since is not None:
+            query = query.where(feedback.c.created_at >= since)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["created_at"] = _aware(row["created_at"])
+        return rows
+
+    def purge_observatory(self, *, before: datetime) -> tuple[int, int]:
+        """Delete observations and feedback older than ``before``; returns both counts."""
+        with self.engine.begin() as conn:
+            n_obs = conn.execute(observations.delete().where(observations.c.created_at < before)).rowcount
+            n_fb = conn.execute(feedback.delete().where(feedback.c.updated_at < before)).rowcount
+        return n_obs, n_fb
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _migrate_legacy_feedback(engine: sa.Engine) -> None:
+    """Databases made before issue 13 have a ``feedback`` table of free comments tied to nothing.
+
+    It is renamed ``feedback_legacy`` with its comments scrubbed of personal data, so the new
+    table can be created and nothing readable is left in clear.
+    """
+    inspector = sa.inspect(engine)
+    if "feedback" not in inspector.get_table_names():
+        return
+    if "turn" in {c["name"] for c in inspector.get_columns("feedback")}:
+        return
+    from .privacy import scrub
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE feedback RENAME TO feedback_legacy"))
+        legacy = sa.table("feedback_legacy", sa.column("id"), sa.column("comment"), sa.column("conversation_id"))
+        for row in conn.execute(sa.select(legacy.c.id, legacy.c.comment)).all():
+            conn.execute(
+                legacy.update().where(legacy.c.id == row.id).values(comment=scrub(row.comment or ""), conversation_id=None)
             )
-        return int(result.inserted_primary_key[0])
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -279,4 +478,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # With WAL, NORMAL stays consistent after a crash and skips an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Deleted rows (purged records, replaced conversation states) are overwritten, not left in
+    # free pages of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

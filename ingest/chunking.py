@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from assistant.constraints import Constraints
 from assistant.index import chunk_hash
 from assistant.models import (
     DEPARTMENTS,
@@ -163,11 +164,15 @@ def _certification_chunks(cert: Certification) -> list[Chunk]:
 
 
 def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome) -> Chunk:
-    place = (
-        f"à {t.city} ({DEPARTMENTS[t.department]}, {t.department})"
-        if t.city and t.department
-        else "en ligne, accessible partout"
-    )
+    if t.city and t.department:
+        place = f"à {t.city} ({DEPARTMENTS[t.department]}, {t.department})"
+    elif t.department and t.format == "distanciel":
+        place = f"à distance, par un organisme du département {DEPARTMENTS[t.department]} ({t.department})"
+    elif t.department:
+        # Imported catalogues (Mon Compte Formation) give the département but not the commune.
+        place = f"dans le département {DEPARTMENTS[t.department]} ({t.department}), commune non précisée"
+    else:
+        place = "en ligne, accessible partout"
     parts = [
         f"Formation « {t.title} » proposée par {t.provider}, {place}.",
         f"Modalité : {t.format}. Durée : {_hours(t.duration_hours)}. Prix : {_price(t.price_eur)}.",
@@ -201,15 +206,10 @@ def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome)
     meta: dict = {
         "embed_text": " ".join(s for s in semantic if s),
         "search_text": text + " " + " ".join(t.rome_codes),
-        "department": t.department or "",
-        "format": t.format,
-        "duration_hours": float(t.duration_hours),
-        "price_eur": float(t.price_eur),
-        "certifying": bool(t.certification_code),
         "certification_code": t.certification_code or "",
+        # The fields the constraints' Chroma filter reads, written by the constraints model.
+        **Constraints.metadata(t),
     }
-    for code in FUNDING_LABELS:
-        meta[f"fund_{code}"] = code in t.funding
     return Chunk(
         id=f"training:{t.id}:1",
         record_key=f"training:{t.id}",

@@ -18,11 +18,12 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.models import Certification, Document, Place, Role, StudySection, Training
 
+from . import offers
 from .problems import Problem, problems_from_validation
 
 __all__ = ["LoadedRecord", "load_file", "SUPPORTED_SUFFIXES", "TRAINING_COLUMNS"]
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".yaml", ".yml", ".csv", ".txt")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".yaml", ".yml", ".csv", ".txt", ".xml")
 
 #: CSV column (LHEO / Mon Compte Formation naming, in French) -> Training field
 TRAINING_COLUMNS: dict[str, str] = {
@@ -87,6 +88,10 @@ def load_file(path: Path, *, display: str | None = None) -> tuple[list[LoadedRec
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         return [], [Problem(file=name, reason=f"format de fichier non pris en charge ({suffix or 'sans extension'})")]
+    if suffix == ".xml":
+        return _load_xml(path, name)  # XML declares its own encoding
+    if suffix == ".csv" and offers.is_mcf_file(path):
+        return offers.load_mcf_file(path, name)  # streamed: the national catalogue is large
     try:
         raw = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -212,6 +217,19 @@ def _load_csv(raw: str, name: str):
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, file=name, record=ident, line=line))
     return loaded, problems
+
+
+def _load_xml(path: Path, name: str):
+    """Dispatch an XML document on its root element (read safely: see ``ingest.xmlsafe``)."""
+    from .xmlsafe import XMLRefused, root_name
+
+    try:
+        root = root_name(path)
+    except XMLRefused as exc:
+        return [], [exc.problem(name)]
+    if root == offers.LHEO_ROOT:
+        return offers.load_lheo(path, name)
+    return [], [Problem(file=name, line=1, reason=f"document XML non reconnu : élément racine « {root} » (attendu : « lheo »)")]
 
 
 def _load_places(reader: csv.DictReader, name: str):

@@ -26,6 +26,8 @@ class CheckResult:
     records: list[LoadedRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    #: what was deliberately left out (not errors: they do not stop an import)
+    notices: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -61,7 +63,8 @@ def check(paths: Iterable[Path]) -> CheckResult:
             continue
         records, problems = load_file(file, display=display)
         result.records.extend(records)
-        result.problems.extend(problems)
+        result.problems.extend(p for p in problems if not p.notice)
+        result.notices.extend(p for p in problems if p.notice)
     result.problems.extend(cross_check(result.records))
     return result
 
@@ -86,6 +89,8 @@ def ingest(
         for problem in result.problems:
             log.warning("Ingest rejected: %s", problem)
         raise IngestError(result.problems)
+    for notice in result.notices:
+        log.info("Ingest note: %s", notice)
     chunks = chunk_records(result.records, model_name=index.embedder.name)
     rows = [
         {"key": r.key, "kind": r.kind, "source_file": r.source_file, "data": r.record.model_dump(mode="json", by_alias=True)}

@@ -14,9 +14,11 @@ class Problem(BaseModel):
     record: str = ""
     line: int | None = None
     reason: str
+    #: not an error: something deliberately left out (e.g. offers outside the region)
+    notice: bool = False
 
     def __str__(self) -> str:
-        where = self.file
+        where = ("(information) " if self.notice else "") + self.file
         if self.line is not None:
             where += f", ligne {self.line}"
         if self.record:

@@ -32,10 +32,13 @@ def cross_check(loaded: list[LoadedRecord]) -> list[Problem]:
         if isinstance(rec, Training) and rec.certification_code:
             cert = certs.get(rec.certification_code)
             if cert is None:
-                problems.append(Problem(
-                    file=r.source_file, record=rec.id,
-                    reason=f"la certification {rec.certification_code} n'existe pas dans les certifications",
-                ))
+                # A real offer (imported from Mon Compte Formation or LHÉO) may prepare any of the
+                # thousands of registered certifications, not only the bundled ones.
+                if rec.illustrative:
+                    problems.append(Problem(
+                        file=r.source_file, record=rec.id,
+                        reason=f"la certification {rec.certification_code} n'existe pas dans les certifications",
+                    ))
                 continue
             known = {b.code for b in cert.blocs}
             for bloc in rec.blocs:

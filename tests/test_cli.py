@@ -41,12 +41,24 @@ def test_a_rejected_ingest_writes_nothing(tmp_path, monkeypatch):
     assert Index(Settings(_env_file=None)).is_empty()
 
 
+def _observations(data_dir) -> int:
+    from assistant.store import Store
+
+    store = Store(f"sqlite:///{data_dir / 'orientia.sqlite3'}")
+    try:
+        return len(store.load_observations())
+    finally:
+        store.dispose()
+
+
 def test_ask_json(corpus_copy, monkeypatch):
     monkeypatch.setenv("ORIENTIA_DATA_DIR", str(corpus_copy))
+    before = _observations(corpus_copy)
     result = runner.invoke(app, ["ask", "Quelles formations en IA pour un comptable ?", "--json"])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert body["answered"] and body["citations"] and body["trainings"]
+    assert _observations(corpus_copy) == before + 1, "a question asked is recorded in the observatory"
 
 
 def test_ask_text_lists_sources(corpus_copy, monkeypatch):
@@ -65,9 +77,11 @@ def test_eval_runs_on_a_small_set(corpus_copy, monkeypatch, tmp_path):
         '- id: b\n  question: "Donne-moi la recette de la carbonade flamande."\n  out_of_scope: true\n',
         encoding="utf-8",
     )
+    before = _observations(corpus_copy)
     result = runner.invoke(app, ["eval", "--questions", str(questions), "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    assert _observations(corpus_copy) == before, "evaluation questions are not recorded in the observatory"
+    report = json.loads(result.output[result.output.index("{"):])["questions"]
     assert report["orientia"]["recall@5"] == 1.0
     assert report["orientia"]["out_of_scope_declined"] == 1.0
     assert report["orientia"]["profile_overall"] == 1.0

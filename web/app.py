@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -45,7 +47,16 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         app.state.assistant = assistant or Assistant(settings)
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
+        # Privacy and retention (issue 13): no query text or personal data in the logs; expired
+        # conversations, observatory records and feedback purged while the app runs.
+        from .logs import install_log_privacy
+
+        install_log_privacy()
+        purger = asyncio.create_task(_purge_periodically(app.state.assistant, settings), name="orientia-purge")
         yield
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
         if assistant is None:
             app.state.assistant.index.close()
 
@@ -65,7 +76,10 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     templates = Jinja2Blocks(directory=str(HERE / "templates"))
     filters.register(templates.env)
+    from assistant.observatory import FEEDBACK_REASONS
+
     templates.env.globals.update(
+        FEEDBACK_REASONS=FEEDBACK_REASONS,
         htmx_src=settings.htmx_url or HTMX_CDN_URL,
         htmx_sri=None if settings.htmx_url else HTMX_SRI,
     )
@@ -73,11 +87,14 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from .routes import api, pages
+    from .routes import api, feedback, observatory, pages
 
     app.include_router(api.router)
     app.include_router(api.health_router)
     app.include_router(pages.router)
+    app.include_router(feedback.router)
+    app.include_router(observatory.router)
+    app.include_router(observatory.api_router)
 
     from .errors import install_error_handlers
     from .limits import BodyLimit, RateLimit
@@ -102,3 +119,19 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     return app
 
 
+async def _purge_periodically(assistant: Assistant, settings: Settings) -> None:
+    """Every ``ORIENTIA_PURGE_INTERVAL_MINUTES``: delete what outlived its retention."""
+    from fastapi.concurrency import run_in_threadpool
+
+    while True:
+        await asyncio.sleep(settings.purge_interval_minutes * 60)
+        try:
+            removed = await run_in_threadpool(assistant.purge_expired)
+        except Exception:  # noqa: BLE001 - try again at the next interval
+            log.exception("Purge of expired data failed")
+            continue
+        if any(removed.values()):
+            log.info(
+                "Purged %d conversation(s), %d observatory record(s), %d feedback(s)",
+                removed["conversations"], removed["records"], removed["feedback"],
+            )

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -47,8 +47,8 @@ def _ensure_index(assistant) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Adresse d'écoute")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port")] = None,
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
     """Start the web app (ingests the bundled knowledge on first start)."""
     import uvicorn
@@ -65,7 +65,7 @@ def serve(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
     check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
     save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
@@ -78,7 +78,7 @@ def ingest_command(
     targets = list(paths or [settings.bundled_knowledge])
     if check:
         result = check_files(targets)
-        for problem in result.problems:
+        for problem in result.problems + result.notices:
             typer.echo(f"- {problem}")
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts().items()))
         typer.echo(f"{result.files} fichiers, {counts} ; {len(result.problems)} problème(s).")
@@ -105,7 +105,7 @@ def ingest_command(
 def ask(
     question: Annotated[str, typer.Argument(help="La question")],
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON (le format de POST /api/ask)")] = False,
-    conversation: Annotated[Optional[str], typer.Option(help="Identifiant de conversation")] = None,
+    conversation: Annotated[str | None, typer.Option(help="Identifiant de conversation")] = None,
 ) -> None:
     """Ask a question from the command line."""
     from assistant import Assistant, OrientiaError
@@ -131,20 +131,49 @@ def ask(
 
 @app.command("eval")
 def eval_command(
-    questions: Annotated[Path, typer.Option(help="Jeu d'évaluation YAML")] = Path("tests/eval/questions.yaml"),
+    questions: Annotated[Path | None, typer.Option(help="Jeu de questions YAML")] = None,
+    conversations: Annotated[Path | None, typer.Option(help="Jeu de conversations YAML")] = None,
+    heldout: Annotated[bool, typer.Option("--heldout", help="Les jeux tenus à l'écart (jamais utilisés pour régler)")] = False,
+    gate: Annotated[Path | None, typer.Option(help="Seuils YAML : échoue (code 1) sous un seuil")] = None,
     baseline: Annotated[bool, typer.Option(help="Comparer à une recherche dense seule (LangChain)")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Measure retrieval, recommendations, profiles and refusals on the evaluation set."""
+    """Measure single questions and multi-turn conversations; optionally gate on floors."""
     from assistant import Assistant
-    from assistant.evaluation import format_report, run_eval
+    from assistant.evaluation import (
+        check_floors,
+        format_conversations,
+        format_report,
+        run_conversations,
+        run_eval,
+    )
 
+    folder = Path("tests/eval")
+    questions = questions or folder / ("heldout.yaml" if heldout else "questions.yaml")
+    conversations = conversations or folder / ("conversations_heldout.yaml" if heldout else "conversations.yaml")
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
+    assistant.observing = False  # evaluation questions are not the region's questions
     _ensure_index(assistant)
-    report = run_eval(assistant, questions, baseline=baseline)
-    typer.echo(json.dumps(report, indent=2, ensure_ascii=False) if as_json else format_report(report))
+    report = {"questions": run_eval(assistant, questions, baseline=baseline)}
+    if conversations.exists():
+        report["conversations"] = run_conversations(assistant, conversations)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(f"== {questions}")
+        typer.echo(format_report(report["questions"]))
+        if "conversations" in report:
+            typer.echo(f"\n== {conversations}")
+            typer.echo(format_conversations(report["conversations"]))
+    if gate is not None:
+        failures = check_floors(report, gate, heldout=heldout)
+        for line in failures:
+            typer.echo(f"SOUS LE SEUIL : {line}", err=True)
+        if failures:
+            raise typer.Exit(1)
+        typer.echo(f"Seuils de {gate} respectés.")
 
 
 @app.command()
@@ -165,6 +194,7 @@ def bench(
     settings = _settings()
     _logging("WARNING")
     assistant = Assistant(settings)
+    assistant.observing = False  # benchmark questions are not the region's questions
     _ensure_index(assistant)
     if http:
         from .loadtest import format_load, run_load

@@ -7,6 +7,7 @@ middlewares and exception handlers answer alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -68,7 +69,7 @@ def error_response(
     message: str,
     status_code: int,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> Response:
     """The French error answer: a page (or the HTMX fragment) for pages, JSON for the API."""
@@ -191,7 +192,7 @@ def _french_message(entry: dict[str, Any]) -> str:
         return template.split(":")[0].rstrip(" .") + "."
 
 
-def french_entries(errors: list[dict[str, Any]] | tuple) -> list[dict[str, Any]]:
+def french_entries(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Validation entries with ``loc`` and ``type`` kept and ``msg`` in French (never the input)."""
     return [
         {"loc": list(e.get("loc", ())), "msg": _french_message(e), "type": e.get("type", "")}

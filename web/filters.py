@@ -98,6 +98,34 @@ def render_passage(text: str, shift: int = 1) -> Markup:
     return _sanitise(_markdown(text, shift=shift))
 
 
+#: Below this length, the text before the first heading is too thin to stand alone as the answer.
+_SHORT_LEAD = 160
+
+
+def answer_parts(text: str, absorb: bool = True) -> dict:
+    """An answer's Markdown cut for a chat turn: the direct answer, then its sections.
+
+    Args:
+        text: the answer in Markdown.
+        absorb: when the text before the first heading is only an introduction, make the first
+            section written as prose (not a list) part of the direct answer. Off when the turn's
+            training cards are the direct answer.
+
+    Returns:
+        ``{"lead": markdown, "sections": [(heading, markdown), ...]}``: the lead is shown, the
+        sections collapsed with their heading as the summary.
+    """
+    parts = re.split(r"^#{1,3}\s+(.+?)\s*$", text.strip(), flags=re.MULTILINE)
+    lead = parts[0].strip()
+    sections = [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+    sections = [(title, body) for title, body in sections if body]
+    prose = next((i for i, (_, body) in enumerate(sections) if not body.lstrip().startswith(("- ", "* ", "1. "))), None)
+    if absorb and prose is not None and len(lead) < _SHORT_LEAD:
+        title, body = sections.pop(prose)
+        lead = f"{lead}\n\n## {title}\n\n{body}".strip()
+    return {"lead": lead, "sections": sections}
+
+
 def input_number(value: float | None) -> str:
     """A number as an ``<input type="number">`` value (``1050``, ``3.5``), "" for none."""
     return "" if value is None else f"{value:g}"
@@ -137,6 +165,7 @@ KINDS: dict[str, str] = {
     "training": "Formation",
     "role": "Métier",
     "document": "Guide pratique",
+    "orientia": "Orientia",
 }
 
 
@@ -150,4 +179,5 @@ def register(env) -> None:
         hours=hours, euros=euros, french_date=french_date, department=department,
         funding=funding, typography=typography, render_answer=render_answer,
         render_passage=render_passage, input_number=input_number, chips=chips,
+        answer_parts=answer_parts,
     )

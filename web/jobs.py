@@ -25,10 +25,12 @@ class Bootstrap:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        settings = self.assistant.settings
-        removed = self.assistant.index.store.purge_conversations(max_age_hours=settings.conversation_ttl_hours)
-        if removed:
-            log.info("Removed %d expired conversation(s)", removed)
+        removed = self.assistant.purge_expired()
+        if any(removed.values()):
+            log.info(
+                "Removed %d expired conversation(s), %d observatory record(s), %d feedback(s)",
+                removed["conversations"], removed["records"], removed["feedback"],
+            )
         if not self.assistant.index.is_empty():
             self.state = "ready"
             # Load the index now rather than on the first question.
@@ -46,6 +48,8 @@ class Bootstrap:
         try:
             self.assistant.knowledge()
             self.assistant.retriever.embed("préchauffage")
+            # The French language pipeline takes seconds to load: not on the first question.
+            self.assistant.answer_warm_up()
         except Exception:  # noqa: BLE001 - warming is best effort
             log.exception("Warm-up failed")
 

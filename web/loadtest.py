@@ -55,7 +55,8 @@ def _server(data_dir: Path, extra_env: dict[str, str]):
         deadline = time.monotonic() + 300
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"the server exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
+                output = process.stderr.read() if process.stderr else b""
+                raise RuntimeError(f"the server exited: {output.decode(errors='replace')[-2000:]}")
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break

@@ -1,9 +1,14 @@
-"""Logging of the CLI and the server: user text never reaches a log line raw.
+"""Logs without raw user text or personal data.
 
 ``EscapeControl`` escapes newlines and other control characters in every logged value (a newline
 in a question or a path cannot forge a log line); ``PathOnly`` drops query strings from uvicorn's
-access log (they may hold what a user typed). ``logging_config`` wires both into one
-``dictConfig`` used by ``orientia serve`` (through uvicorn) and by the other commands.
+access log. ``logging_config`` wires both into one ``dictConfig`` used by ``orientia serve``
+(through uvicorn) and by the other commands.
+
+``PrivacyFilter`` (installed by the app's lifespan on every handler) goes further: a search typed
+in the catalogue (``/formations?q=...``) or any other query string can carry an e-mail address or a
+name: the access log keeps the path only, and the client address loses its last part
+(``203.0.113.x``). Every other log line goes through ``assistant.privacy.scrub``.
 """
 
 from __future__ import annotations
@@ -12,8 +17,14 @@ import logging
 import numbers
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["EscapeControl", "PathOnly", "escape", "logging_config", "configure"]
+from assistant.privacy import scrub
+
+__all__ = [
+    "EscapeControl", "PathOnly", "PrivacyFilter", "configure", "escape", "install_log_privacy",
+    "logging_config", "strip_query",
+]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -53,10 +64,10 @@ class PathOnly(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # uvicorn logs (client, method, path with query, http version, status).
-        if isinstance(record.args, tuple) and len(record.args) == 5 and isinstance(record.args[2], str):
-            args = list(record.args)
-            args[2] = args[2].split("?", 1)[0]
-            record.args = tuple(args)
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, target, version, status = record.args
+            if isinstance(target, str):
+                record.args = (client, method, target.split("?", 1)[0], version, status)
         return True
 
 
@@ -97,3 +108,53 @@ def configure(level: str = "INFO") -> None:
     import logging.config
 
     logging.config.dictConfig(logging_config(level))
+
+
+ACCESS_LOGGER = "uvicorn.access"
+_IPV4 = re.compile(r"^(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}")
+_IPV6 = re.compile(r"^\[?([0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){0,2})[0-9a-fA-F:]*\]?")
+
+
+def strip_query(target: str) -> str:
+    """``/formations?q=x`` -> ``/formations`` (the path itself scrubbed as well)."""
+    return scrub(urlsplit(target).path or "/")
+
+
+def _mask_client(client: str) -> str:
+    host, sep, port = client.rpartition(":") if client.count(":") == 1 else (client, "", "")
+    if _IPV4.match(host):
+        return _IPV4.sub(r"\1.x", host) + sep + port
+    if ":" in client:
+        return _IPV6.sub(r"\1:x", client.split("]")[0].lstrip("["))
+    return client
+
+
+class PrivacyFilter(logging.Filter):
+    """Rewrites records in place: uvicorn access lines keep method, path and status only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_orientia_scrubbed", False):
+            return True
+        if record.name == ACCESS_LOGGER and isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, target, version, status = record.args
+            record.args = (_mask_client(str(client)), method, strip_query(str(target)), version, status)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed record is left to the formatter
+                return True
+            record.msg, record.args = scrub(message), None
+        record._orientia_scrubbed = True
+        return True
+
+
+def install_log_privacy() -> None:
+    """Attach the filter to uvicorn's access logger and to every handler in place (idempotent)."""
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", ACCESS_LOGGER))]
+    access = logging.getLogger(ACCESS_LOGGER)
+    if not any(isinstance(f, PrivacyFilter) for f in access.filters):
+        access.addFilter(PrivacyFilter())
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, PrivacyFilter) for f in handler.filters):
+                handler.addFilter(PrivacyFilter())

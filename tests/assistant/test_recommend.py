@@ -44,18 +44,29 @@ def test_relax_and_explain_when_nothing_meets_every_constraint(corpus_assistant)
     profile = answer.profile
     assert not any(not violations(t, profile) for t in kb.trainings.values())
     assert answer.trainings
-    assert "Aucune formation du catalogue ne respecte toutes vos conditions" in answer.answer
+    assert "Aucune formation du catalogue ne correspond à une formation" in answer.answer
     for t in answer.trainings:
         assert t.relaxed, "each proposal names what it relaxes"
         assert f"assouplit {', '.join(t.relaxed)}" in answer.answer
 
 
 def test_why_states_the_fit(corpus_assistant):
-    answer = corpus_assistant.answer("formation IA à distance éligible au CPF pour un comptable")
+    answer = corpus_assistant.answer("formation IA à distance éligible au CPF pour une assistante de direction")
     assert answer.trainings
     for t in answer.trainings:
         assert "à distance" in t.why and "CPF" in t.why
         assert t.why.count("\u00a0h") == 1
+
+
+def test_no_training_of_another_trade_when_none_fits_the_job(corpus_assistant):
+    """A comptable asking for a CPF distance training gets the nearest comptable trainings, with
+    what they relax, never a course for another trade (issue 10, class 8)."""
+    answer = corpus_assistant.answer("formation IA à distance éligible au CPF pour un comptable")
+    kb = corpus_assistant.knowledge()
+    for t in answer.trainings:
+        codes = kb.trainings[t.id].rome_codes
+        assert not codes or any(c.startswith("M12") for c in codes), t.title
+        assert ("CPF" in t.why and "à distance" in t.why) or t.relaxed
 
 
 def test_training_is_linked_to_the_bloc_it_prepares(corpus_assistant):

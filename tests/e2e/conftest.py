@@ -108,8 +108,9 @@ def running_server(corpus_dir: Path, base: Path, htmx_url: str, **extra_env: str
     env["ORIENTIA_RATE_LIMIT"] = "off"  # the browser tests ask many questions; a test may set it
     env.update(
         ORIENTIA_DATA_DIR=str(data_dir), ORIENTIA_HTMX_URL=htmx_url, ORIENTIA_LOG_LEVEL="WARNING",
-        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", **extra_env,
+        HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
     )
+    env.update(extra_env)  # may override the defaults above (e.g. ORIENTIA_LOG_LEVEL)
     log_path = base / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

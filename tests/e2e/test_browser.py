@@ -23,18 +23,19 @@ def ask(page, question: str):
     """Ask with HTMX: the new turn is appended to the conversation; returns it."""
     before = turns(page).count()
     page.fill("#question", question)
-    page.click("#question-form button[type=submit]")
+    page.click("#question-form button[type=submit]:text-is('Demander')")
     expect(turns(page)).to_have_count(before + 1)
     return turns(page).nth(before)
 
 
 def post(page, question: str):
-    """Ask without JavaScript: the form posts and the page shows the last turn."""
+    """Ask without JavaScript: the form posts and the page shows the whole thread; returns the new turn."""
+    before = turns(page).count()
     page.fill("#question", question)
     with page.expect_navigation():
-        page.click("#question-form button[type=submit]")
-    expect(turns(page)).to_have_count(1)
-    return turns(page).first
+        page.click("#question-form button[type=submit]:text-is('Demander')")
+    expect(turns(page)).to_have_count(before + 1)
+    return turns(page).last
 
 
 def chip(page, field: str):
@@ -66,6 +67,8 @@ def test_chat_answers_cites_and_follows_up_without_reloading(page, server, scree
 
     turn = ask(page, QUESTION)
     expect(turn.locator(".question")).to_contain_text(QUESTION)
+    # The written-out sections of the answer are collapsed under the direct answer and the cards.
+    turn.locator("details.more:has(a.cite) > summary").first.click()
     expect(turn.locator(".answer-text a.cite").first).to_be_visible()
     expect(turn.locator(".card.training")).not_to_have_count(0)
     expect(turn.locator(".card.training .badge").first).to_have_text("Exemple de formation")
@@ -101,7 +104,7 @@ def test_chat_answers_cites_and_follows_up_without_reloading(page, server, scree
     assert page.evaluate(MARKER) == "même page", "the page was reloaded"
     assert page.console.errors == [], "console errors (a CSP violation?)"
 
-    page.get_by_role("link", name="Nouvelle conversation").click()
+    page.get_by_role("button", name="Nouvelle conversation").click()
     expect(turns(page)).to_have_count(0)
     expect(page.locator("#profil input[name=conversation_id]")).to_have_value("")
 
@@ -230,6 +233,7 @@ def test_main_flows_without_javascript(nojs_page, server):
     expect(chip(page, "department")).to_contain_text("Somme (80)")
     expect(chip(page, "format")).to_contain_text("distanciel")
 
+    turns(page).first.locator("details.sources-block > summary").click()
     source = turns(page).first.locator("a.source-link").first
     title = source.inner_text()
     source.click()
@@ -285,6 +289,7 @@ def test_no_serious_accessibility_violation_in_a_conversation(phone_page, server
     page = phone_page
     page.goto(server + "/")
     turn = ask(page, QUESTION)
+    turn.locator("details.sources-block > summary").click()
     turn.locator("a.source-link").first.click()
     expect(turn.locator(".passage-panel .passage").first).to_be_visible()
     page.get_by_text("Modifier mon profil").click()

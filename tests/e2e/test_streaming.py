@@ -44,3 +44,21 @@ def test_the_answer_streams_into_the_page(page, llm_server):
     assert page.evaluate("window.__noReload") is True
     assert endpoint.requests and endpoint.requests[-1]["stream"] is True
     assert errors == []
+
+
+def test_a_quick_reply_streams_and_the_thread_survives_a_reload(page, llm_server):
+    url, _ = llm_server
+    turns = page.locator("#conversation article.turn")
+    page.goto(url + "/")
+    page.fill("#question", "Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
+    page.click("#question-form button[type=submit]:text-is('Demander')")
+    expect(turns).to_have_count(1, timeout=60_000)
+    reply = page.locator("#suggestions button[name=question]").first
+    value = reply.get_attribute("value")
+    reply.click()
+    # The quick reply, not the empty box, is the question shown while the answer streams.
+    expect(turns).to_have_count(2, timeout=60_000)
+    expect(turns.last.locator(".question")).to_contain_text(value)
+    page.reload()
+    expect(turns).to_have_count(2)
+    expect(turns.last.locator(".question")).to_contain_text(value)

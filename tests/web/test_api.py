@@ -121,12 +121,17 @@ def test_detail_endpoints_and_404(client):
 
 
 def test_feedback(client):
-    assert client.post("/api/feedback", json={"helpful": True, "comment": "Merci"}).status_code == 201
-    assert client.post("/api/feedback", json={"comment": "sans avis"}).status_code == 422
+    conversation = client.post("/api/ask", json={"question": "Quelles formations en IA pour un comptable ?"}).json()["conversation_id"]
+    response = client.post("/api/feedback", json={"conversation_id": conversation, "helpful": True, "comment": "Merci"})
+    assert response.status_code == 201 and response.json() == {"status": "enregistré"}
+    assert client.post("/api/feedback", json={"conversation_id": "inconnue", "useful": True}).status_code == 404
+    assert client.post("/api/feedback", json={"helpful": True, "comment": "sans conversation"}).status_code == 422
+    assert client.post("/api/feedback", json={"conversation_id": conversation, "comment": "sans avis"}).status_code == 422
 
 
 def test_openapi_lists_the_contract(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/ask", "/api/trainings", "/api/trainings/{training_id}", "/api/certifications",
-                 "/api/certifications/{code}", "/api/roles", "/api/sources/{source_id}"):
+                 "/api/certifications/{code}", "/api/roles", "/api/sources/{source_id}", "/api/feedback",
+                 "/api/admin/observatory"):
         assert path in paths

@@ -141,7 +141,8 @@ def test_chat_page_has_a_labelled_form_and_audience_choice(client):
         assert html.select_one(f"label[for={field['id']}]"), field
     assert html.select_one("#conversation")["aria-live"] == "polite"
     assert text(html.select_one("details.profile-edit summary")) == "Modifier mon profil"
-    assert html.select_one("a[href='/']", string="Nouvelle conversation")
+    assert html.select_one("button[form=nouvelle-conversation]", string="Nouvelle conversation")
+    assert html.select_one("form#nouvelle-conversation[method=post][action='/nouvelle-conversation']")
 
 
 def test_question_answers_with_citations_and_training_cards(client):
@@ -370,7 +371,7 @@ def test_csv_export_matches_the_filters(client):
     assert header[:8] == ["Identifiant", "Intitulé", "Organisme", "Ville", "Département", "Modalité", "Durée (heures)", "Prix (€ TTC)"]
     assert body
     for row in body:
-        record = dict(zip(header, row))
+        record = dict(zip(header, row, strict=True))
         assert record["Département"] == "Nord (59)" and record["Modalité"] == "présentiel"
         assert "OPCO" in record["Financements"]
         assert record["Exemple illustratif"] in ("oui", "non")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from assistant import (
     Answer,
@@ -18,6 +18,7 @@ from assistant import (
     TrainingSummary,
 )
 from assistant.models import MAX_HOURS, MAX_PRICE, Funding
+from assistant.observatory import FEEDBACK_REASONS
 
 from ..deps import AssistantDep, BootstrapDep
 from ..limits import run_answering
@@ -51,9 +52,22 @@ class RoleList(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    conversation_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    helpful: bool
+    """Whether one answer helped; ``helpful`` is accepted for ``useful``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    conversation_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    useful: bool = Field(validation_alias=AliasChoices("useful", "helpful"))
+    reason: str | None = Field(
+        default=None, max_length=100,
+        description="Code or label: " + " | ".join(f"{k} ({v})" for k, v in FEEDBACK_REASONS.items()),
+    )
     comment: str = Field(default="", max_length=2000)
+    turn: int | None = Field(default=None, ge=1, description="Which answer (1 = first); the latest by default.")
+
+
+class FeedbackReceipt(BaseModel):
+    status: Literal["enregistré", "remplacé"]
 
 
 class Health(BaseModel):
@@ -162,10 +176,16 @@ def get_source(source_id: Annotated[str, Path(max_length=300)], assistant: Assis
     return assistant.source(source_id)
 
 
-@router.post("/feedback", status_code=201)
-def post_feedback(body: FeedbackRequest, assistant: AssistantDep) -> dict:
-    """Record whether an answer helped."""
-    return {"id": assistant.feedback(conversation_id=body.conversation_id, helpful=body.helpful, comment=body.comment)}
+@router.post("/feedback", status_code=201, response_model=FeedbackReceipt, responses={200: {"model": FeedbackReceipt}})
+def post_feedback(body: FeedbackRequest, assistant: AssistantDep, response: Response) -> FeedbackReceipt:
+    """Record whether an answer helped (201; 200 when it replaces an earlier opinion)."""
+    created = assistant.feedback(
+        conversation_id=body.conversation_id, useful=body.useful, reason=body.reason,
+        comment=body.comment, turn=body.turn,
+    )
+    if not created:
+        response.status_code = 200
+    return FeedbackReceipt(status="enregistré" if created else "remplacé")
 
 
 health_router = APIRouter(tags=["health"])

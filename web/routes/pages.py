@@ -7,16 +7,26 @@ import io
 import math
 import re
 import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, QueryParams
 
 from assistant import Assistant, BadRequest, OrientiaError, Profile, TrainingFilters
-from assistant.models import DEPARTMENTS, FORMATS, FUNDING_LABELS, MAX_HOURS, MAX_PRICE
+from assistant.models import (
+    DEPARTMENTS,
+    FORMATS,
+    FUNDING_LABELS,
+    MAX_HOURS,
+    MAX_PRICE,
+    TrainingSummary,
+    Turn,
+)
 
 from .. import filters as fmt
 from ..deps import AssistantDep
@@ -66,21 +76,112 @@ def error_page(request: Request, message: str, status_code: int):
 
 # -- Chat ----------------------------------------------------------------------------------------
 
+#: The cookie holding the conversation whose thread the chat page shows (HttpOnly, SameSite=Lax).
+COOKIE = "orientia_conversation"
+
+
+def _cookie_id(request: Request) -> str:
+    value = request.cookies.get(COOKIE, "")
+    return value if _CONVERSATION_ID.match(value) else ""
+
+
+def _remember(response: Response, request: Request, conversation_id: str) -> None:
+    """Keep the conversation id in the client's cookie for as long as the conversation lives."""
+    ttl = request.app.state.settings.conversation_ttl_hours
+    response.set_cookie(
+        COOKIE, conversation_id, max_age=int(ttl * 3600), path="/", httponly=True, samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+@dataclass
+class TurnView:
+    """A stored turn as the thread shows it: only what changed since the turns before it."""
+
+    turn: Turn
+    #: id prefix of this turn's numbered sources, unique on the page
+    anchor: str
+    #: trainings first proposed in this turn, and those already proposed earlier
+    fresh: list[TrainingSummary] = field(default_factory=list)
+    seen: list[TrainingSummary] = field(default_factory=list)
+    #: the criteria (profile chips) this turn added or changed
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _views(turns: list[Turn]) -> list[TurnView]:
+    views, shown, before = [], set(), None
+    for turn in turns:
+        answer = turn.answer
+        chips = fmt.chips(answer.profile)
+        views.append(TurnView(
+            turn=turn, anchor=f"t{turn.position}-source",
+            fresh=[t for t in answer.trainings if t.id not in shown],
+            seen=[t for t in answer.trainings if t.id in shown],
+            changes=[c for c in chips if c not in before] if before is not None else [],
+        ))
+        shown |= {t.id for t in answer.trainings}
+        before = chips
+    return views
+
+
+def _kept_ids(assistant: Assistant, conversation_id: str) -> set[str]:
+    try:
+        return {t.id for t in assistant.kept(conversation_id)} if conversation_id else set()
+    except OrientiaError:  # not ready yet: nothing shown as kept
+        return set()
+
+
+def _thread_context(assistant: Assistant, conversation_id: str, turns: list[Turn], **values) -> dict:
+    """Everything the chat page shows for a conversation's thread."""
+    views = _views(turns)
+    last = turns[-1] if turns else None
+    return _chat_context(
+        assistant,
+        views=views, last=last, conversation_id=conversation_id if turns else "",
+        profile=last.answer.profile if last else Profile(),
+        kept=_kept_ids(assistant, conversation_id),
+        has_trainings=any(t.answer.trainings for t in turns),
+        **values,
+    )
+
 
 @router.get("/", response_class=HTMLResponse)
 def chat(request: Request, assistant: AssistantDep):
-    """The chat page."""
-    return _render(request, "chat.html", _chat_context(assistant))
+    """The chat page: the whole thread of the conversation in the cookie, then the question box."""
+    conversation_id = _cookie_id(request)
+    turns = assistant.thread(conversation_id) if conversation_id else []
+    return _render(request, "chat.html", _thread_context(assistant, conversation_id, turns))
+
+
+def _question(form: FormData, offered: list[str]) -> str:
+    """The question sent: the box's text, or the quick reply clicked (which wins over a draft).
+
+    Quick replies are ``<button name="question">`` in the form of the ``<textarea name="question">``,
+    so a click with text in the box sends both values.
+    """
+    values = [str(v) for v in form.getlist("question") if str(v).strip()]
+    if len(values) > 1:
+        chosen = [v for v in values if v in offered]
+        return chosen[-1] if chosen else values[-1]
+    return values[0] if values else ""
+
+
+def _offered(turns: list[Turn]) -> list[str]:
+    if not turns:
+        return []
+    answer = turns[-1].answer
+    return [*answer.quick_replies, *(answer.clarify.choices if answer.clarify else [])]
 
 
 @router.post("/", response_class=HTMLResponse)
 async def chat_post(request: Request, assistant: AssistantDep):
-    """Ask a question: the full page without JavaScript, the new turn for HTMX."""
+    """Ask a question: HTMX gets the new turn; a plain form post is redirected to the thread."""
     form = await request.form()
-    question = str(form.get("question") or "")
     conversation_id = str(form.get("conversation_id") or "")
     if not _CONVERSATION_ID.match(conversation_id):
         conversation_id = ""
+    earlier = await run_in_threadpool(assistant.thread, conversation_id) if conversation_id else []
+    question = _question(form, _offered(earlier))
     if request.headers.get("X-Orientia-Stream") == "1" and _streams(assistant):
         return _stream_turn(request, assistant, form, question, conversation_id)
     answer, error, status_code = None, None, 200
@@ -91,8 +192,18 @@ async def chat_post(request: Request, assistant: AssistantDep):
         )
     except OrientiaError as exc:
         error, status_code = exc.message, exc.status_code
-    context = _turn_context(assistant, form, question, conversation_id, answer, error)
-    return _render(request, "chat.html", context, block="turn", status_code=status_code)
+    if answer is not None and not _is_htmx(request):
+        # Post/Redirect/Get: a reload shows the thread again instead of asking twice.
+        turns = await run_in_threadpool(assistant.thread, answer.conversation_id)
+        target = f"/#tour-{turns[-1].position}" if turns else "/"
+        response = RedirectResponse(target, status_code=303)
+        _remember(response, request, answer.conversation_id)
+        return response
+    context = await run_in_threadpool(_turn_context, request, assistant, form, question, conversation_id, answer, error)
+    response = _render(request, "chat.html", context, block="turn", status_code=status_code)
+    if answer is not None:
+        _remember(response, request, answer.conversation_id)
+    return response
 
 
 def _streams(assistant: Assistant) -> bool:
@@ -100,16 +211,28 @@ def _streams(assistant: Assistant) -> bool:
     return callable(getattr(assistant.writer, "stream", None))
 
 
-def _turn_context(assistant, form, question, conversation_id, answer, error) -> dict:
-    return _chat_context(
-        assistant,
-        question=question.strip(),
-        answer=answer,
-        error=error,
-        draft=question if error else "",
-        profile=answer.profile if answer else _shown_profile(form, assistant),
-        conversation_id=answer.conversation_id if answer else conversation_id,
+def _turn_context(request: Request, assistant: Assistant, form, question, conversation_id, answer, error) -> dict:
+    """The new turn (HTMX) or, on an error without JavaScript, the whole thread and the error."""
+    if answer is not None:
+        turns = assistant.thread(answer.conversation_id)
+        context = _thread_context(assistant, answer.conversation_id, turns)
+        if turns:
+            context["new"] = context["views"][-1]
+        else:  # the thread could not be read back: show the answer itself
+            turn = Turn(conversation_id=answer.conversation_id, position=0, created_at=datetime.now(UTC),
+                        question=question.strip(), answer=answer)
+            context.update(new=_views([turn])[0], last=turn, conversation_id=answer.conversation_id,
+                           profile=answer.profile)
+        return context
+    # An error: the thread shown stays the cookie's; the form keeps the question and the profile.
+    shown_id = _cookie_id(request)
+    turns = assistant.thread(shown_id) if shown_id else []
+    context = _thread_context(assistant, shown_id, turns)
+    context.update(
+        question=question.strip(), error=error, draft=question,
+        profile=_shown_profile(form, assistant), conversation_id=conversation_id,
     )
+    return context
 
 
 def _stream_turn(request: Request, assistant: Assistant, form: FormData, question: str, conversation_id: str):
@@ -124,28 +247,35 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
     from ..streaming import stream_ndjson
 
     templates = request.app.state.templates
+    # The cookie is sent before the answer exists: a new conversation gets its (server-issued)
+    # id here.
+    if not conversation_id or not assistant.conversation_exists(conversation_id):
+        conversation_id = assistant.start_conversation()
 
     def work(emit) -> None:
         answer, error = None, None
         try:
             override = _profile_override(form, assistant)
             answer = assistant.answer(
-                question, conversation_id=conversation_id or None, profile=override,
+                question, conversation_id=conversation_id, profile=override,
                 on_text=lambda text: emit({"text": text}),
             )
         except OrientiaError as exc:
             error = exc.message
-        context = _turn_context(assistant, form, question, conversation_id, answer, error)
+        context = _turn_context(request, assistant, form, question, conversation_id, answer, error)
         context.update(request=request, htmx=True)
         emit({"html": render_block(templates.env, "chat.html", "turn", **context)})
 
-    return stream_ndjson(work, name="orientia-page-stream", limiter=request.app.state.answer_limiter)
+    response = stream_ndjson(work, name="orientia-page-stream", limiter=request.app.state.answer_limiter)
+    _remember(response, request, conversation_id)
+    return response
 
 
 def _chat_context(assistant: Assistant, **values) -> dict:
     context = {
         "turn_id": uuid.uuid4().hex[:8], "question": "", "answer": None, "error": None, "draft": "",
         "profile": Profile(), "conversation_id": "", "streaming": _streams(assistant),
+        "views": [], "new": None, "last": None, "kept": set(), "has_trainings": False,
     }
     context.update(values)
     try:
@@ -153,6 +283,17 @@ def _chat_context(assistant: Assistant, **values) -> dict:
     except OrientiaError:  # not ready yet: the page still renders, the question will say so
         context["roles"] = []
     return context
+
+
+@router.post("/nouvelle-conversation")
+def new_conversation(request: Request, assistant: AssistantDep):
+    """Forget the thread of the cookie's conversation and start afresh."""
+    conversation_id = _cookie_id(request)
+    if conversation_id:
+        assistant.forget(conversation_id)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    return response
 
 
 # Parsers of form values, where "" means "not stated".
@@ -348,18 +489,16 @@ def _decimal(value: float) -> str:
     return f"{value:g}".replace(".", ",")
 
 
-@router.get("/formations.csv")
-async def catalogue_csv(request: Request, assistant: AssistantDep):
-    """The current selection of the catalogue as CSV for Excel (UTF-8 with BOM, ``;``)."""
-    filters, _, _, _ = _catalogue_query(request.query_params)
-    _, items = await run_answering(request, assistant.trainings, filters, limit=_ALL, offset=0)
+def _csv_response(items: list[TrainingSummary], filename: str) -> Response:
+    """Trainings as CSV for Excel (UTF-8 with BOM, ``;``): the catalogue's and the summary's export."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(_CSV_HEADER)
     for t in items:
         writer.writerow([_cell(v) for v in (
-            t.id, t.title, t.provider, t.city or "à distance",
+            t.id, t.title, t.provider,
+            t.city or ("" if t.department and t.format != "distanciel" else "à distance"),
             fmt.department(t.department) if t.department else "", t.format,
             _decimal(t.duration_hours), _decimal(t.price_eur),
             ", ".join(fmt.funding(f) for f in t.funding), t.certification_code or "",
@@ -369,8 +508,16 @@ async def catalogue_csv(request: Request, assistant: AssistantDep):
     return Response(
         out.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="formations-orientia.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/formations.csv")
+async def catalogue_csv(request: Request, assistant: AssistantDep):
+    """The current selection of the catalogue as CSV for Excel (UTF-8 with BOM, ``;``)."""
+    filters, _, _, _ = _catalogue_query(request.query_params)
+    _, items = await run_answering(request, assistant.trainings, filters, limit=_ALL, offset=0)
+    return _csv_response(items, "formations-orientia.csv")
 
 
 @router.get("/formations/{training_id}", response_class=HTMLResponse)
@@ -385,6 +532,93 @@ def training_page(request: Request, training_id: Annotated[str, Path(max_length=
             certification = None
     roles = [r for r in assistant.roles() if r.rome_code in training.rome_codes]
     return _render(request, "training.html", {"training": training, "certification": certification, "roles": roles})
+
+
+# -- Compare and keep ----------------------------------------------------------------------------
+
+#: Side by side, more columns than this would not read on any screen.
+MAX_COMPARED = 4
+
+
+def _compared_ids(query: QueryParams) -> list[str]:
+    ids = [*query.getlist("compare"), *",".join(query.getlist("ids")).split(",")]
+    return list(dict.fromkeys(i.strip() for i in ids if i.strip()))
+
+
+@router.get("/comparer", response_class=HTMLResponse)
+def compare_page(request: Request, assistant: AssistantDep):
+    """The ticked trainings side by side (``?compare=F001&compare=F002`` or ``?ids=F001,F002``)."""
+    ids = _compared_ids(request.query_params)
+    context = {"trainings": [], "certifications": {}, "message": None, "kept": set(), "has_conversation": False}
+    status_code = 200
+    if len(ids) < 2:
+        context["message"] = "Cochez au moins deux formations dans la conversation pour les comparer."
+        status_code = 422
+    elif len(ids) > MAX_COMPARED:
+        context["message"] = f"Comparez au plus {MAX_COMPARED} formations à la fois : décochez-en quelques-unes."
+        status_code = 422
+    else:
+        context["trainings"] = [assistant.training(i) for i in ids]
+        for t in context["trainings"]:
+            if t.certification_code and t.certification_code not in context["certifications"]:
+                try:
+                    context["certifications"][t.certification_code] = assistant.certification(t.certification_code)
+                except OrientiaError:
+                    pass
+    conversation_id = _cookie_id(request)
+    context["has_conversation"] = bool(conversation_id and assistant.thread(conversation_id))
+    context["kept"] = _kept_ids(assistant, conversation_id)
+    return _render(request, "compare.html", context, status_code=status_code)
+
+
+@router.post("/selection")
+async def keep_trainings(request: Request, assistant: AssistantDep):
+    """Keep the ticked trainings for the summary (``ajouter=1``: add them to those kept)."""
+    form = await request.form()
+    conversation_id = _cookie_id(request)
+    ids = [str(v) for v in form.getlist("compare")]
+    if form.get("ajouter") and conversation_id:
+        ids = [t.id for t in await run_in_threadpool(assistant.kept, conversation_id)] + ids
+    await run_in_threadpool(assistant.keep, conversation_id, ids)
+    return RedirectResponse("/recapitulatif", status_code=303)
+
+
+def _summary(assistant: Assistant, conversation_id: str) -> dict:
+    turns = assistant.thread(conversation_id) if conversation_id else []
+    kept = assistant.kept(conversation_id) if turns else []
+    certifications = []
+    for code in dict.fromkeys(t.certification_code for t in kept if t.certification_code):
+        try:
+            certifications.append(assistant.certification(code))
+        except OrientiaError:
+            pass
+    # The certifications the answers proposed, beyond those the kept trainings prepare.
+    listed = {c.code for c in certifications}
+    proposed = {}
+    for turn in turns:
+        for c in turn.answer.certifications:
+            if c.code not in listed:
+                proposed.setdefault(c.code, c)
+    return {
+        "turns": turns, "trainings": kept, "certifications": certifications,
+        "proposed": list(proposed.values()),
+        "profile": turns[-1].answer.profile if turns else Profile(),
+        "steps": assistant.next_steps(), "today": datetime.now(UTC).date(),
+    }
+
+
+@router.get("/recapitulatif", response_class=HTMLResponse)
+async def summary_page(request: Request, assistant: AssistantDep):
+    """A printable summary of the conversation in the cookie: profile, kept trainings, next steps."""
+    context = await run_in_threadpool(_summary, assistant, _cookie_id(request))
+    return _render(request, "summary.html", context)
+
+
+@router.get("/recapitulatif.csv")
+async def summary_csv(request: Request, assistant: AssistantDep):
+    """The kept trainings as CSV, in the catalogue export's format."""
+    kept = await run_in_threadpool(assistant.kept, _cookie_id(request))
+    return _csv_response([TrainingSummary.from_training(t) for t in kept], "recapitulatif-orientia.csv")
 
 
 # -- Certifications and jobs ---------------------------------------------------------------------

@@ -18,13 +18,17 @@
     var form = event.detail.elt;
     if (!form || form.id !== "question-form" || form.dataset.stream !== "true" || !window.fetch) return;
     event.preventDefault();
+    // A quick reply is a submit button named "question": its value is the question sent.
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var submitter = trigger && trigger.submitter && trigger.submitter.name ? trigger.submitter : null;
+    var body = submitter ? new FormData(form, submitter) : new FormData(form);
     var conversation = document.getElementById("conversation");
     var pending = document.createElement("div");
     pending.className = "turn streaming";
     pending.setAttribute("aria-busy", "true");
     var asked = document.createElement("p");
     asked.className = "question";
-    asked.textContent = new FormData(form).get("question") || "";
+    asked.textContent = (submitter && submitter.name === "question" ? submitter.value : body.get("question")) || "";
     var draft = document.createElement("p");
     draft.className = "draft";
     pending.append(asked, draft);
@@ -32,7 +36,7 @@
     form.classList.add("htmx-request");
     fetch(form.getAttribute("action") || "/", {
       method: "POST",
-      body: new FormData(form),
+      body: body,
       headers: { "HX-Request": "true", "X-Orientia-Stream": "1" },
     }).then(function (response) {
       var reader = response.body.getReader();
@@ -72,11 +76,29 @@
     });
   });
 
+  // A training shown in several turns has one box per turn: keep them ticked alike.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[type=checkbox][name=compare][form=choix]")) return;
+    document.querySelectorAll("input[type=checkbox][name=compare][form=choix]").forEach(function (other) {
+      if (other.value === box.value) other.checked = box.checked;
+    });
+  });
+
+  // The print button of the summary needs JavaScript: it is hidden until then.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   document.addEventListener("click", function (event) {
     // A citation [n] in the text also opens its passage in the panel under the source.
     var cite = event.target.closest("a.cite");
     if (cite) {
       var item = document.getElementById(cite.getAttribute("href").slice(1));
+      // The sources sit in a collapsed section: open it so the passage shows.
+      var section = item && item.closest("details");
+      if (section) section.open = true;
       var link = item && item.querySelector("a.source-link");
       var panel = item && item.querySelector(".passage-panel");
       if (link && panel && !panel.hasChildNodes() && window.htmx) link.click();

@@ -1,0 +1,93 @@
+"""Understanding a conversation: each question read once into a ``Reading``, then turned into
+explicit events on the ``DialogueState`` (who asks, who is to be trained and their job sheet,
+place, constraints, audience, language, what is refused or corrected).
+
+Vocabulary lives in ``lexicon.yaml``; the mechanism (dependency parse for negation and for
+« pour mes 8 comptables », referential lookups for jobs and communes, relative and dropped
+constraints) lives in this package.
+"""
+
+from __future__ import annotations
+
+from ..models import Profile
+from .lexicon import normalise_words
+from .reading import JobMention, Reader, Reading
+from .state import PROFILE_SLOTS, DialogueState, Event, Pending, Shown, plan
+
+__all__ = [
+    "DialogueState", "Event", "JobMention", "Pending", "Reader", "Reading", "Shown", "Understanding",
+]
+
+
+class Understanding:
+    """Reads questions into the dialogue state, for one knowledge base version at a time."""
+
+    def __init__(self) -> None:
+        self._readers: dict[int, Reader] = {}
+
+    def reader(self, kb) -> Reader:
+        if kb.version not in self._readers:
+            self._readers = {kb.version: Reader(kb.roles, kb.places)}
+        return self._readers[kb.version]
+
+    def update(
+        self, question: str, state: DialogueState, kb, *, override: Profile | None = None
+    ) -> tuple[Reading, list[Event]]:
+        """Read ``question`` and apply its events to ``state`` (in place).
+
+        Args:
+            question: the new question.
+            state: the conversation so far; updated.
+            kb: the knowledge base version (its job sheets and communes).
+            override: fields the person corrected by hand (they win, as ``correct`` events).
+
+        Returns:
+            The reading and the events applied this turn.
+        """
+        reader = self.reader(kb)
+        turn = state.turn + 1
+        reading = reader.read(question)
+        events = self._answer_to_pending(question, state, turn)
+        if events is None:
+            events = plan(reading, state, roles=kb.roles, jobs=reader.jobs, turn=turn)
+        if override is not None:
+            events.extend(_override_events(override, kb, turn))
+        state.apply_all(events)
+        state.turn = turn
+        return reading, events
+
+    @staticmethod
+    def _answer_to_pending(question: str, state: DialogueState, turn: int) -> list[Event] | None:
+        """A choice of the pending clarifying question, written or clicked."""
+        if state.pending is None:
+            return None
+        wanted = normalise_words(question)
+        for label, value in state.pending.choices.items():
+            if normalise_words(label) == wanted or normalise_words(value) == wanted:
+                slot = state.pending.slot
+                events = [Event(turn=turn, op="drop", slot="pending")]
+                if slot == "job":
+                    who = "learners_job" if state.learners_are_asker is False else "asker_job"
+                    events.append(Event(turn=turn, op="set", slot=who, value=value))
+                    if who == "asker_job":
+                        events.append(Event(turn=turn, op="set", slot="learners_job", value=value))
+                        events.append(Event(turn=turn, op="set", slot="learners_are_asker", value=True))
+                else:
+                    events.append(Event(turn=turn, op="set", slot="department", value=value))
+                return events
+        return None
+
+
+def _override_events(override: Profile, kb, turn: int) -> list[Event]:
+    events = []
+    fields = override.model_dump(exclude_unset=True)
+    for slot in PROFILE_SLOTS:
+        if slot in fields:
+            events.append(Event(turn=turn, op="correct", slot=slot, value=fields[slot]))
+    if "role" in fields:
+        role = fields["role"] if fields["role"] in kb.roles else None
+        events.append(Event(turn=turn, op="correct", slot="asker_job", value=role))
+        events.append(Event(turn=turn, op="correct", slot="learners_job", value=role))
+        events.append(Event(turn=turn, op="correct", slot="learners_are_asker", value=True if role else None))
+        events.append(Event(turn=turn, op="correct", slot="target_job", value=None))
+    return events

@@ -1,0 +1,145 @@
+"""The vocabulary of ``lexicon.yaml``, compiled into phrase tables.
+
+A phrase and a question are compared word by word after the same normalisation: folded
+(lower case, no accents, no elisions), hyphens as spaces, each word reduced by the French
+Snowball stemmer (so « formations » and « formation », « chères » and « chère » meet). Lookups
+are exact on those word tuples; typos are handled where they matter (job titles) by rapidfuzz.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..text import fold
+
+__all__ = ["Lexicon", "PhraseTable", "lexicon", "normalise_words", "stem_words", "words_of"]
+
+_WORD = re.compile(r"[a-z0-9€]+")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+def words_of(text: str) -> list[str]:
+    """Folded words of a text (hyphens and apostrophes separate words)."""
+    return _WORD.findall(fold(text.replace("-", " ")))
+
+
+def stem_words(words: Sequence[str]) -> tuple[str, ...]:
+    """The Snowball stems of folded words (digits and symbols kept as they are)."""
+    return tuple(_stemmer().stemWords(list(words)))
+
+
+def normalise_words(text: str) -> tuple[str, ...]:
+    """A phrase as the key the tables compare."""
+    return stem_words(words_of(text))
+
+
+@dataclass
+class PhraseTable:
+    """Phrases (word tuples) -> labels; finds them in a word sequence, longest first."""
+
+    entries: dict[tuple[str, ...], set[str]] = field(default_factory=dict)
+    longest: int = 0
+
+    def add(self, phrase: str, label: str) -> None:
+        key = normalise_words(phrase)
+        if not key:
+            return
+        self.entries.setdefault(key, set()).add(label)
+        self.longest = max(self.longest, len(key))
+
+    @classmethod
+    def of(cls, groups: dict[str, Iterable[str]] | Iterable[str]) -> PhraseTable:
+        table = cls()
+        if isinstance(groups, dict):
+            for label, phrases in groups.items():
+                for phrase in phrases:
+                    table.add(str(phrase), str(label))
+        else:
+            for phrase in groups:
+                table.add(str(phrase), str(phrase))
+        return table
+
+    def find(self, stems: Sequence[str]) -> list[tuple[int, int, set[str]]]:
+        """Non-overlapping ``(start, end, labels)`` matches, longest first, left to right."""
+        found: list[tuple[int, int, set[str]]] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(self.longest, len(stems) - i), 0, -1):
+                labels = self.entries.get(tuple(stems[i : i + n]))
+                if labels:
+                    found.append((i, i + n, labels))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def contains(self, stems: Sequence[str]) -> bool:
+        return bool(self.find(stems))
+
+
+class Lexicon:
+    """Every table of ``lexicon.yaml``, built once per process."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.casual = {fold(k): v for k, v in raw["casual"].items()}
+        self.format = PhraseTable.of(raw["format"])
+        self.funding = PhraseTable.of(raw["funding"])
+        self.payers = PhraseTable.of(raw["payers"])
+        self.payment = PhraseTable.of(raw["payment"])
+        self.certifying = PhraseTable.of(raw["certifying"])
+        self.short = PhraseTable.of(raw["short"])
+        self.short_hours = float(raw["short_training_hours"])
+        self.free = PhraseTable.of(raw["free"])
+        self.hour_units = {normalise_words(k)[0]: float(v) for k, v in raw["hour_units"].items()}
+        self.euro_units = {normalise_words(k)[0] for k in raw["euro_units"] if normalise_words(k)}
+        self.at_most = PhraseTable.of(raw["at_most"])
+        self.at_most_strong = PhraseTable.of(raw["at_most_strong"])
+        self.next_step_questions = PhraseTable.of(raw["next_step_questions"])
+        self.sector_cues = PhraseTable.of(raw["sector_cues"])
+        self.cheaper = PhraseTable.of(raw["cheaper"])
+        self.shorter = PhraseTable.of(raw["shorter"])
+        self.closer = PhraseTable.of(raw["closer"])
+        self.instead = PhraseTable.of(raw["instead"])
+        self.drop_cues = PhraseTable.of(raw["drop_cues"])
+        self.drop_fields = PhraseTable.of(raw["drop_fields"])
+        self.negation = {fold(w) for w in raw["negation"]}
+        self.correction = PhraseTable.of(raw["correction"])
+        self.self_job_cues = PhraseTable.of(raw["self_job_cues"])
+        self.become = PhraseTable.of(raw["become"])
+        self.relations = PhraseTable.of(raw["relations"])
+        self.possessives = {normalise_words(w)[0] for w in raw["possessives"]}
+        self.learners_cues = PhraseTable.of(raw["learners_cues"])
+        self.team = PhraseTable.of(raw["team"])
+        self.audience = PhraseTable.of(raw["audience"])
+        self.situation = PhraseTable.of(raw["situation"])
+        self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}
+        self.place_cues = PhraseTable.of(raw["place_cues"])
+        self.departments = PhraseTable.of(raw["departments"])
+        self.emergency = PhraseTable.of(raw["emergency"])
+        self.medical = PhraseTable.of(raw["medical"])
+        self.task_artifacts = PhraseTable.of(raw["task_artifacts"])
+        self.task_verbs = PhraseTable.of(raw["task_verbs"])
+        self.learning = PhraseTable.of(raw["learning"])
+        self.secrets = PhraseTable.of(raw["secrets"])
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The vocabulary, loaded once."""
+    import yaml
+
+    path = Path(__file__).parent / "lexicon.yaml"
+    return Lexicon(yaml.safe_load(path.read_text(encoding="utf-8")))

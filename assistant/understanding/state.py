@@ -1,0 +1,271 @@
+"""The dialogue state: what Orientia holds about a conversation, changed only by events.
+
+As in Rasa's tracker, the slots are what the events make of them: each turn's reading becomes a
+list of explicit operations (set, replace, relax, drop, negate, correct), appended to the log
+and applied in order, so a correction is a new event that wins and a conversation can be
+replayed from its events.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import Clarify, Profile
+from .reading import Reading
+
+__all__ = ["DialogueState", "Event", "Pending", "Shown", "plan"]
+
+Op = Literal["set", "replace", "relax", "drop", "negate", "correct"]
+
+#: slots a profile override (the page's form, the API's ``profile``) may correct
+PROFILE_SLOTS = ("department", "format", "max_hours", "max_price", "funding", "certifying", "audience")
+
+
+class Event(BaseModel):
+    """One change of the state."""
+
+    turn: int
+    op: Op
+    slot: str
+    value: Any = None
+
+
+class Pending(BaseModel):
+    """A clarifying question waiting for its answer: each choice and the value it sets."""
+
+    slot: Literal["job", "department"]
+    question: str
+    choices: dict[str, str]
+
+
+class Shown(BaseModel):
+    """A training shown in the previous answer (for « moins cher », « plus court »)."""
+
+    id: str
+    price: float
+    hours: float
+
+
+class DialogueState(BaseModel):
+    """The slots of a conversation and the events that made them."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    turn: int = 0
+    events: list[Event] = Field(default_factory=list)
+    language: Literal["fr", "en"] = "fr"
+    audience: str | None = None
+    situation: str | None = None
+    asker_job: str | None = None
+    learners_job: str | None = None
+    learners_are_asker: bool | None = None
+    learners_count: int | None = None
+    target_job: str | None = None
+    job_words: dict[str, str] = Field(default_factory=dict)
+    refused_jobs: list[str] = Field(default_factory=list)
+    department: str | None = None
+    commune: str | None = None
+    format: str | None = None
+    max_hours: float | None = None
+    max_price: float | None = None
+    funding: list[str] = Field(default_factory=list)
+    certifying: bool | None = None
+    pending: Pending | None = None
+    shown: list[Shown] = Field(default_factory=list)
+    cited: list[str] = Field(default_factory=list)
+    #: the last answer's own lines, so the next one does not repeat them word for word
+    said: list[str] = Field(default_factory=list)
+    question: str = ""
+    intents: list[str] = Field(default_factory=list)
+    focus: str | None = None
+
+    # -- events ------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Apply one event to the slots and log it."""
+        slot, value = event.slot, event.value
+        if event.op == "negate":
+            if value not in self.refused_jobs:
+                self.refused_jobs.append(value)
+            for name in ("asker_job", "learners_job", "target_job"):
+                if getattr(self, name) == value:
+                    setattr(self, name, None)
+        elif event.op == "drop":
+            if slot == "funding" and value is not None:
+                self.funding = [f for f in self.funding if f != value]
+            else:
+                setattr(self, slot, [] if slot == "funding" else None)
+        elif slot == "funding" and event.op == "set":
+            self.funding = list(dict.fromkeys([*self.funding, *value]))
+        else:
+            setattr(self, slot, value)
+        self.events.append(event)
+
+    def apply_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    @classmethod
+    def replay(cls, events: list[Event]) -> DialogueState:
+        """The state a list of events makes (tests and audits replay conversations)."""
+        state = cls()
+        state.apply_all(events)
+        state.turn = max((e.turn for e in events), default=0)
+        return state
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def job(self) -> str | None:
+        """The job the recommendation is for: the learners', or the one the asker aims at."""
+        return self.target_job or self.learners_job or self.asker_job
+
+    def profile(self, roles: dict) -> Profile:
+        """What was understood, as the API shows it (job fields describe the learners)."""
+        job = self.learners_job or self.asker_job
+        role = roles.get(job) if job else None
+        target = roles.get(self.target_job) if self.target_job else None
+        return Profile(
+            role=role.id if role else None,
+            role_label=self.job_words.get(role.id, role.label) if role else None,
+            rome_code=role.rome_code if role else None,
+            sector=role.sector if role else None,
+            department=self.department,
+            format=self.format,
+            max_hours=self.max_hours,
+            max_price=self.max_price,
+            funding=list(self.funding),
+            certifying=self.certifying,
+            audience=self.audience,
+            learners_are_asker=self.learners_are_asker,
+            learners_count=self.learners_count,
+            target_role=target.id if target else None,
+            target_role_label=self.job_words.get(target.id, target.label) if target else None,
+            situation=self.situation,
+        )
+
+    def clarify(self) -> Clarify | None:
+        if self.pending is None:
+            return None
+        return Clarify(question=self.pending.question, choices=list(self.pending.choices))
+
+
+def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int) -> list[Event]:
+    """The events one reading makes, given the state before it.
+
+    Args:
+        reading: what the question states.
+        state: the conversation so far.
+        roles: the job sheets by id.
+        jobs: the title index (``referentials.JobIndex``), for how titles are shown.
+        turn: the number of this turn.
+    """
+    events: list[Event] = []
+    correcting = reading.correction or reading.instead
+
+    def put(slot: str, value: Any, *, op: Op | None = None) -> None:
+        current = getattr(state, slot)
+        if current == value and op is None:
+            return
+        chosen: Op = op or ("correct" if correcting and current is not None else "replace" if current is not None else "set")
+        events.append(Event(turn=turn, op=chosen, slot=slot, value=value))
+
+    if reading.language != state.language:
+        put("language", reading.language)
+    if reading.situation:
+        put("situation", reading.situation)
+
+    # Jobs: refused ones first, then whose each stated one is.
+    for mention in reading.jobs:
+        if mention.negated:
+            for role_id in mention.role_ids:
+                events.append(Event(turn=turn, op="negate", slot="job", value=role_id))
+    refused = set(state.refused_jobs) | {e.value for e in events if e.op == "negate"}
+    asks_for_others = state.learners_are_asker is False
+    for mention in reading.jobs:
+        if mention.negated or mention.whose == "other":
+            continue
+        ids = [i for i in mention.role_ids if i not in refused]
+        if not ids:
+            continue
+        known = [i for i in ids if i in (state.asker_job, state.learners_job, state.target_job)]
+        if len(ids) > 1 and known:
+            ids = known[:1]
+        if len(ids) > 1:
+            options = {roles[i].label if i in roles else i: i for i in ids[:4]}
+            events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
+                slot="job", question=f"Pour « {mention.words} », de quel métier s'agit-il ?", choices=options,
+            ).model_dump()))
+            continue
+        job = ids[0]
+        events.append(Event(turn=turn, op="set", slot="job_words", value={**state.job_words, job: jobs.display(roles[job], mention.words)}))
+        whose = mention.whose
+        if whose == "unspecified":
+            whose = "learners" if (asks_for_others or reading.team or reading.audience in ("rh", "entreprise")) else "self"
+        if whose == "target":
+            put("target_job", job)
+        elif whose == "learners":
+            put("learners_job", job)
+            put("learners_are_asker", False)
+            if reading.learners_count:
+                put("learners_count", reading.learners_count)
+        else:  # the asker's own job
+            put("asker_job", job)
+            if reading.correction or not asks_for_others:
+                put("learners_job", job)
+                put("learners_are_asker", True)
+                put("learners_count", None)
+    if reading.team and not any(e.slot == "learners_are_asker" for e in events) and state.learners_are_asker is not False:
+        if not any(m.whose == "self" for m in reading.jobs if not m.negated):
+            put("learners_are_asker", False)
+            if reading.learners_count:
+                put("learners_count", reading.learners_count)
+            if state.learners_job == state.asker_job and state.asker_job:
+                put("learners_job", None)
+
+    # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
+    if reading.audience:
+        put("audience", reading.audience)
+    elif reading.correction and any(m.whose == "self" for m in reading.jobs) and state.audience in ("entreprise", "rh"):
+        put("audience", "salarie")
+
+    # Place.
+    if len(reading.departments) == 1:
+        put("department", reading.departments[0])
+        put("commune", reading.commune)
+    elif len(reading.departments) > 1 and reading.commune:
+        events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
+            slot="department",
+            question=f"Il existe plusieurs communes nommées {reading.commune} dans la région : laquelle ?",
+            choices={f"{reading.commune} ({d})": d for d in reading.departments},
+        ).model_dump()))
+    # Constraints stated, then relative ones, then what is let go.
+    for slot in ("format", "max_hours", "max_price", "certifying"):
+        value = getattr(reading, slot)
+        if value is not None:
+            put(slot, value)
+    if reading.funding:
+        if reading.instead and state.funding:
+            put("funding", reading.funding, op="replace")
+        else:
+            new = [f for f in reading.funding if f not in state.funding]
+            if new:
+                events.append(Event(turn=turn, op="set", slot="funding", value=new))
+    if reading.cheaper and state.shown and reading.max_price is None:
+        cheapest = min(s.price for s in state.shown)
+        put("max_price", max(cheapest - 0.01, 0.0))
+    if reading.shorter and state.shown and reading.max_hours is None:
+        shortest = min(s.hours for s in state.shown)
+        put("max_hours", max(shortest - 0.01, 0.5))
+    for code in reading.funding_dropped:
+        if code in state.funding or code in reading.funding:
+            events.append(Event(turn=turn, op="drop", slot="funding", value=code))
+    for slot in reading.dropped:
+        if slot == "department":
+            events.append(Event(turn=turn, op="drop", slot="commune"))
+        events.append(Event(turn=turn, op="drop", slot=slot))
+    if state.pending is not None and not any(e.slot == "pending" for e in events):
+        events.append(Event(turn=turn, op="drop", slot="pending"))
+    return events
