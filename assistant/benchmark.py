@@ -97,7 +97,7 @@ def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, co
     wall = time.perf_counter() - started
 
     # Raw model speed on real passages, beside what the last ingest achieved.
-    sample = [c.metadata.get("embed_text", c.text) for c in kb.chunks[: min(32, len(kb.chunks))]]
+    sample = [str(c.metadata.get("embed_text", c.text)) for c in kb.chunks[: min(32, len(kb.chunks))]]
     started = time.perf_counter()
     assistant.index.embedder.embed_documents(sample)
     raw_seconds = time.perf_counter() - started

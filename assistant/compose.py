@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -359,12 +360,24 @@ class GroundedWriter(AnswerWriter):
             return
         lines.append("")
         lines.append(f"## {p['headings']['exposure']}")
-        ref = cites.cite(role_chunk)
-        lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {ref}")
-        if role.exposure_summary:
-            lines.append(f"{role.exposure_summary.strip()} {ref}")
-        if role.skills_to_build:
-            lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {ref}")
+        # The team's note on the job (and its exposure estimate) is its own passage, cited as
+        # Orientia; the ROME sheet is cited as France Travail only for what the sheet says.
+        note = next((c for c in kb.passages(f"role:{role.id}") if c.metadata.get("provenance") == "orientia"), None)
+        definition = role.definition.split(". ")[0].rstrip(".")
+        if definition or note is None:
+            ref = cites.cite(role_chunk)
+            if definition:
+                lines.append(f"Fiche ROME {role.rome_code} ({role.label}) : {definition}. {ref}")
+        if note is None:
+            lines.append(f"L'étude régionale ne couvre pas ce métier : Orientia n'en estime pas l'exposition à l'IA. {ref}")
+        else:
+            note_ref = cites.cite(note)
+            if role.ai_exposure is not None:
+                lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")
+            if role.exposure_summary:
+                lines.append(f"{role.exposure_summary.strip()} {note_ref}")
+            if role.skills_to_build:
+                lines.append(p["skills_line"].format(skills=" ; ".join(role.skills_to_build)) + f" {note_ref}")
         # A ROME code in the question: every job it covers, not only the first one matched.
         for code in sorted(set(re.findall(r"\b[A-N]\d{4}\b", data.question.upper()))):
             for other in sorted(kb.roles.values(), key=lambda r: r.label):
@@ -386,7 +399,7 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"{text} {cites.cite(family)}")
 
     @staticmethod
-    def _certifications(lines, rec, kb, cites, p, *, seen: set[str] = frozenset()) -> None:
+    def _certifications(lines, rec, kb, cites, p, *, seen: AbstractSet[str] = frozenset()) -> None:
         if rec is None:
             return
         shown = [c for c in rec.certifications if kb.passages(f"certification:{c.code}")[0].id not in seen]
@@ -497,13 +510,21 @@ def _euros(value: float) -> str:
 
 
 def to_citations(chunks: list[Chunk], *, excerpt_chars: int = 280) -> list[Citation]:
-    """Citations for the API, in the order of the ``[n]`` markers."""
+    """Citations for the API, in the order of the ``[n]`` markers.
+
+    A passage the team wrote (``metadata["provenance"] == "orientia"``, decided per record and
+    section at ingest) is cited with kind ``orientia`` and source « Orientia », never as a third
+    party; every other passage keeps its kind, its source and the public page where it can be
+    checked (``Chunk.url``: ROME sheet, France compétences fiche, real training).
+    """
     out = []
     for chunk in chunks:
         excerpt = chunk.text if len(chunk.text) <= excerpt_chars else chunk.text[:excerpt_chars].rsplit(" ", 1)[0] + "…"
         title = f"{chunk.title} — {chunk.section}" if chunk.section and chunk.kind in ("study", "document") else chunk.title
+        team = chunk.metadata.get("provenance") == "orientia" and not chunk.illustrative
         out.append(Citation(
-            id=chunk.id, kind=chunk.kind, title=title, source=chunk.source,
-            excerpt=excerpt, illustrative=chunk.illustrative,
+            id=chunk.id, kind="orientia" if team else chunk.kind, title=title,
+            source="Orientia" if team else chunk.source,
+            excerpt=excerpt, illustrative=chunk.illustrative, url=None if team else chunk.url,
         ))
     return out

@@ -42,11 +42,15 @@ class Settings(BaseSettings):
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: SecretStr = SecretStr("")
+    #: password of the first admin account ``admin``, created at start when it does not exist
+    admin_password: SecretStr = SecretStr("")
+    #: largest file an admin may upload, in megabytes (413 above)
+    upload_max_mb: float = Field(default=20.0, gt=0)
+    #: retired index versions kept (rows and collections) so that an admin can roll back
+    keep_versions: int = Field(default=3, ge=0, le=50)
     admin_token: SecretStr = SecretStr("")
     #: largest request body in bytes (413 above), except admin uploads (``upload_max_mb``)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
-    #: largest file an admin may upload, in megabytes (413 above)
-    upload_max_mb: float = Field(default=20.0, gt=0, le=1024)
     #: questions (and admin logins) per client: "30/minute", "5/second"...; "off" disables it
     rate_limit: str = "30/minute"
     #: host names the app answers to (comma-separated); empty: local names and ``host``
@@ -110,6 +114,11 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The relational database URL; SQLite in the data folder unless set."""
         return self.database_url or f"sqlite:///{self.data_dir / 'orientia.sqlite3'}"
+
+    @property
+    def uploads_path(self) -> Path:
+        """Folder of the files uploaded by admins (``uploads/<sha256>/<name>``)."""
+        return self.data_dir / "uploads"
 
     @property
     def chroma_path(self) -> Path:

@@ -18,18 +18,49 @@ from .recommend import violations
 from .service import Assistant
 
 __all__ = [
-    "PROFILE_FIELDS", "check_floors", "format_conversations", "format_report", "load_questions",
-    "run_conversations", "run_eval",
+    "LEGACY_ROLES", "PROFILE_FIELDS", "check_floors", "format_conversations", "format_report",
+    "load_questions", "run_conversations", "run_eval", "translate_legacy",
 ]
 
 PROFILE_FIELDS = ("role", "department", "format", "max_hours", "max_price", "funding", "certifying", "audience")
 
 
+#: beside a question file: former hand-written role ids -> ROME codes (job sheets are keyed by code)
+LEGACY_ROLES = "legacy_roles.yaml"
+
+
 def load_questions(path: Path) -> list[dict[str, Any]]:
-    items = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    """The questions of ``path``, with former role ids translated to ROME codes.
+
+    Sets written before roles became ROME job sheets (such as the frozen held-out set) name jobs by
+    their old ids (``comptable``, ``role:comptable``). When ``legacy_roles.yaml`` sits beside the
+    file, each expected ``role`` and each ``role:<old id>`` source key found in it is replaced by
+    the ROME code (``M1203``, ``role:M1203``); nothing else changes.
+    """
+    path = Path(path)
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(items, list):
         raise ValueError(f"{path}: a YAML list of questions is expected")
-    return items
+    legacy_file = path.parent / LEGACY_ROLES
+    legacy = yaml.safe_load(legacy_file.read_text(encoding="utf-8")) if legacy_file.exists() else {}
+    return [translate_legacy(item, legacy or {}) for item in items]
+
+
+def translate_legacy(item: dict[str, Any], legacy: dict[str, str]) -> dict[str, Any]:
+    """``item`` with its expected role ids and ``role:`` source keys mapped through ``legacy``."""
+    if not legacy or not isinstance(item, dict):
+        return item
+    item = dict(item)
+    profile = item.get("expect_profile")
+    if isinstance(profile, dict) and profile.get("role") in legacy:
+        item["expect_profile"] = {**profile, "role": legacy[profile["role"]]}
+    sources = item.get("expect_sources")
+    if isinstance(sources, list):
+        item["expect_sources"] = [
+            f"role:{legacy[s[5:]]}" if isinstance(s, str) and s.startswith("role:") and s[5:] in legacy else s
+            for s in sources
+        ]
+    return item
 
 
 def _record_keys(citation_ids: list[str]) -> list[str]:

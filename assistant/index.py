@@ -13,10 +13,12 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from .config import Settings
 from .embeddings import Embedder, load_embedder
@@ -37,7 +39,7 @@ __all__ = ["Index", "KnowledgeBase", "PublishReport", "chunk_hash", "RECORD_MODE
 
 log = logging.getLogger(__name__)
 
-RECORD_MODELS: dict[str, type] = {
+RECORD_MODELS: dict[str, type[BaseModel]] = {
     "training": Training,
     "certification": Certification,
     "role": Role,
@@ -98,14 +100,15 @@ class KnowledgeBase:
     def record(self, key: str):
         """A record by key ``kind:id``, or None."""
         kind, _, ident = key.partition(":")
-        table = {
+        tables: dict[str, Mapping[str, BaseModel]] = {
             "training": self.trainings,
             "certification": self.certifications,
             "role": self.roles,
             "study": self.study,
             "document": self.documents,
-        }.get(kind, {})
-        return table.get(ident)
+            "place": self.places,
+        }
+        return tables.get(kind, {}).get(ident)
 
     def bloc(self, code: str):
         """A bloc by its code, with its certification, or None."""
@@ -120,6 +123,9 @@ class KnowledgeBase:
 
 class Index:
     """Reads and writes the versioned index. One instance per process."""
+
+    #: passages embedded per model call while building a version (see ``orientia bench --ingest-pages``)
+    embed_batch = 16
 
     def __init__(
         self,
@@ -183,7 +189,7 @@ class Index:
     def _load(self, active: dict[str, Any]) -> KnowledgeBase:
         started = time.perf_counter()
         kb = KnowledgeBase(version=active["id"], collection=active["collection"])
-        tables = {
+        tables: dict[str, dict[str, Any]] = {
             "training": kb.trainings,
             "certification": kb.certifications,
             "role": kb.roles,
@@ -199,7 +205,7 @@ class Index:
         kb.chunk_rows = {c.id: i for i, c in enumerate(kb.chunks)}
         for chunk in kb.chunks:
             kb.record_chunks.setdefault(chunk.record_key, []).append(chunk)
-        kb.lexical = LexicalIndex([c.metadata.get("search_text", c.text) for c in kb.chunks])
+        kb.lexical = LexicalIndex([str(c.metadata.get("search_text", c.text)) for c in kb.chunks])
         # Open the collection now so the first question does not pay for it.
         self.vectors.collection(kb.collection)
         log.info(
@@ -242,12 +248,16 @@ class Index:
         version, collection = self.store.begin_version(
             collection_prefix="orientia", embedding_model=model
         )
+        all_chunks = chunks
+        # Lexical-only chunks (``metadata["lexical_only"]``: e.g. the 1,584 ROME sheets) are
+        # searched by BM25 and read from the store but never embedded: e5 costs ~1 s a passage.
+        chunks = [c for c in all_chunks if not c.metadata.get("lexical_only")]
         try:
             texts = [c.metadata.get("embed_text", c.text) for c in chunks]
             vectors: list[list[float] | None] = [reusable.get(c.hash) for c in chunks]
             missing = [i for i, v in enumerate(vectors) if v is None]
             embed_started = time.perf_counter()
-            batch = 16
+            batch = self.embed_batch
             for start in range(0, len(missing), batch):
                 rows = missing[start : start + batch]
                 for i, vector in zip(rows, self.embedder.embed_documents([texts[i] for i in rows]), strict=True):
@@ -263,10 +273,11 @@ class Index:
                 metadatas=[_chroma_metadata(c) for c in chunks],
             )
             self.store.write_version_content(
-                version, records, [c.model_dump(mode="json") for c in chunks]
+                version, records, [c.model_dump(mode="json") for c in all_chunks]
             )
             if self.vectors.count(collection) != len(chunks):
                 raise RuntimeError("Chroma collection size does not match the chunks written")
+            self._smoke_test(collection, chunks, vectors)
         except BaseException:
             log.exception("Index build of version %s failed; the previous version keeps serving", version)
             self.store.fail_version(version)
@@ -275,14 +286,14 @@ class Index:
         report = PublishReport(
             version=version,
             records=len(records),
-            chunks=len(chunks),
+            chunks=len(all_chunks),
             embedded=len(missing),
             reused=len(chunks) - len(missing),
             seconds=0.0,
             embed_seconds=embed_seconds,
         )
         self.store.activate_version(version, stats=report.__dict__)
-        for name in self.store.purge_versions(keep=version):
+        for name in self.store.purge_versions(keep=version, keep_retired=self.settings.keep_versions):
             self.vectors.drop(name)
         report.seconds = time.perf_counter() - started
         log.info(
@@ -320,6 +331,33 @@ class Index:
             path, hashes=np.array(hashes), vectors=np.array([vectors[h] for h in hashes], dtype=np.float32)
         )
         return path
+
+    def _smoke_test(self, collection: str, chunks: Sequence[Chunk], vectors) -> None:
+        """A new version must answer a query before it serves: its first passage finds itself."""
+        if not chunks:
+            return
+        # Identical passages (a repeated page header) share a vector: any of them may come first.
+        found = self.vectors.query(collection, vectors[0], k=min(10, len(chunks)))
+        if not found or (chunks[0].id not in {i for i, _ in found} and found[0][1] < 0.999):
+            raise RuntimeError("Smoke query on the new collection did not find its own passage")
+
+    def rollback(self, version: int) -> dict[str, Any]:
+        """Serve a kept earlier ``version`` again: one transaction, the current one is kept too.
+
+        Raises:
+            LookupError: when ``version`` is not a retired version that was kept.
+        """
+        with self._write_lock:
+            return self.store.rollback(version)
+
+    def versions(self) -> list[dict[str, Any]]:
+        """The active version and the retired ones kept for rollback, newest first."""
+        return self.store.list_versions()
+
+    def cleanup_crashed(self) -> None:
+        """Remove versions left half-built by a killed process (called at start)."""
+        with self._write_lock:
+            self._cleanup_crashed()
 
     def _cleanup_crashed(self) -> None:
         for row in self.store.stale_building_versions():

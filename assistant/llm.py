@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from .compose import AnswerWriter, Draft, GroundedWriter, WriterInput, citation_markers
 from .config import Settings
 from .scope import is_injection
@@ -132,7 +134,7 @@ def make_writer(settings: Settings) -> AnswerWriter:
     model = ChatOpenAI(
         base_url=settings.llm_url,
         model=settings.llm_model,
-        api_key=settings.llm_api_key.get_secret_value() or "not-needed",
+        api_key=SecretStr(settings.llm_api_key.get_secret_value() or "not-needed"),
         temperature=0,
         timeout=60,
         max_retries=1,

@@ -16,6 +16,8 @@ __all__ = [
     "FUNDING_LABELS",
     "Audience",
     "Answer",
+    "certification_url",
+    "rome_url",
     "Bloc",
     "Certification",
     "CertificationSummary",
@@ -29,7 +31,9 @@ __all__ = [
     "NextStep",
     "Place",
     "Profile",
+    "Provenance",
     "Role",
+    "RomeItem",
     "SourcePassage",
     "StudySection",
     "Training",
@@ -63,10 +67,15 @@ Format = Literal["présentiel", "distanciel", "mixte"]
 Funding = Literal["cpf", "plan", "opco", "region", "france_travail", "transitions_pro"]
 Audience = Literal["salarie", "rh", "eleve", "entreprise"]
 Exposure = Literal["forte", "moyenne", "faible"]
+Situation = Literal["demandeur_emploi", "independant", "fonction_publique"]
 
 _ROME = re.compile(r"^[A-N]\d{4}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CERT_CODE = re.compile(r"^(RNCP\d{5}|RS\d{4})$")
+#: RNCP and RS numbers are not zero-padded in the registers (RNCP183, RNCP37827, RS6776).
+_CERT_CODE = re.compile(r"^(RNCP\d{1,6}|RS\d{1,6})$")
+#: Who wrote a passage: ``sources`` (it reports what its cited sources say) or ``orientia``
+#: (the team's own analysis or advice, cited as Orientia).
+Provenance = Literal["sources", "orientia"]
 
 
 class _Record(BaseModel):
@@ -101,6 +110,12 @@ class _Text(_Record):
     rome_codes: list[str] = Field(default_factory=list)
     audience: list[Audience] = Field(default_factory=list)
     body: str = ""
+    #: who wrote the record's passages (``sources`` or ``orientia``), decided per record...
+    provenance: Provenance = "sources"
+    #: ...and per ``##`` heading: sections of a ``sources`` record written by the team
+    orientia_sections: list[str] = Field(default_factory=list)
+    #: public pages of the cited sources, when their address is known
+    urls: list[str] = Field(default_factory=list)
 
     _rome = field_validator("rome_codes")(_check_rome)
 
@@ -143,16 +158,23 @@ class Certification(_Record):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     code: str
-    title: str
+    #: only when read from the fiche and cited: the CSV export has no titles
+    title: str | None = None
     level: int | None = Field(default=None, ge=3, le=8)
     certifier: str | None = None
     validity_end: date | None = None
-    status: Literal["active", "inactive"] = "active"
+    #: None when the source does not say (the CSV export gives no status)
+    status: Literal["active", "inactive"] | None = "active"
     vae: bool = False
     audience: Literal["specialistes", "tous"] = "tous"
     summary: str = ""
     blocs: list[Bloc] = Field(default_factory=list)
     rome_codes: list[str] = Field(default_factory=list)
+    #: the fiche on francecompetences.fr
+    url: str | None = None
+    #: succession in the register (France compétences « ancienne / nouvelle certification »)
+    replaces: list[str] = Field(default_factory=list)
+    replaced_by: list[str] = Field(default_factory=list)
 
     _rome = field_validator("rome_codes")(_check_rome)
 
@@ -163,10 +185,20 @@ class Certification(_Record):
             raise ValueError(f"code de certification invalide : {value!r} (RNCPnnnnn ou RSnnnn)")
         return value
 
+    @property
+    def display_title(self) -> str:
+        """The title read from the fiche, or « Certification RNCPnnnnn » when it is not known."""
+        return self.title or f"Certification {self.code}"
+
+    @property
+    def fiche_url(self) -> str:
+        """The public fiche on francecompetences.fr."""
+        return self.url or certification_url(self.code)
+
     @model_validator(mode="after")
     def _bloc_codes(self):
         for bloc in self.blocs:
-            if not re.fullmatch(rf"{self.code}BC\d{{2}}", bloc.code):
+            if not re.fullmatch(rf"{self.code}BC\d{{1,3}}", bloc.code):
                 raise ValueError(f"code de bloc {bloc.code!r} : attendu {self.code}BCnn")
         return self
 
@@ -217,8 +249,40 @@ class Training(_Record):
         return self
 
 
+def certification_url(code: str) -> str:
+    """The public fiche of a RNCP or RS certification on francecompetences.fr."""
+    register = "rncp" if code.startswith("RNCP") else "rs"
+    return f"https://www.francecompetences.fr/recherche/{register}/{code.removeprefix('RNCP').removeprefix('RS')}/"
+
+
+def rome_url(code: str) -> str:
+    """The public ROME job sheet on France Travail's Métierscope."""
+    return f"https://candidat.francetravail.fr/metierscope/fiche-metier/{code}"
+
+
+class RomeItem(BaseModel):
+    """A skill (savoir-faire, savoir-être) or knowledge item (savoir) of a ROME job sheet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    #: ROME's ``transition_num`` flag: the item matters for the digital transition
+    digital: bool = False
+    #: ``savoir-faire`` | ``savoir-etre`` | ``savoir``
+    kind: str = "savoir-faire"
+    #: ROME category (``sous_cat_comp`` / ``categorie_savoir``), e.g. « Technique »
+    category: str = ""
+    #: ROME's ``coeur_metier`` for this sheet: « Principale », « Émergente » or empty
+    core: str = ""
+
+
 class Role(_Record):
-    """A job as people name it, mapped to a ROME code and a job family."""
+    """A ROME 4.0 job sheet (France Travail), with the team's notes where Orientia has some.
+
+    ``id`` is the ROME code. ``aliases`` are the sheet's official job titles (appellations, long
+    and short forms as published); ``everyday_names`` are the names people use, collected by the
+    Orientia team (cited as Orientia, like ``exposure_summary`` and ``skills_to_build``).
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -226,10 +290,27 @@ class Role(_Record):
     label: str
     aliases: list[str] = Field(default_factory=list)
     rome_code: str
-    sector: str
-    ai_exposure: Exposure
+    definition: str = ""
+    access: str = ""
+    skills: list[RomeItem] = Field(default_factory=list)
+    knowledge: list[RomeItem] = Field(default_factory=list)
+    #: close jobs (ROME ``rubrique_mobilite``), in ROME's order
+    mobility: list[str] = Field(default_factory=list)
+    domain_code: str = ""
+    domain_label: str = ""
+    grand_domain_code: str = ""
+    grand_domain_label: str = ""
+    url: str | None = None
+    #: the study family (``famille-*``) through ``knowledge/orientia/rome_to_study.yaml``
+    sector: str | None = None
+    #: Orientia's estimate from the study family's exposure; None where the study is silent
+    ai_exposure: Exposure | None = None
+    exposure_rule: str = ""
+    # -- Orientia's notes (knowledge/orientia/job_notes.yaml) --
+    everyday_names: list[str] = Field(default_factory=list)
     exposure_summary: str = ""
     skills_to_build: list[str] = Field(default_factory=list)
+    note_sources: list[str] = Field(default_factory=list)
 
     @field_validator("rome_code")
     @classmethod
@@ -237,14 +318,29 @@ class Role(_Record):
         _check_rome([value])
         return value
 
+    @property
+    def names(self) -> list[str]:
+        """Every name of the job: label, official titles, then the everyday names."""
+        return [self.label, *self.aliases, *self.everyday_names]
+
 
 class Place(BaseModel):
-    """A commune of the region and its département."""
+    """A commune of the region (INSEE Code officiel géographique), keyed by its INSEE code."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    #: INSEE code, the key: commune names are not unique
+    insee: str = Field(pattern=r"^\d[0-9AB]\d{3}$")
     commune: str
     department: str
+    postal_codes: list[str] = Field(default_factory=list)
+    population: int | None = Field(default=None, ge=0)
 
-    _dep = field_validator("department")(Training._department.__func__)
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        Training._department(value)
+        return value
 
 
 class Chunk(BaseModel):
@@ -260,6 +356,8 @@ class Chunk(BaseModel):
     illustrative: bool = False
     metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
     hash: str = ""
+    #: a public page where the passage's source can be checked
+    url: str | None = None
 
 
 # -- Question side ---------------------------------------------------------------------------
@@ -287,7 +385,7 @@ class Profile(BaseModel):
     target_role: str | None = Field(default=None, max_length=100)
     target_role_label: str | None = Field(default=None, max_length=200)
     #: the asker's situation, for the next step
-    situation: Literal["demandeur_emploi", "independant", "fonction_publique"] | None = None
+    situation: Situation | None = None
 
     @field_validator("department", mode="before")
     @classmethod
@@ -363,13 +461,19 @@ class CertificationSummary(BaseModel):
     """A certification as listed in an answer, with the blocs that matter for the profile."""
 
     code: str
-    title: str
+    title: str | None
     level: int | None
     certifier: str | None
-    status: str
+    status: str | None
     illustrative: bool
     blocs: list[Bloc] = Field(default_factory=list)
     why: str = ""
+    url: str | None = None
+
+    @property
+    def display_title(self) -> str:
+        """The title read from the fiche, or « Certification RNCPnnnnn »."""
+        return self.title or f"Certification {self.code}"
 
 
 class Clarify(BaseModel):

@@ -319,7 +319,7 @@ def build_report(
 
     days: dict[str, list[int]] = {}
     audience, family, job, department, topics, certs, trainings, kinds, unmet, relaxed = (
-        Counter() for _ in range(10)
+        Counter[str]() for _ in range(10)
     )
     job_labels: dict[str, str] = {}
     for row in rows:

@@ -215,9 +215,9 @@ def _names(text: str) -> str:
             if folded in _NOT_A_NAME:
                 # "Jean de La Fontaine": a particle is part of the name when a capital follows.
                 if words and folded in {"de", "du", "des", "le", "la", "van", "von", "d"}:
-                    after = re.match(r"\s+([A-ZÀ-ÖØ-Þ])", text[found.end():])
+                    after = re.match(r"(\s+)([A-ZÀ-ÖØ-Þ])", text[found.end():])
                     if after:
-                        pos = found.end() + len(re.match(r"\s+", text[found.end():]).group(0))
+                        pos = found.end() + len(after.group(1))
                         continue
                 break
             if capitalised and not word[0].isupper():

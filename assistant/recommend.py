@@ -9,6 +9,7 @@ practical fit (certifying, a session soon, funding routes).
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -197,7 +198,7 @@ class Recommender:
 
     @staticmethod
     def certifications(
-        kb: KnowledgeBase, profile: Profile, trainings: list[Training], *, mentioned: set[str] = frozenset()
+        kb: KnowledgeBase, profile: Profile, trainings: list[Training], *, mentioned: AbstractSet[str] = frozenset()
     ) -> list[CertificationSummary]:
         """Certifications named in the question, whose blocs attest the job's skills, or that the
         recommended trainings prepare."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .index import Index, KnowledgeBase
@@ -64,7 +65,7 @@ def detect_intents(question: str) -> set[str]:
     return {name for name, pattern in _INTENTS.items() if re.search(pattern, text)}
 
 
-def detect_focus(question: str, *, ignore: list[str] = ()) -> str | None:
+def detect_focus(question: str, *, ignore: Sequence[str] = ()) -> str | None:
     """The first thing the question asks for: ``training``, ``certification``, ``funding`` or None.
 
     Args:

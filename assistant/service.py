@@ -33,6 +33,7 @@ from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import is_injection, scope_rules
 from .text import plain
 from .understanding import DialogueState, Event, Pending, Shown, Understanding
+from .understanding.reading import Safety
 from .understanding.state import PROFILE_SLOTS
 
 __all__ = ["Assistant", "TrainingFilters", "AnswerTimings"]
@@ -115,6 +116,9 @@ class Assistant:
         from .understanding.nlp import pipeline
 
         pipeline()
+        kb = self.index.snapshot()
+        if kb is not None:
+            self.understanding.reader(kb)  # the title and commune indexes of this version
 
     def ready(self) -> bool:
         return self.index.snapshot() is not None
@@ -313,7 +317,7 @@ class Assistant:
                 slot="job", question=text, choices=choices,
             ).model_dump()))
 
-    def _refusal(self, conversation_id: str, kind: str, state: DialogueState, kb: KnowledgeBase) -> Answer:
+    def _refusal(self, conversation_id: str, kind: Safety, state: DialogueState, kb: KnowledgeBase) -> Answer:
         """What Orientia says instead of answering: emergency numbers, a doctor, its scope."""
         text = " ".join(phrases(state.language)["refusals"][kind].split())
         log.info("Refused a question (%s)", kind)
@@ -341,10 +345,22 @@ class Assistant:
         text = plain(question)
         if known_context or profile.role:
             return True
+        if self._answered_by_upload(hits):
+            return True
         best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
         if best_dense >= scope["dense_strong"]:
             return True
         return best_dense >= self.settings.answer_threshold and bool(scope["domain_terms"].search(text))
+
+    def _answered_by_upload(self, hits) -> bool:
+        """Admin-uploaded knowledge widens the scope (issue 12): a question is in scope when a
+        passage of an uploaded document matches it both by meaning (dense similarity at or above
+        ``ORIENTIA_ANSWER_THRESHOLD``) and by its words (a lexical hit). Safety refusals come first."""
+        return any(
+            h.chunk.metadata.get("uploaded") and h.lexical is not None
+            and (h.dense or 0.0) >= self.settings.answer_threshold
+            for h in hits
+        )
 
     def _save(
         self, conversation_id: str, state: DialogueState, answer: Answer, *, asked: str | None,
@@ -374,10 +390,10 @@ class Assistant:
                 raise NotFound(f"Métier inconnu : {filters.role}")
             rome = role.rome_code
         try:
-            profile = Profile(
+            profile = Profile.model_validate(dict(
                 department=filters.department, format=filters.format, max_hours=filters.max_hours,
                 max_price=filters.max_price, funding=filters.funding, certifying=filters.certifying,
-            )
+            ))
         except ValueError as exc:
             raise BadRequest(f"Filtre invalide : {exc}") from exc
         constraints = Constraints.of(profile)

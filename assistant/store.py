@@ -164,7 +164,9 @@ class Store:
                     status="building", created_at=_now(), stats="{}",
                 )
             )
-            version = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row insert always reports its key
+            version = int(key[0])
             collection = f"{collection_prefix}-v{version}"
             conn.execute(
                 index_versions.update()
@@ -224,26 +226,78 @@ class Store:
                 index_versions.update().where(index_versions.c.id == version).values(status="failed")
             )
 
-    def purge_versions(self, keep: int) -> list[str]:
-        """Delete rows of every version but ``keep``; returns their collection names."""
+    def purge_versions(self, keep: int, *, keep_retired: int = 0) -> list[str]:
+        """Delete rows of every version but ``keep`` and the ``keep_retired`` newest retired ones.
+
+        The retired versions kept (rows and collections) are what a rollback switches back to.
+        Returns the collection names of the versions purged or failed.
+        """
         with self.engine.begin() as conn:
+            retained = {keep} | {
+                r.id
+                for r in conn.execute(
+                    sa.select(index_versions.c.id)
+                    .where(index_versions.c.id != keep, index_versions.c.status == "retired")
+                    .order_by(index_versions.c.id.desc())
+                    .limit(max(0, keep_retired))
+                )
+            }
             stale = [
                 r.collection
                 for r in conn.execute(
                     sa.select(index_versions.c.collection).where(
-                        index_versions.c.id != keep,
+                        index_versions.c.id.not_in(retained),
                         index_versions.c.status.in_(["retired", "failed"]),
                     )
                 )
             ]
-            conn.execute(records.delete().where(records.c.version != keep))
-            conn.execute(chunks.delete().where(chunks.c.version != keep))
+            conn.execute(records.delete().where(records.c.version.not_in(retained)))
+            conn.execute(chunks.delete().where(chunks.c.version.not_in(retained)))
             conn.execute(
                 index_versions.update()
-                .where(index_versions.c.id != keep, index_versions.c.status == "retired")
+                .where(index_versions.c.id.not_in(retained), index_versions.c.status == "retired")
                 .values(status="purged")
             )
         return stale
+
+    def list_versions(self) -> list[dict[str, Any]]:
+        """Every version still usable (active and retired ones kept for rollback), newest first."""
+        with self.engine.connect() as conn:
+            return [
+                {**dict(r), "stats": json.loads(r.stats or "{}")}
+                for r in conn.execute(
+                    sa.select(index_versions)
+                    .where(index_versions.c.status.in_(["active", "retired"]))
+                    .order_by(index_versions.c.id.desc())
+                ).mappings()
+            ]
+
+    def rollback(self, version: int) -> dict[str, Any]:
+        """Make a kept retired ``version`` the active one, in one transaction.
+
+        Raises:
+            LookupError: when ``version`` is not a retired version whose rows are kept.
+        """
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(index_versions).where(index_versions.c.id == version)
+            ).mappings().first()
+            if row is None or row["status"] != "retired":
+                raise LookupError(f"version {version} cannot be restored")
+            previous = conn.execute(
+                sa.select(index_versions.c.id).where(index_versions.c.status == "active")
+            ).scalar()
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.status == "active")
+                .values(status="retired")
+            )
+            conn.execute(
+                index_versions.update()
+                .where(index_versions.c.id == version)
+                .values(status="active", activated_at=_now())
+            )
+        return {"version": version, "previous": previous}
 
     def stale_building_versions(self) -> list[dict[str, Any]]:
         """Versions left 'building' by a crashed ingest."""

@@ -32,9 +32,15 @@ __all__ = ["chunk_records", "MAX_CHARS"]
 MAX_CHARS = 900
 
 
-def _source_label(record) -> str:
+#: How what Orientia's team wrote is cited (kind ``orientia`` in citations).
+ORIENTIA = "Orientia"
+
+
+def _source_label(record, *, orientia: bool = False) -> str:
     if record.illustrative:
         return "Exemple Orientia (illustratif)"
+    if orientia:
+        return ORIENTIA
     return " ; ".join(record.sources)
 
 
@@ -49,11 +55,11 @@ def _price(value: float) -> str:
 def chunk_records(loaded: Iterable[LoadedRecord], *, model_name: str) -> list[Chunk]:
     """Turn validated records into indexable chunks (places are not indexed)."""
     loaded = list(loaded)
-    certs = {r.record.code: r.record for r in loaded if r.kind == "certification"}
-    roles_by_rome: dict[str, list[str]] = defaultdict(list)
-    study_titles = {r.record.id: r.record.title for r in loaded if r.kind == "study"}
+    certs = {r.record.code: r.record for r in loaded if isinstance(r.record, Certification)}
+    roles_by_rome: dict[str, list[str]] = defaultdict(list)  # ROME code -> sheet label
+    study_titles = {r.record.id: r.record.title for r in loaded if isinstance(r.record, StudySection)}
     for r in loaded:
-        if r.kind == "role":
+        if isinstance(r.record, Role):
             roles_by_rome[r.record.rome_code].append(r.record.label)
     out: list[Chunk] = []
     for item in loaded:
@@ -65,7 +71,7 @@ def chunk_records(loaded: Iterable[LoadedRecord], *, model_name: str) -> list[Ch
         elif isinstance(rec, Training):
             out.append(_training_chunk(rec, certs, roles_by_rome))
         elif isinstance(rec, Role):
-            out.append(_role_chunk(rec, study_titles))
+            out.extend(_role_chunk(rec, study_titles))
     for chunk in out:
         chunk.hash = chunk_hash(model_name, str(chunk.metadata["embed_text"]))
     return out
@@ -88,10 +94,12 @@ def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
             if not piece:
                 continue
             heading = f"{rec.title} — {section}" if section else rec.title
-            meta = {
+            team = rec.provenance == "orientia" or section in rec.orientia_sections
+            meta: dict[str, str | int | float | bool] = {
                 "embed_text": f"{heading}\n{piece}",
                 "search_text": f"{heading}\n{piece}\n{' '.join(rec.rome_codes)}",
                 "record_type": rec.type,
+                "provenance": "orientia" if team else "sources",
             }
             if isinstance(rec, StudySection) and rec.sector:
                 meta["sector"] = rec.sector
@@ -105,44 +113,50 @@ def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
                     title=rec.title,
                     section=section,
                     text=piece,
-                    source=_source_label(rec),
+                    source=_source_label(rec, orientia=team),
                     illustrative=rec.illustrative,
                     metadata=meta,
+                    url=None if team or not rec.urls else rec.urls[0],
                 )
             )
     return chunks
 
 
 def _certification_chunks(cert: Certification) -> list[Chunk]:
-    facts = [f"Certification {cert.code} : {cert.title}."]
+    name = f"{cert.code} — {cert.title}" if cert.title else f"Certification {cert.code}"
+    facts = [f"Certification {cert.code} : {cert.title}." if cert.title else f"Certification {cert.code}."]
     if cert.level:
         facts.append(f"Niveau {cert.level}.")
     if cert.certifier:
         facts.append(f"Certificateur : {cert.certifier}.")
     if cert.validity_end:
         facts.append(f"Enregistrée jusqu'au {cert.validity_end:%d/%m/%Y}.")
-    facts.append("Fiche active." if cert.status == "active" else "Fiche échue (plus enregistrée).")
+    if cert.status:
+        facts.append("Fiche active." if cert.status == "active" else "Fiche échue (plus enregistrée).")
+    if cert.replaced_by:
+        facts.append("Remplacée par : " + ", ".join(cert.replaced_by) + ".")
     if cert.summary:
         facts.append(cert.summary)
     if cert.blocs:
         facts.append("Blocs de compétences : " + " ; ".join(f"{b.code} {b.title}" for b in cert.blocs) + ".")
     overview = " ".join(facts)
-    base = {"certification_code": cert.code, "certifying": True}
+    base: dict[str, str | int | float | bool] = {"certification_code": cert.code, "certifying": True}
     chunks = [
         Chunk(
             id=f"certification:{cert.code}:0",
             record_key=f"certification:{cert.code}",
             kind="certification",
-            title=f"{cert.code} — {cert.title}",
+            title=name,
             section="Présentation",
             text=overview,
             source=_source_label(cert),
             illustrative=cert.illustrative,
-            metadata={**base, "embed_text": overview, "search_text": overview + " " + " ".join(cert.rome_codes)},
+            url=None if cert.illustrative else cert.fiche_url,
+            metadata={**base, "embed_text": overview[:700], "search_text": overview + " " + " ".join(cert.rome_codes)},
         )
     ]
     for n, bloc in enumerate(cert.blocs, start=1):
-        text = f"Bloc {bloc.code} « {bloc.title} » de la certification {cert.code} ({cert.title})."
+        text = f"Bloc {bloc.code} « {bloc.title} » de la certification {cert.code}" + (f" ({cert.title})." if cert.title else ".")
         if bloc.skills:
             text += " Compétences : " + " ; ".join(bloc.skills) + "."
         if bloc.evaluation:
@@ -152,12 +166,14 @@ def _certification_chunks(cert: Certification) -> list[Chunk]:
                 id=f"certification:{cert.code}:{n}",
                 record_key=f"certification:{cert.code}",
                 kind="certification",
-                title=f"{cert.code} — {cert.title}",
+                title=name,
                 section=f"{bloc.code} {bloc.title}",
                 text=text,
                 source=_source_label(cert),
                 illustrative=cert.illustrative,
-                metadata={**base, "bloc": bloc.code, "embed_text": text, "search_text": text},
+                url=None if cert.illustrative else cert.fiche_url,
+                # Bloc titles are matched lexically; the certification's overview is embedded.
+                metadata={**base, "bloc": bloc.code, "embed_text": text, "search_text": text, "lexical_only": True},
             )
         )
     return chunks
@@ -181,7 +197,7 @@ def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome)
         parts.append("Financements possibles : " + ", ".join(FUNDING_LABELS[f] for f in t.funding) + ".")
     if t.certification_code:
         cert = certs.get(t.certification_code)
-        label = f"{t.certification_code} {cert.title}" if cert else t.certification_code
+        label = f"{t.certification_code} {cert.title}" if cert and cert.title else t.certification_code
         parts.append(f"Certifiante : prépare la certification {label}.")
         if cert and t.blocs:
             titles = {b.code: b.title for b in cert.blocs}
@@ -220,17 +236,30 @@ def _training_chunk(t: Training, certs: dict[str, Certification], roles_by_rome)
         source=_source_label(t),
         illustrative=t.illustrative,
         metadata=meta,
+        url=None if t.illustrative else t.url,
     )
 
 
-def _role_chunk(role: Role, study_titles: dict[str, str]) -> Chunk:
-    family = study_titles.get(role.sector, role.sector)
-    text = (
-        f"Métier : {role.label} (code ROME {role.rome_code}), famille « {family} ». "
-        f"Exposition à l'IA : {role.ai_exposure}. {role.exposure_summary} "
-        + ("Compétences IA à développer : " + " ; ".join(role.skills_to_build) + "." if role.skills_to_build else "")
-    ).strip()
-    return Chunk(
+def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
+    """One chunk per ROME sheet, plus the team's note if any.
+
+    The sheet's chunk is lexical only (BM25 over its label, definition, every official title and
+    everyday name): embedding 1,584 sheets costs far too much on two shared cores, and a job is
+    found in a question by its names, then read by its code. The team's notes (~70) are embedded.
+    """
+    definition = role.definition.split(". ")[0].rstrip(".") + "." if role.definition else ""
+    titles = [a for a in role.aliases if a != role.label][:4]
+    embed = f"Métier : {role.label} (ROME {role.rome_code}). {definition}"
+    if titles:
+        embed += " Aussi : " + " ; ".join(titles) + "."
+    digital = [s.label for s in role.skills if s.digital][:5]
+    text = f"Métier : {role.label} (fiche ROME {role.rome_code}, {role.domain_label}). {role.definition}".strip()
+    if digital:
+        text += " Compétences liées à la transition numérique : " + " ; ".join(digital) + "."
+    base = {"rome_code": role.rome_code, "domain": role.domain_code}
+    if role.sector:
+        base["sector"] = role.sector
+    chunks = [Chunk(
         id=f"role:{role.id}:1",
         record_key=f"role:{role.id}",
         kind="role",
@@ -239,10 +268,39 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> Chunk:
         text=text,
         source=_source_label(role),
         illustrative=role.illustrative,
+        url=role.url,
         metadata={
-            "embed_text": text,
-            "search_text": text + " " + " ".join(role.aliases),
-            "sector": role.sector,
-            "rome_code": role.rome_code,
+            **base, "provenance": "sources", "embed_text": embed, "lexical_only": True,
+            # Names only (not the whole definition): 1,584 sheets stay cheap to index at load.
+            "search_text": " ".join([role.label, role.rome_code, role.domain_label, *role.aliases, *role.everyday_names]),
         },
-    )
+    )]
+    team = bool(role.exposure_summary or role.skills_to_build)
+    if team or role.ai_exposure:
+        family = study_titles.get(role.sector or "", "")
+        note = f"Repère Orientia pour le métier {role.label} (ROME {role.rome_code})"
+        note += f", famille « {family} »." if family else "."
+        if role.ai_exposure:
+            note += f" Exposition estimée à l'IA : {role.ai_exposure}."
+        if role.exposure_summary:
+            note += f" {role.exposure_summary}"
+        if role.skills_to_build:
+            note += " Compétences IA à développer : " + " ; ".join(role.skills_to_build) + "."
+        if not team:
+            note += f" {role.exposure_rule}"
+        chunks.append(Chunk(
+            id=f"role:{role.id}:2",
+            record_key=f"role:{role.id}",
+            kind="role",
+            title=role.label,
+            section="Repère Orientia",
+            text=note,
+            source=ORIENTIA,
+            metadata={
+                # The estimate alone (no team note) is cited, not embedded.
+                **base, "provenance": "orientia", "embed_text": note, "lexical_only": not team,
+                # Without a team note the chunk is only there to be cited: a few words suffice.
+                "search_text": " ".join([note, *role.everyday_names]) if team else f"{role.label} {role.rome_code} exposition IA",
+            },
+        ))
+    return chunks

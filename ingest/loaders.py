@@ -23,7 +23,8 @@ from .problems import Problem, problems_from_validation
 
 __all__ = ["LoadedRecord", "load_file", "SUPPORTED_SUFFIXES", "TRAINING_COLUMNS"]
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".yaml", ".yml", ".csv", ".txt", ".xml")
+#: a folder or ``.zip`` holding an official release (ROME, France compétences) is read as a whole
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".yaml", ".yml", ".csv", ".txt", ".xml", ".zip")
 
 #: CSV column (LHEO / Mon Compte Formation naming, in French) -> Training field
 TRAINING_COLUMNS: dict[str, str] = {
@@ -68,7 +69,9 @@ class LoadedRecord:
         if isinstance(self.record, Certification):
             return self.record.code
         if isinstance(self.record, Place):
-            return _slug(self.record.commune)
+            return self.record.insee
+        if self.kind == "supplement":
+            return str(self.record.kind)  # type: ignore[attr-defined]
         return self.record.id  # type: ignore[attr-defined]
 
     @property
@@ -84,8 +87,19 @@ def _slug(text: str) -> str:
 
 def load_file(path: Path, *, display: str | None = None) -> tuple[list[LoadedRecord], list[Problem]]:
     """Load one file. ``display`` is the name used in messages (defaults to the path)."""
+    from . import referentials
+
     name = display or str(path)
     suffix = path.suffix.lower()
+    if path.is_dir() or suffix == ".zip":
+        if not referentials.is_referential_bundle(path):
+            return [], [Problem(file=name, reason="dossier ou archive non reconnu (publication ROME ou export France compétences attendu)")]
+        loaded, problems = referentials.load_bundle(path, display=name)
+        return [LoadedRecord(kind, record, name) for kind, record in loaded], problems
+    from .documents import DOCUMENT_SUFFIXES, load_document
+
+    if suffix in DOCUMENT_SUFFIXES:  # PDF, DOCX, HTML, XLSX: ingest/documents.py
+        return load_document(path, display=name)
     if suffix not in SUPPORTED_SUFFIXES:
         return [], [Problem(file=name, reason=f"format de fichier non pris en charge ({suffix or 'sans extension'})")]
     if suffix == ".xml":
@@ -146,8 +160,14 @@ def _load_yaml(raw: str, name: str):
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         return [], [Problem(file=name, line=_yaml_line(exc), reason=f"YAML invalide ({getattr(exc, 'problem', 'erreur de syntaxe')})")]
+    from . import referentials
+
+    if referentials.is_supplement(data):
+        supplement, problems = referentials.load_supplement(data, file=name)
+        return ([LoadedRecord("supplement", supplement, name)] if supplement else []), problems
     items = data if isinstance(data, list) else [data]
     loaded, problems = [], []
+    model: type[Certification | Role]
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             problems.append(Problem(file=name, record=f"n° {position}", reason="un objet (clé: valeur) est attendu"))
@@ -188,6 +208,12 @@ def _cell(column: str, value: str):
 
 
 def _load_csv(raw: str, name: str):
+    from . import referentials
+
+    official = referentials.load_referential_csv(raw, file=name)
+    if official is not None:
+        records, found = official
+        return [LoadedRecord(kind, record, name) for kind, record in records], found
     try:
         dialect = csv.Sniffer().sniff(raw.split("\n", 1)[0], delimiters=",;\t")
         delimiter = dialect.delimiter
@@ -195,15 +221,14 @@ def _load_csv(raw: str, name: str):
         delimiter = ","
     reader = csv.DictReader(io.StringIO(raw), delimiter=delimiter)
     header = [h.strip() for h in reader.fieldnames or []]
-    if {"commune", "departement"} <= set(header):
-        return _load_places(reader, name)
     missing = [c for c in ("id", "intitule", "organisme", "modalite", "duree_heures", "prix_eur") if c not in header]
     if missing:
         return [], [Problem(file=name, line=1, reason=f"colonnes manquantes : {', '.join(missing)}")]
     unknown = [c for c in header if c not in TRAINING_COLUMNS]
     if unknown:
         return [], [Problem(file=name, line=1, reason=f"colonnes inconnues : {', '.join(unknown)}")]
-    loaded, problems = [], []
+    loaded: list[LoadedRecord] = []
+    problems: list[Problem] = []
     for row in reader:
         line = reader.line_num
         if None in row:
@@ -220,7 +245,12 @@ def _load_csv(raw: str, name: str):
 
 
 def _load_xml(path: Path, name: str):
-    """Dispatch an XML document on its root element (read safely: see ``ingest.xmlsafe``)."""
+    """Dispatch an XML document on its root element (read safely: see ``ingest.xmlsafe``).
+
+    LHEO (Carif-Oref training offers) goes to ``ingest.offers``; anything else is tried as a
+    France compétences export (``ingest.referentials``), which names what it expected.
+    """
+    from . import referentials
     from .xmlsafe import XMLRefused, root_name
 
     try:
@@ -229,15 +259,9 @@ def _load_xml(path: Path, name: str):
         return [], [exc.problem(name)]
     if root == offers.LHEO_ROOT:
         return offers.load_lheo(path, name)
-    return [], [Problem(file=name, line=1, reason=f"document XML non reconnu : élément racine « {root} » (attendu : « lheo »)")]
-
-
-def _load_places(reader: csv.DictReader, name: str):
-    loaded, problems = [], []
-    for row in reader:
-        try:
-            place = Place(commune=(row.get("commune") or "").strip(), department=(row.get("departement") or "").strip())
-            loaded.append(LoadedRecord("place", place, name))
-        except ValidationError as exc:
-            problems.extend(problems_from_validation(exc, file=name, record=row.get("commune") or "", line=reader.line_num))
-    return loaded, problems
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [], [Problem(file=name, reason=f"lecture impossible ({exc.strerror})")]
+    loaded, problems = referentials.load_referential_xml(data, file=name)
+    return [LoadedRecord(kind, record, name) for kind, record in loaded], problems

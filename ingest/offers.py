@@ -269,7 +269,7 @@ def load_mcf(reader: csv.DictReader, name: str):
         training, errors = _validate(data, file=name, record=record, line=line)
         if errors:
             problems.extend(errors)
-        else:
+        elif training is not None:
             loaded.append(LoadedRecord("training", training, name))
     if outside:
         listed = ", ".join(f"{d} ({n})" for d, n in sorted(outside.items())[:8])
@@ -453,7 +453,8 @@ def load_lheo(path: Path, name: str):
     from .loaders import LoadedRecord
     from .xmlsafe import XMLRefused, iterparse
 
-    loaded, problems = [], []
+    loaded: list[LoadedRecord] = []
+    problems: list[Problem] = []
     outside: list[str] = []
     unpriced: list[str] = []
     position = 0

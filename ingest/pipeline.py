@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,16 +39,26 @@ class CheckResult:
 
 def collect_files(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     """Every supported file under ``paths`` with the name shown in messages."""
+    from .referentials import is_referential_bundle
+
     out: list[tuple[Path, str]] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES and file.name != "README.md":
-                    out.append((file, str(file.relative_to(path.parent))))
+        if path.is_dir() and not is_referential_bundle(path):
+            for folder, dirs, files in os.walk(path):
+                here = Path(folder)
+                # An official release folder (ROME, France compétences) is read as one unit.
+                for sub in sorted(dirs):
+                    if is_referential_bundle(here / sub):
+                        out.append((here / sub, str((here / sub).relative_to(path.parent))))
+                dirs[:] = sorted(d for d in dirs if not is_referential_bundle(here / d))
+                for name in sorted(files):
+                    file = here / name
+                    if file.suffix.lower() in SUPPORTED_SUFFIXES and name not in ("README.md", "ATTRIBUTION.md", "release.yaml"):
+                        out.append((file, str(file.relative_to(path.parent))))
         else:
             out.append((path, path.name))
-    return out
+    return sorted(out, key=lambda item: item[1])
 
 
 def check(paths: Iterable[Path]) -> CheckResult:
@@ -65,6 +76,10 @@ def check(paths: Iterable[Path]) -> CheckResult:
         result.records.extend(records)
         result.problems.extend(p for p in problems if not p.notice)
         result.notices.extend(p for p in problems if p.notice)
+    from .referentials import apply_supplements
+
+    result.records, problems = apply_supplements(result.records)
+    result.problems.extend(problems)
     result.problems.extend(cross_check(result.records))
     return result
 

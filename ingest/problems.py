@@ -42,6 +42,8 @@ _FIELD_LABELS = {
     "code": "code", "level": "niveau", "blocs": "blocs", "sources": "sources",
     "sector": "secteur", "ai_exposure": "exposition à l'IA", "label": "intitulé",
     "validity_end": "fin de validité", "status": "statut", "type": "type",
+    "insee": "code INSEE", "postal_codes": "codes postaux", "population": "population",
+    "rome_to_study": "correspondance ROME - étude", "domains": "domaines", "notes": "notes",
 }
 
 _MESSAGES = {
@@ -56,6 +58,7 @@ _MESSAGES = {
     "date_parsing": "date attendue au format AAAA-MM-JJ",
     "extra_forbidden": "champ inconnu",
     "bool_parsing": "oui/non attendu",
+    "string_pattern_mismatch": "format invalide",
 }
 
 
@@ -67,6 +70,9 @@ def problems_from_validation(
     for item in error.errors():
         loc = [str(p) for p in item["loc"]]
         field = _FIELD_LABELS.get(loc[0], loc[0]) if loc else ""
+        if len(loc) >= 3 and loc[1].isdigit():
+            # An item of a nested list (a note, a bloc): say which one and which of its fields.
+            field = f"{field} n° {int(loc[1]) + 1}, {_FIELD_LABELS.get(loc[2], loc[2])}"
         if item["type"] == "value_error":
             message = str(item["msg"]).removeprefix("Value error, ")
         else:

@@ -57,7 +57,7 @@ def cross_check(loaded: list[LoadedRecord]) -> list[Problem]:
                 file=r.source_file, record=rec.id,
                 reason="financement CPF indiqué pour une formation non certifiante",
             ))
-        if isinstance(rec, Role) and families and rec.sector not in families:
+        if isinstance(rec, Role) and families and rec.sector is not None and rec.sector not in families:
             problems.append(Problem(
                 file=r.source_file, record=rec.id,
                 reason=f"famille de métiers inconnue : {rec.sector}",

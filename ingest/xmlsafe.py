@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import Problem
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
 
 __all__ = ["XMLRefused", "iterparse", "localname", "root_name"]
 
@@ -62,7 +66,7 @@ def _refuse_declarations(element) -> None:
 
 def iterparse(
     path: Path, *, events: tuple[str, ...] = ("start", "end"), tag: str | None = None
-) -> Iterator[tuple[str, object]]:
+) -> Iterator[tuple[str, _Element]]:
     """``lxml.etree.iterparse`` with the safe configuration; the first event checks for a DOCTYPE.
 
     ``tag`` (e.g. ``{*}formation``) filters events inside libxml2, which is much faster than

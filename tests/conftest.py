@@ -125,7 +125,7 @@ def starter_dir(tmp_path) -> Path:
 def ready_client(corpus_dir: Path, target: Path, embedder, *, raise_server_exceptions: bool = True, **overrides):
     """A TestClient over a private copy of the ingested corpus, lifespan running, index ready.
 
-    ``overrides`` are settings (``admin_token="..."``).
+    ``overrides`` are settings (e.g. ``upload_max_mb=1``, ``admin_token="..."``).
     """
     from fastapi.testclient import TestClient
 

@@ -73,7 +73,7 @@ def test_eval_runs_on_a_small_set(corpus_copy, monkeypatch, tmp_path):
     questions = tmp_path / "q.yaml"
     questions.write_text(
         '- id: a\n  question: "Je suis comptable à Arras, que dois-je apprendre sur l\'IA ?"\n'
-        '  expect_sources: ["role:comptable"]\n  expect_profile: {role: comptable, department: "62"}\n'
+        '  expect_sources: ["role:M1203"]\n  expect_profile: {role: M1203, department: "62"}\n'
         '- id: b\n  question: "Donne-moi la recette de la carbonade flamande."\n  out_of_scope: true\n',
         encoding="utf-8",
     )

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 VENV_SH = ROOT / "scripts" / "_venv.sh"
 BASH = shutil.which("bash")
-VERSION = "%d.%d" % sys.version_info[:2]
+VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 FULL_VERSION = sys.version.split()[0]
 REAL_PYTHON = Path(sys.executable).resolve()  # the interpreter behind the venv
 

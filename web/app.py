@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         app.state.assistant = assistant or Assistant(settings)
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
+        _start_admin(app, settings)
         # Privacy and retention (issue 13): no query text or personal data in the logs; expired
         # conversations, observatory records and feedback purged while the app runs.
         from .logs import install_log_privacy
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         install_log_privacy()
         purger = asyncio.create_task(_purge_periodically(app.state.assistant, settings), name="orientia-purge")
         yield
+        app.state.job_runner.stop()
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purger
@@ -87,10 +89,12 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from .routes import api, feedback, observatory, pages
+    from .routes import admin_api, admin_pages, api, feedback, observatory, pages
 
     app.include_router(api.router)
     app.include_router(api.health_router)
+    app.include_router(admin_api.router)
+    app.include_router(admin_pages.router)
     app.include_router(pages.router)
     app.include_router(feedback.router)
     app.include_router(observatory.router)
@@ -117,6 +121,20 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     app.add_middleware(SecurityHeadersMiddleware, security=app.state.security)
 
     return app
+
+
+def _start_admin(app: FastAPI, settings: Settings) -> None:
+    """Admin accounts, uploaded documents and the ingest job runner of this process."""
+    from .admin import Accounts, JobRunner, Library
+
+    engine = app.state.assistant.index.store.engine
+    app.state.accounts = Accounts(engine)
+    app.state.accounts.bootstrap_admin(settings.admin_password.get_secret_value())
+    app.state.library = Library(engine, settings.uploads_path)
+    app.state.job_runner = JobRunner(
+        app.state.assistant, app.state.library, app.state.accounts, bootstrap=app.state.bootstrap
+    )
+    app.state.job_runner.start()
 
 
 async def _purge_periodically(assistant: Assistant, settings: Settings) -> None:

@@ -65,7 +65,7 @@ def serve(
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées)")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Fichiers ou dossiers (par défaut : les connaissances embarquées et les documents importés par l'administration)")] = None,
     check: Annotated[bool, typer.Option("--check", help="Valider sans écrire l'index")] = False,
     save_vectors: Annotated[bool, typer.Option("--save-vectors", help="Enregistrer les vecteurs dans knowledge/vectors (développement)")] = False,
 ) -> None:
@@ -87,7 +87,10 @@ def ingest_command(
 
     index = Index(settings)
     try:
-        report = ingest(targets, index, progress=_progress)
+        if paths:
+            report = ingest(targets, index, progress=_progress)
+        else:
+            report = _ingest_library(settings, index)
     except IngestError as exc:
         typer.echo("Import refusé, rien n'a été écrit ; l'index précédent reste en service :", err=True)
         for problem in exc.problems:
@@ -99,6 +102,20 @@ def ingest_command(
         f"Index version {report.version} : {report.records} enregistrements, {report.chunks} passages "
         f"({report.embedded} calculés, {report.reused} réutilisés) en {report.seconds:.1f} s."
     )
+
+
+def _ingest_library(settings, index):
+    """The bundled knowledge plus the documents admins uploaded (the content the server serves)."""
+    from ingest.library import Upload, build
+
+    from .admin import Library
+
+    library = Library(index.store.engine, settings.uploads_path)
+    rows = sorted(library.documents(statuses=("active",)), key=lambda r: r["id"])
+    uploads = [Upload(id=r["id"], path=library.path_of(r), filename=r["filename"]) for r in rows]
+    result = build(settings.bundled_knowledge, uploads, index, on_progress=lambda s: s.passages_total and _progress(s.passages_done, s.passages_total))
+    library.record_version(result.report.version, sorted(result.documents))
+    return result.report
 
 
 @app.command()
@@ -185,6 +202,7 @@ def bench(
     levels: Annotated[str, typer.Option(help="Nombres de clients simultanés de la mesure HTTP")] = "1,10,50",
     scaling: Annotated[bool, typer.Option(help="Mesurer la recherche sur des index synthétiques de 1 000 et 10 000 passages")] = True,
     large: Annotated[bool, typer.Option(help="Ajouter un index synthétique de 100 000 passages (plusieurs minutes)")] = False,
+    ingest_pages: Annotated[int, typer.Option(help="Mesurer aussi l'import d'un document de N pages (lent : 0 pour ne pas le faire)", min=0)] = 0,
 ) -> None:
     """Measure answer latency (alone, concurrent, over HTTP), index scaling, ingest speed and memory."""
     from assistant import Assistant
@@ -193,6 +211,10 @@ def bench(
 
     settings = _settings()
     _logging("WARNING")
+    if ingest_pages:
+        from ingest.bench import format_ingest_bench, run_ingest_bench
+
+        typer.echo(format_ingest_bench(run_ingest_bench(settings, pages=ingest_pages)))
     assistant = Assistant(settings)
     assistant.observing = False  # benchmark questions are not the region's questions
     _ensure_index(assistant)
@@ -205,10 +227,112 @@ def bench(
         counts = tuple(int(n) for n in levels.split(",") if n.strip())
         typer.echo(format_load(run_load(settings.data_dir, first_turns, levels=counts)))
         assistant = Assistant(settings)
+        assistant.observing = False
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
     if scaling:
         sizes = (1_000, 10_000, 100_000) if large else (1_000, 10_000)
         typer.echo(format_scaling(run_scaling(sizes)))
+
+
+@app.command()
+def demo(
+    conversations: Annotated[Path, typer.Option(help="Conversations à jouer (YAML)")] = Path("docs/demo-conversations.yaml"),
+    out: Annotated[Path, typer.Option(help="Fichier Markdown écrit")] = Path("docs/conversations.md"),
+) -> None:
+    """Play the README's persona conversations and write them as Markdown."""
+    import yaml
+
+    from assistant import Assistant
+
+    settings = _settings()
+    _logging("WARNING")
+    assistant = Assistant(settings)
+    assistant.observing = False  # demonstration questions are not the region's questions
+    _ensure_index(assistant)
+    parts = [
+        "# Conversations d'exemple",
+        "",
+        "Produites par le code actuel avec `orientia demo` (rédacteur par défaut, sans LLM), une",
+        "conversation par persona. Les numéros renvoient aux sources listées sous chaque réponse ;",
+        "« exemple de formation » signale une offre illustrative.",
+    ]
+    for item in yaml.safe_load(conversations.read_text(encoding="utf-8")):
+        parts += ["", f"## {item['persona']}"]
+        conversation_id = None
+        for question in item["turns"]:
+            answer = assistant.answer(question, conversation_id=conversation_id)
+            conversation_id = answer.conversation_id
+            parts += ["", f"**« {question} »**", "", "```text", answer.answer]
+            if answer.clarify:
+                parts.append("Choix proposés : " + " | ".join(answer.clarify.choices))
+            if answer.citations:
+                parts.append("")
+                parts.append("Sources :")
+                for n, c in enumerate(answer.citations, start=1):
+                    link = f" <{c.url}>" if c.url else ""
+                    parts.append(f"[{n}] {c.title} — {c.source}{link}")
+            parts.append("```")
+    out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    typer.echo(f"Écrit : {out}")
+
+
+admin_app = typer.Typer(help="Comptes administrateurs et jetons d'API (fonctionne aussi pendant que le serveur tourne).", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+
+def _accounts():
+    from assistant.store import Store
+
+    from .admin import Accounts
+
+    settings = _settings()
+    return Accounts(Store(settings.sqlalchemy_url).engine)
+
+
+def _new_password(password: str | None) -> str:
+    if password is None:
+        password = typer.prompt("Mot de passe (10 caractères au moins)", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+    return password
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: Annotated[str, typer.Option("--username", "-u", help="Identifiant")] = "admin",
+    password: Annotated[str | None, typer.Option(help="Mot de passe (demandé s'il est omis ; préférez la saisie masquée)")] = None,
+) -> None:
+    """Create an admin account (the password is asked for, hidden)."""
+    accounts = _accounts()
+    try:
+        accounts.create_user(username, _new_password(password))
+    except ValueError as exc:
+        typer.echo(f"Refusé : {exc}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Compte « {username} » créé.")
+
+
+@admin_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument(help="Identifiant")] = "admin",
+    password: Annotated[str | None, typer.Option(help="Nouveau mot de passe (demandé s'il est omis)")] = None,
+) -> None:
+    """Set a new password for an admin account (its open sessions are closed)."""
+    accounts = _accounts()
+    try:
+        accounts.reset_password(username, _new_password(password))
+    except ValueError as exc:
+        typer.echo(f"Refusé : {exc}.", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Mot de passe de « {username} » changé ; ses sessions ouvertes sont fermées.")
+
+
+@admin_app.command("create-token")
+def create_token(
+    label: Annotated[str, typer.Option(help="Libellé du jeton (à quoi il sert)")] = "",
+) -> None:
+    """Create an API token for /api/admin/ and print it alone on the last line (shown once)."""
+    token_id, token = _accounts().create_token(label)
+    typer.echo(f"Jeton d'API n° {token_id} créé. Conservez-le : il ne sera plus affiché.", err=True)
+    typer.echo(token)
 
 
 def main() -> None:

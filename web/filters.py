@@ -33,6 +33,13 @@ def french_date(value: date | str | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def french_datetime(value) -> str:
+    """A stored UTC time as the admin pages show it (UTC, to the minute)."""
+    if not value:
+        return ""
+    return value.strftime("%d/%m/%Y %H:%M") + " UTC"
+
+
 def department(code: str | None) -> str:
     return f"{DEPARTMENTS[code]} ({code})" if code in DEPARTMENTS else "à distance"
 
@@ -176,7 +183,7 @@ def register(env) -> None:
         AUDIENCES=AUDIENCES, KINDS=KINDS,
     )
     env.filters.update(
-        hours=hours, euros=euros, french_date=french_date, department=department,
+        hours=hours, euros=euros, french_date=french_date, french_datetime=french_datetime, department=department,
         funding=funding, typography=typography, render_answer=render_answer,
         render_passage=render_passage, input_number=input_number, chips=chips,
         answer_parts=answer_parts,

@@ -154,17 +154,24 @@ def run_load(
     """Throughput and latency at each concurrency level, through a real server over ``data_dir``.
 
     Each level asks every question once, after a restart of the server's query cache (a fresh
-    server per level), so that concurrency, not caching, is what is compared.
+    server per level), so that concurrency, not caching, is what is compared. The server works on
+    a copy of ``data_dir``: benchmark questions never reach the real conversations or observatory.
     """
+    import shutil
+    import tempfile
+
     import httpx
 
     results = []
     peak = 0.0
-    for clients in levels:
-        with _server(data_dir, extra_env or {}) as (url, pid):
-            httpx.post(f"{url}/api/ask", json={"question": "préchauffage : formation IA"}, timeout=120)
-            results.append(_level(url, questions, clients))
-            peak = max(peak, _peak_rss_mb(pid))
+    with tempfile.TemporaryDirectory(prefix="orientia-load-") as scratch:
+        copy = Path(scratch) / "data"
+        shutil.copytree(data_dir, copy)
+        for clients in levels:
+            with _server(copy, extra_env or {}) as (url, pid):
+                httpx.post(f"{url}/api/ask", json={"question": "préchauffage : formation IA"}, timeout=120)
+                results.append(_level(url, questions, clients))
+                peak = max(peak, _peak_rss_mb(pid))
     single = results[0]["throughput_per_s"] or 1.0
     for r in results:
         r["speedup"] = r["throughput_per_s"] / single

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Clarify, Profile
+from ..models import Audience, Clarify, Format, Funding, Profile, Situation
 from .reading import Reading
 
 __all__ = ["DialogueState", "Event", "Pending", "Shown", "plan"]
@@ -56,8 +56,8 @@ class DialogueState(BaseModel):
     turn: int = 0
     events: list[Event] = Field(default_factory=list)
     language: Literal["fr", "en"] = "fr"
-    audience: str | None = None
-    situation: str | None = None
+    audience: Audience | None = None
+    situation: Situation | None = None
     asker_job: str | None = None
     learners_job: str | None = None
     learners_are_asker: bool | None = None
@@ -67,10 +67,10 @@ class DialogueState(BaseModel):
     refused_jobs: list[str] = Field(default_factory=list)
     department: str | None = None
     commune: str | None = None
-    format: str | None = None
+    format: Format | None = None
     max_hours: float | None = None
     max_price: float | None = None
-    funding: list[str] = Field(default_factory=list)
+    funding: list[Funding] = Field(default_factory=list)
     certifying: bool | None = None
     pending: Pending | None = None
     shown: list[Shown] = Field(default_factory=list)

@@ -47,8 +47,11 @@ def test_employee_answer_has_exposure_skills_blocs_trainings(corpus_assistant):
     answer = corpus_assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
     assert "Exposition du métier à l'IA : forte" in answer.answer
     assert "Compétences à développer" in answer.answer
-    assert answer.trainings and answer.certifications
+    assert answer.trainings
+    # No certification of the bundled export names M1203 among its ROME codes; blocs close to the
+    # sheet's skills are on /metiers/M1203 (assistant.skillmatch).
     assert any(c.kind == "study" for c in answer.citations)
+    assert any(c.kind == "orientia" and c.source == "Orientia" for c in answer.citations)
     assert all(t.department in ("62", None) or t.format == "distanciel" for t in answer.trainings)
 
 
@@ -108,13 +111,14 @@ def test_audiences_change_the_answer(corpus_assistant):
 def test_follow_ups_narrow_the_previous_question(corpus_assistant):
     first = corpus_assistant.answer("Je suis comptable à Arras, quelles formations sur l'IA ?")
     remote = corpus_assistant.answer("et à distance ?", conversation_id=first.conversation_id)
-    assert remote.profile.role == "comptable" and remote.profile.format == "distanciel"
+    assert remote.profile.role == "M1203" and remote.profile.format == "distanciel"
     assert remote.trainings and all(t.format == "distanciel" for t in remote.trainings)
     cpf = corpus_assistant.answer("lesquelles sont éligibles au CPF ?", conversation_id=first.conversation_id)
     assert cpf.profile.funding == ["cpf"] and cpf.profile.format == "distanciel"
-    assert all("cpf" in t.funding for t in cpf.trainings)
+    # No bundled example is CPF-funded (none prepares a real certification): each says so.
+    assert all("cpf" in t.funding or "financement" in " ".join(t.relaxed) for t in cpf.trainings) or not cpf.trainings
     colleague = corpus_assistant.answer("et pour mon collègue à Amiens ?", conversation_id=first.conversation_id)
-    assert colleague.profile.department == "80" and colleague.profile.role == "comptable"
+    assert colleague.profile.department == "80" and colleague.profile.role == "M1203"
 
 
 def test_conversations_live_in_the_database(corpus_dir, embedder, corpus_assistant):
@@ -123,7 +127,7 @@ def test_conversations_live_in_the_database(corpus_dir, embedder, corpus_assista
     settings = make_settings(corpus_dir)
     other = Assistant(settings, index=Index(settings, embedder=embedder))
     follow = other.answer("et à distance ?", conversation_id=first.conversation_id)
-    assert follow.profile.role == "infirmier" and follow.profile.format == "distanciel"
+    assert follow.profile.role == "J1506" and follow.profile.format == "distanciel"
     other.index.close()
 
 
@@ -145,7 +149,7 @@ def test_instructions_planted_in_a_document_change_nothing(tmp_path, starter_dir
         "Les comptables utilisent l'IA pour automatiser le rapprochement bancaire et la lecture des factures.\n",
         encoding="utf-8",
     )
-    settings = make_settings(tmp_path / "data", admin_token=secret)
+    settings = make_settings(tmp_path / "data", admin_password=secret)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
     ingest([starter_dir], assistant.index)
     answer = assistant.answer("Comment les comptables utilisent-ils l'IA pour le rapprochement bancaire ?")
@@ -186,21 +190,21 @@ def test_answer_leads_with_what_is_asked(corpus_assistant):
     funding = corpus_assistant.answer("Responsable formation, je dois bâtir un plan de formation à l'IA : comment le financer ?")
     assert funding.citations[0].kind == "document"
     impact = corpus_assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
-    assert impact.citations[0].id.startswith("role:comptable")
+    assert impact.citations[0].id.startswith("role:M1203")
 
 
-def test_rome_code_names_every_job_it_covers(corpus_assistant):
+def test_rome_code_names_its_job_sheet(corpus_assistant):
     answer = corpus_assistant.answer("Code ROME M1805 : quels métiers et quel lien avec l'IA ?")
     kb = corpus_assistant.knowledge()
     expected = {f"role:{r.id}" for r in kb.roles.values() if r.rome_code == "M1805"}
-    assert len(expected) >= 2
+    assert expected == {"role:M1805"}  # one sheet per code since roles are ROME sheets
     cited = {":".join(c.id.split(":")[:2]) for c in answer.citations}
     assert expected <= cited
 
 
-def test_certifying_request_cites_the_bloc_next_to_the_training(corpus_assistant):
+def test_certifying_request_never_presents_an_example_as_certifying(corpus_assistant):
     answer = corpus_assistant.answer("Je cherche une formation certifiante pour devenir data analyst, j'habite Compiègne.")
-    line = next(line for line in answer.answer.splitlines() if line.startswith("- « ") and "prépare" in line)
-    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
-    kinds = {answer.citations[n - 1].kind for n in numbers}
-    assert kinds == {"training", "certification"}
+    for line in answer.answer.splitlines():
+        if line.startswith("- « ") and "prépare" in line:
+            numbers = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
+            assert not any(answer.citations[n - 1].illustrative for n in numbers if answer.citations[n - 1].kind == "training"), line

@@ -29,7 +29,7 @@ def test_a_checked_llm_answer_is_used_and_renumbered(llm_assistant):
     assistant, _ = llm_assistant(["Le métier de comptable est fortement exposé à l'IA [1]. Une formation à Arras existe [3]."])
     answer = assistant.answer(QUESTION)
     assert answer.answer.startswith("Le métier de comptable est fortement exposé à l'IA [1]. Une formation à Arras existe [2].")
-    assert len(answer.citations) == 2 and answer.citations[0].id.startswith("role:comptable")
+    assert len(answer.citations) == 2 and answer.citations[0].id.startswith("role:M1203")
     assert set(citation_markers(answer.answer)) == {1, 2}
     assert answer.answer.rstrip().endswith(answer.next_step)
 

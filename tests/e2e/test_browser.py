@@ -195,18 +195,19 @@ def test_catalogue_on_a_phone(phone_page, server, screenshots):
 
 def test_job_to_skills_to_blocs_to_trainings(page, server):
     page.goto(server + "/metiers")
-    page.get_by_role("link", name="Comptable", exact=True).click()
-    expect(page).to_have_url(server + "/metiers/comptable")
-    expect(page.locator("h1")).to_have_text("Comptable")
-    path = page.locator("ol.path")
-    expect(path.get_by_role("heading", name=re.compile("Compétences à développer"))).to_be_visible()
-    expect(path.locator(".bloc").first).to_be_visible()
-    card = path.locator(".card.training .card-title a").first
+    page.get_by_label("Rechercher un métier").fill("développeur informatique")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("link", name="Développeur / Développeuse informatique", exact=True).click()
+    expect(page).to_have_url(server + "/metiers/M1805")
+    expect(page.locator("h1")).to_have_text("Développeur / Développeuse informatique")
+    expect(page.locator("#skills .badge").first).to_have_text("transition numérique")
+    expect(page.locator("#orientia-note")).to_be_visible()
+    card = page.locator("#trainings .card.training .card-title a").first
     title = card.inner_text()
     card.click()
     expect(page.locator("h1")).to_have_text(title)
     page.go_back()
-    path.locator(".bloc h3 a").first.click()
+    page.locator("#blocs a[href^='/certifications/']").first.click()
     expect(page).to_have_url(re.compile(r"/certifications/R"))
     expect(page.locator(".bloc").first).to_be_visible()
 
@@ -263,8 +264,8 @@ def test_main_flows_without_javascript(nojs_page, server):
 
 PAGES = [
     "/", "/formations", "/formations?department=59&funding=cpf", "/formations/F002", "/certifications",
-    "/certifications/RNCP37827", "/metiers", "/metiers/comptable", "/a-propos",
-    "/sources/role:comptable:1", "/pas-une-page",
+    "/certifications/RNCP37827", "/metiers", "/metiers/M1203", "/a-propos",
+    "/sources/role:M1203:1", "/pas-une-page",
 ]
 AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});

@@ -63,7 +63,7 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, starter_dir, embedder,
 
     port = int(chroma_server.rsplit(":", 1)[1])
     remote = chromadb.HttpClient(host="127.0.0.1", port=port)
-    assert remote.get_collection(assistant.knowledge().collection).count() == report.chunks
+    assert remote.get_collection(assistant.knowledge().collection).count() == report.embedded + report.reused
 
     answer = assistant.answer("Combien d'emplois l'IA pourrait-elle créer dans la région d'ici 2030 ?")
     assert answer.answered

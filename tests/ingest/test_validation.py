@@ -53,12 +53,20 @@ def test_broken_training(corpus, changes, fragment):
     assert any("catalogue.csv" in m and "F005" in m and fragment in m for m in messages), messages
 
 
-def test_role_without_rome_code(corpus):
-    path = corpus / "roles.yaml"
+def test_job_note_without_rome_code(corpus):
+    path = corpus / "orientia" / "job_notes.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("  rome_code: M1203\n", "", 1), encoding="utf-8")
+    path.write_text(text.replace("- rome_code: M1203\n  legacy_ids:", "- legacy_ids:", 1), encoding="utf-8")
     messages = _messages(corpus)
-    assert any("roles.yaml" in m and "comptable" in m and "code ROME : champ obligatoire manquant" in m for m in messages), messages
+    assert any("job_notes.yaml" in m and "notes n° 1, code ROME : champ obligatoire manquant" in m for m in messages), messages
+
+
+def test_mapping_to_an_unknown_study_family(corpus):
+    path = corpus / "orientia" / "rome_to_study.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("M12: famille-comptabilite-finance", "M12: famille-inconnue", 1), encoding="utf-8")
+    messages = _messages(corpus)
+    assert any("rome_to_study.yaml" in m and "famille de l'étude inconnue : famille-inconnue" in m for m in messages), messages
 
 
 def test_duplicate_identifier(corpus):

@@ -82,10 +82,11 @@ def follow_up(client, html, question: str, **changes) -> BeautifulSoup:
         ("/formations/F001", "L'IA générative au service des comptables"),
         ("/certifications", "Certifications et blocs de compétences"),
         ("/certifications/RNCP37827", "RNCP37827"),
-        ("/metiers", "Métiers et exposition à l’IA"),
-        ("/metiers/comptable", "Comptable"),
+        ("/metiers", "Les métiers du ROME"),
+        ("/metiers/M1203", "Comptable"),
+        ("/metiers/m1203", "Comptable"),
         ("/a-propos", "À propos d’Orientia"),
-        ("/sources/role:comptable:1", "Comptable"),
+        ("/sources/role:M1203:1", "Comptable"),
     ],
 )
 def test_each_page_renders_in_french(client, url, h1):
@@ -169,7 +170,7 @@ def test_question_answers_with_citations_and_training_cards(client):
     assert "Comptable" in text(html.select_one('.chip[data-field="role"]'))
     conversation_id = html.select_one("input[name=conversation_id]")["value"]
     assert len(conversation_id) >= 16
-    assert html.select_one("#p-role option[selected]")["value"] == "comptable"
+    assert html.select_one("#p-role option[selected]")["value"] == "M1203"
     assert html.select_one("textarea#question").get_text() == ""
 
 
@@ -217,9 +218,9 @@ def test_profile_corrections_are_sent_as_the_override(client):
 
 def test_changing_the_job_in_the_profile_changes_the_job(client):
     first = soup(ask(client, QUESTION, htmx=True))
-    second = follow_up(client, first, "Quelles formations ?", p_role="responsable-logistique")
+    second = follow_up(client, first, "Quelles formations ?", p_role="N1301")
     assert text(second.select_one('.chip[data-field="role"]')) == "Métier : Responsable logistique"
-    assert second.select_one("#p-role option[selected]")["value"] == "responsable-logistique"
+    assert second.select_one("#p-role option[selected]")["value"] == "N1301"
 
 
 def test_an_unknown_job_in_the_profile_is_refused(client):
@@ -271,10 +272,10 @@ def test_invalid_profile_values_are_refused_in_french(client):
 
 
 def test_source_page_and_panel(client):
-    html = page(client, "/sources/role:comptable:1")
+    html = page(client, "/sources/role:M1203:1")
     assert "France Travail" in text(html.select_one(".passage-source"))
     assert "M1203" in text(html.select_one(".passage-text"))
-    fragment = client.get("/sources/role:comptable:1", headers=HX)
+    fragment = client.get("/sources/role:M1203:1", headers=HX)
     assert "<html" not in fragment.text
     panel = soup(fragment)
     assert panel.select_one("h4.passage-title") and panel.select_one("[data-close-panel]")
@@ -346,11 +347,11 @@ def test_catalogue_fragment_for_htmx(client):
 
 
 def test_catalogue_by_role_and_search(client):
-    html = page(client, "/formations?role=comptable")
+    html = page(client, "/formations?role=M1203")
     titles = [text(a) for a in html.select("#resultats .card-title a")]
     assert "L'IA générative au service des comptables" in titles
-    html = page(client, "/formations?q=RNCP37827")
-    assert any("RNCP37827" in text(c) for c in _cards(html))
+    html = page(client, "/formations?q=Python")
+    assert any("Python" in text(c) for c in _cards(html))
 
 
 def test_catalogue_refuses_bad_filters_in_french(client):
@@ -385,40 +386,60 @@ def test_csv_export_matches_the_filters(client):
 def test_training_page(client):
     html = page(client, "/formations/F002")
     assert text(html.select_one(".badge")) == "Exemple de formation"
-    assert html.select_one("a[href='/certifications/RNCP37827']")
-    assert "RNCP37827BC01" in text(html)
-    assert html.select_one("a[href='/metiers/developpeur-ia']")
+    # An invented training never claims to prepare a real certification.
+    assert not html.select_one("a[href^='/certifications/']")
+    assert html.select_one("a[href='/metiers/M1805']")
 
 
 def test_certifications_pages(client):
     html = page(client, "/certifications")
     codes = [text(a) for a in html.select("table a")]
-    assert "RNCP37827" in codes and "RS9101" in codes
+    assert "RNCP37827" in codes and "RS6776" in codes and len(codes) >= 100
+    assert not any(code.startswith(("RNCP9", "RS9")) for code in codes)
     html = page(client, "/certifications/RNCP37827")
+    assert text(html.find("h1")) == "RNCP37827 : Développeur en intelligence artificielle"
+    assert html.select_one("a[href='https://www.francecompetences.fr/recherche/rncp/37827/']")
     blocs = [text(h) for h in html.select(".bloc h3")]
     assert len(blocs) == 3 and blocs[0].startswith("RNCP37827BC01")
-    assert html.select(".bloc li"), "blocs list their skills"
-    assert html.select(".cards .card.training"), "trainings that prepare it"
+    # A fiche whose title the export does not give is named by its code, with its certifier.
+    html = page(client, "/certifications/RNCP35255")
+    assert text(html.find("h1")) == "Certification RNCP35255"
+    assert "AIVANCITY" in text(html.select_one("dl.facts"))
 
 
-def test_role_page_goes_from_job_to_trainings(client):
-    html = page(client, "/metiers/comptable")
-    assert "forte" in text(html.select_one(".exposure"))
-    steps = [text(h) for h in html.select("ol.path > li > h2")]
-    assert [s.split(" ", 1)[1] for s in steps] == [
-        "Compétences à développer", "Blocs de compétences qui les attestent", "Formations pour ce métier",
-    ]
-    assert html.select("ol.path > li:nth-of-type(1) li")
-    assert html.select_one("ol.path a[href='/certifications/RS9101']")
+def test_role_page_shows_the_rome_sheet(client):
+    html = page(client, "/metiers/M1805")
+    assert "M1805" in text(html.select_one("#rome-code"))
+    assert html.select_one("a[href='https://candidat.francetravail.fr/metierscope/fiche-metier/M1805']")
+    assert text(html.select_one("#definition .lead"))
+    skills = html.select("#skills > ul.skills > li")
+    flags = ["digital" in (li.get("class") or []) for li in skills]
+    assert any(flags) and flags == sorted(flags, reverse=True), "digital-transition skills first"
+    assert html.select("#close a[href^='/metiers/']")
+    assert "estimation Orientia" in text(html.select_one("#exposure"))
+    assert "Repère Orientia" in text(html.select_one("#orientia-note"))
+    assert html.select_one("#blocs a[href='/certifications/RNCP37827']")
     assert html.select(".cards .card.training")
-    assert html.select_one("a[href='/formations?role=comptable']")
+    assert html.select_one("a[href='/formations?role=M1805']")
 
 
-def test_roles_list(client):
+def test_role_page_says_when_the_study_does_not_cover_the_job(client):
+    html = page(client, "/metiers/L1101")
+    assert "L’étude régionale ne couvre pas ce métier" in text(html.select_one("#exposure"))
+    assert not html.select_one("#exposure .exposure")
+
+
+def test_roles_list_by_domain_and_search(client):
     html = page(client, "/metiers")
+    domains = html.select("a[href^='/metiers?domaine=']")
+    assert len(domains) >= 100
+    html = page(client, "/metiers?domaine=M12")
     links = html.select("table a[href^='/metiers/']")
-    assert len(links) > 50
     assert any(text(a) == "Comptable" for a in links)
+    html = page(client, "/metiers?q=aide-soignante")
+    assert any(a["href"] == "/metiers/J1501" for a in html.select("table a"))
+    fragment = client.get("/metiers?q=comptable", headers=HX)
+    assert "<html" not in fragment.text and "/metiers/M1203" in fragment.text
 
 
 def test_about_page_tells_the_provenance(client):
@@ -427,6 +448,8 @@ def test_about_page_tells_the_provenance(client):
     for fact in ("MEDEF Lille Métropole", "OPCALIA", "Erdyn", "Katalyse", "17 septembre 2019"):
         assert fact in body.replace("\u00a0", " "), fact
     assert "exemples illustratifs" in body
+    for release in ("v460", "septembre 2025", "17 janvier 2024", "Code officiel géographique 2026", "1584 fiches", "3782 communes"):
+        assert release in body.replace("\u00a0", " ").replace("\u202f", " "), release
 
 
 def test_french_typography(client):

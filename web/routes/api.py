@@ -46,9 +46,24 @@ class CertificationList(BaseModel):
     items: list[Certification]
 
 
+class RoleSummary(BaseModel):
+    """A ROME job sheet as listed: names, domain, study family and exposure (details at /api/roles/{code})."""
+
+    id: str
+    label: str
+    rome_code: str
+    aliases: list[str]
+    everyday_names: list[str]
+    domain_code: str
+    domain_label: str
+    sector: str | None
+    ai_exposure: str | None
+    url: str | None
+
+
 class RoleList(BaseModel):
     total: int
-    items: list[Role]
+    items: list[RoleSummary]
 
 
 class FeedbackRequest(BaseModel):
@@ -158,16 +173,22 @@ def get_certification(code: Annotated[str, Path(max_length=20)], assistant: Assi
 
 
 @router.get("/roles", response_model=RoleList)
-def list_roles(assistant: AssistantDep) -> RoleList:
-    """Every job Orientia knows, with its AI exposure and skills to build."""
+def list_roles(
+    assistant: AssistantDep,
+    limit: Annotated[int | None, Query(ge=1, le=2000)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RoleList:
+    """Every ROME job sheet (``total`` counts them all; ``limit``/``offset`` page the items)."""
     items = assistant.roles()
-    return RoleList(total=len(items), items=items)
+    page = items[offset:] if limit is None else items[offset : offset + limit]
+    fields = set(RoleSummary.model_fields)
+    return RoleList(total=len(items), items=[RoleSummary(**r.model_dump(include=fields)) for r in page])
 
 
 @router.get("/roles/{role_id}", response_model=Role)
 def get_role(role_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep) -> Role:
-    """One job."""
-    return assistant.role(role_id)
+    """One ROME job sheet, by its code (e.g. M1203)."""
+    return assistant.role(role_id.strip().upper())
 
 
 @router.get("/sources/{source_id}", response_model=SourcePassage)

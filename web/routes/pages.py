@@ -9,10 +9,10 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, QueryParams
@@ -24,6 +24,7 @@ from assistant.models import (
     FUNDING_LABELS,
     MAX_HOURS,
     MAX_PRICE,
+    CertificationSummary,
     TrainingSummary,
     Turn,
 )
@@ -272,7 +273,7 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
 
 
 def _chat_context(assistant: Assistant, **values) -> dict:
-    context = {
+    context: dict[str, Any] = {
         "turn_id": uuid.uuid4().hex[:8], "question": "", "answer": None, "error": None, "draft": "",
         "profile": Profile(), "conversation_id": "", "streaming": _streams(assistant),
         "views": [], "new": None, "last": None, "kept": set(), "has_trainings": False,
@@ -428,21 +429,24 @@ def _catalogue_query(query: QueryParams) -> tuple[TrainingFilters, dict, int, in
     def get(name: str) -> str:
         return (query.get(name) or "").strip()
 
-    params = {
+    text = {
         "q": get("q")[:200], "role": get("role")[:100], "department": get("department"),
         "format": get("format"), "max_hours": get("max_hours"), "max_price": get("max_price"),
-        "funding": [f for f in query.getlist("funding") if f in FUNDING_LABELS],
-        "certifying": {True: "oui", False: "non", None: ""}[_yes_no(get("certifying"))],
+    }
+    funding = [f for f in query.getlist("funding") if f in FUNDING_LABELS]
+    certifying = _yes_no(get("certifying"))
+    params: dict[str, str | list[str]] = {
+        **text, "funding": funding, "certifying": {True: "oui", False: "non", None: ""}[certifying],
     }
     filters = TrainingFilters(
-        q=params["q"],
-        role=params["role"] or None,
-        department=_choice(DEPARTMENTS)(params["department"]),
-        format=_choice(FORMATS)(params["format"]),
-        max_hours=_PROFILE_FIELDS["max_hours"](params["max_hours"]),
-        max_price=_PROFILE_FIELDS["max_price"](params["max_price"]),
-        funding=params["funding"],
-        certifying=_yes_no(params["certifying"]),
+        q=text["q"],
+        role=text["role"] or None,
+        department=_choice(DEPARTMENTS)(text["department"]),
+        format=_choice(FORMATS)(text["format"]),
+        max_hours=_PROFILE_FIELDS["max_hours"](text["max_hours"]),
+        max_price=_PROFILE_FIELDS["max_price"](text["max_price"]),
+        funding=funding,
+        certifying=certifying,
     )
     try:
         limit = min(max(int(query.get("limit") or _PAGE_SIZE), 1), 100)
@@ -549,7 +553,9 @@ def _compared_ids(query: QueryParams) -> list[str]:
 def compare_page(request: Request, assistant: AssistantDep):
     """The ticked trainings side by side (``?compare=F001&compare=F002`` or ``?ids=F001,F002``)."""
     ids = _compared_ids(request.query_params)
-    context = {"trainings": [], "certifications": {}, "message": None, "kept": set(), "has_conversation": False}
+    context: dict[str, Any] = {
+        "trainings": [], "certifications": {}, "message": None, "kept": set(), "has_conversation": False,
+    }
     status_code = 200
     if len(ids) < 2:
         context["message"] = "Cochez au moins deux formations dans la conversation pour les comparer."
@@ -594,7 +600,7 @@ def _summary(assistant: Assistant, conversation_id: str) -> dict:
             pass
     # The certifications the answers proposed, beyond those the kept trainings prepare.
     listed = {c.code for c in certifications}
-    proposed = {}
+    proposed: dict[str, CertificationSummary] = {}
     for turn in turns:
         for c in turn.answer.certifications:
             if c.code not in listed:
@@ -646,26 +652,56 @@ async def certification_page(request: Request, code: Annotated[str, Path(max_len
 
 
 @router.get("/metiers", response_class=HTMLResponse)
-def roles_page(request: Request, assistant: AssistantDep):
-    """Every job, with its AI exposure."""
-    return _render(request, "roles.html", {"roles": assistant.roles()})
+def roles_page(
+    request: Request,
+    assistant: AssistantDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    domaine: Annotated[str, Query(max_length=3)] = "",
+):
+    """Every ROME job sheet: the domains, or the sheets of one domain or of a search."""
+    from assistant.text import plain
+
+    roles = assistant.roles()
+    query = plain(q).strip()
+    if query:
+        words = query.split()
+        shown = [r for r in roles if all(w in plain(" ".join(r.names)) for w in words)]
+    elif domaine:
+        shown = [r for r in roles if r.domain_code == domaine.upper()]
+    else:
+        shown = []
+    domains: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
+    for r in roles:
+        group = domains.setdefault((r.grand_domain_code, r.grand_domain_label), {})
+        key = (r.domain_code, r.domain_label)
+        group[key] = group.get(key, 0) + 1
+    context = {
+        "roles": shown, "total": len(roles), "q": q, "domaine": domaine.upper(),
+        "domains": sorted((g, sorted(d.items())) for g, d in domains.items()),
+    }
+    return _render(request, "roles.html", context, block="results")
 
 
 @router.get("/metiers/{role_id}", response_class=HTMLResponse)
 async def role_page(request: Request, role_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep):
-    """One job: AI exposure -> skills to build -> blocs -> trainings."""
-    role = assistant.role(role_id)
+    """One ROME job sheet: definition, skills, close jobs, AI exposure, blocs, trainings."""
+    from assistant.skillmatch import blocs_for_role
+
+    role = assistant.role(role_id.strip().upper())
     total, trainings = await run_in_threadpool(
         assistant.trainings, TrainingFilters(role=role.id), limit=12, offset=0
     )
-    certifications = [c for c in assistant.certifications() if role.rome_code in c.rome_codes]
-    preparing = {
-        bloc.code: [t for t in trainings if bloc.code in t.blocs]
-        for c in certifications for bloc in c.blocs
-    }
+    matches = await run_in_threadpool(blocs_for_role, role, assistant.certifications())
+    sheets = {r.id: r for r in assistant.roles()}
+    family = None
+    if role.sector:
+        try:
+            family = assistant.source(f"study:{role.sector}:1")
+        except OrientiaError:
+            family = None
     context = {
-        "role": role, "certifications": certifications, "trainings": trainings, "total": total,
-        "preparing": preparing,
+        "role": role, "matches": matches, "trainings": trainings, "total": total,
+        "close": [sheets[c] for c in role.mobility if c in sheets], "family": family,
     }
     return _render(request, "role.html", context)
 
@@ -684,5 +720,6 @@ async def about_page(request: Request, assistant: AssistantDep):
         "certifications": len(certifications),
         "illustrative_certifications": sum(c.illustrative for c in certifications),
         "roles": len(assistant.roles()),
+        "places": len(assistant.knowledge().places),
     }
     return _render(request, "about.html", {"counts": counts})
