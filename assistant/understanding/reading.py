@@ -93,9 +93,9 @@ class Reader:
     """Reads questions against one knowledge base version's referentials."""
 
     def __init__(self, roles: dict, places) -> None:
-        self.jobs = JobIndex(roles)
-        self.places = PlaceIndex(places.values() if isinstance(places, dict) else places)
         self.lex: Lexicon = lexicon()
+        self.jobs = JobIndex(roles, ambiguous=self.lex.ambiguous_titles)
+        self.places = PlaceIndex(places.values() if isinstance(places, dict) else places)
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -139,7 +139,26 @@ class Reader:
     def _jobs(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
         cues = lex.self_job_cues.find(stems)
-        cue_ends = {end for _, end, _ in cues}
+        # A job cue governs the title right after it (articles skipped): in « je suis patron
+        # d'une boulangerie », « boulangerie » is not the asker's job.
+        cue_ends = {_skip_articles(w, end) for _, end, _ in cues}
+        # « agent magasinier », « technicien de maintenance »: a generic word between the cue
+        # and the title leaves the title governed by the cue.
+        cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
+        # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
+        if not cues and stems and not _is_function_word(w, 0):
+            cues.append((0, 0, {"start"}))
+        # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive.
+        for i, stem in enumerate(stems):
+            if stem in lex.possessives:
+                j = i + 1
+                while j < len(stems) and number_value(w.tok(j)) is not None:
+                    count = number_value(w.tok(j)) or 0
+                    if 1 < count < 100_000:
+                        reading.learners_count = int(count)
+                    j += 1
+                if j < len(stems) and not _is_function_word(w, j):
+                    cues.append((i, j, {"possessive"}))
         matches = self.jobs.find(stems)
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
@@ -149,14 +168,19 @@ class Reader:
                 if nearby:
                     continue
                 start = _skip_articles(w, end)
+                # « je suis lycéen », « je suis au chômage »: who asks, not a job.
+                if start >= len(stems) or lex.audience.find(stems[start : start + 3]) or lex.situation.find(stems[start : start + 3]):
+                    continue
+                if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
+                    continue
                 guess = self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start)
                 if guess is not None:
                     matches.append(guess)
-                elif not _is_function_word(w, end):
-                    reading.unknown_job = _span_text(w, end, min(end + 4, len(stems)))
+                else:
+                    reading.unknown_job = _span_text(w, start, min(start + 3, len(stems)))
         for match in sorted(matches, key=lambda m: m.start):
             key = tuple(stems[match.start : match.end])
-            near_cue = any(match.start - 3 <= end <= match.start for end in cue_ends)
+            near_cue = match.start in cue_ends
             whose = self._whose(w, match.start, match.end, near_cue)
             if whose is None:
                 continue
@@ -164,7 +188,7 @@ class Reader:
                 continue
             if lex.relations.contains(key) and whose in ("other", "unspecified"):
                 continue
-            if match.end - match.start == 1 and not near_cue and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
+            if match.end - match.start == 1 and not near_cue and match.start > 0 and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
                 continue
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
@@ -195,25 +219,35 @@ class Reader:
             return "learners"
         if near_cue:
             return "self"
+        if lex.team.contains(before[-1:]):  # « l'équipe comptable »
+            return "learners"
         if start <= 1:
             return "self"
-        if end - start >= 2:
-            return "unspecified"
-        return "unspecified" if head.pos_ in ("NOUN", "PROPN") else None
+        # A title in passing (« remplacer l'accueil ») is no job; a full title (two words or
+        # more) names one.
+        return "unspecified" if end - start >= 2 else None
 
     def _negated(self, w: _Words, start: int, end: int) -> bool:
-        """Whether a negation governs the title: its phrase head or a verb above it."""
+        """Whether a negation governs the title: on its phrase head or a verb above it, in the
+        same stretch of text (a comma or a full stop ends a negation's reach)."""
         negation = self.lex.negation
+        doc = w.doc
+        first = w.token[start]
+
+        def same_stretch(i: int) -> bool:
+            low, high = sorted((i, first))
+            return not any(doc[k].is_punct for k in range(low, high))  # type: ignore[index]
+
         node = _phrase_head(w, start, end)
         for _ in range(4):
-            if any(c.dep_.startswith("advmod") and fold(c.text) in negation for c in node.children):
+            if any(c.dep_.startswith("advmod") and fold(c.text) in negation and same_stretch(c.i) for c in node.children):
                 return True
             if node.head is node or node.pos_ == "AUX":
                 break
             node = node.head
         # « pas développeur », « plutôt que développeur »
         before = w.words[max(0, start - 2) : start]
-        return any(b in negation for b in before) or w.words[max(0, start - 2) : start] == ["plutot", "que"]
+        return any(b in negation for b in before) or before == ["plutot", "que"]
 
     def _places(self, w: _Words, doc, reading: Reading) -> None:
         lex = self.lex
@@ -409,7 +443,7 @@ def _skip_articles(w: _Words, start: int) -> int:
 
 
 def _is_function_word(w: _Words, index: int) -> bool:
-    return w.tok(index).pos_ in ("ADP", "DET", "PRON", "AUX", "VERB", "ADV", "CCONJ", "SCONJ", "PUNCT", "NUM")
+    return w.tok(index).pos_ in ("ADP", "DET", "PRON", "AUX", "ADV", "CCONJ", "SCONJ", "PUNCT", "NUM")
 
 
 def _department_number(w: _Words, index: int) -> bool:

@@ -9,7 +9,7 @@ knowledge base, with their postal codes when known. Both are matched on stemmed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .lexicon import normalise_words
@@ -28,9 +28,16 @@ def gender_forms(title: str) -> list[str]:
     while "(" in text and ")" in text.split("(", 1)[1]:
         before, rest = text.split("(", 1)
         inner, after = rest.split(")", 1)
-        if 0 < len(inner.split()) <= 3 and inner.strip().upper() not in ("H/F", "F/H"):
-            forms.append(inner.strip())
-        text = f"{before} {after}"
+        inner = inner.strip()
+        if inner.isupper() and len(inner) >= 3 and " " not in inner:
+            # An acronym people use for the job (« IDE », « MJPM »), left out of the title.
+            forms.append(inner)
+            text = f"{before} {after}"
+        elif inner.upper() in ("H/F", "F/H"):
+            text = f"{before} {after}"
+        else:
+            # A complement (« Conseiller / Conseillère (assurances) ») belongs to the title.
+            text = f"{before} {inner} {after}"
     parts = [p.strip() for p in text.split("/") if p.strip()]
     if not parts:
         return forms
@@ -59,22 +66,43 @@ class JobMatch:
 class JobIndex:
     """Every title of every job sheet, by stemmed word tuple."""
 
-    def __init__(self, roles: dict) -> None:
+    def __init__(self, roles: dict, *, ambiguous: AbstractSet[tuple[str, ...]] = frozenset()) -> None:
         self._by_key: dict[tuple[str, ...], set[str]] = {}
         self._longest = 0
         self.labels: dict[str, str] = {}
+        everyday: dict[tuple[str, ...], set[str]] = {}
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
-            names = [role.label, *role.aliases, *getattr(role, "everyday_names", [])]
+            official = [role.label, *role.aliases]
             if getattr(role, "rome_code", None):
-                names.append(role.rome_code)
-            for name in names:
+                official.append(role.rome_code)
+            for name in official:
                 for form in gender_forms(name):
-                    key = normalise_words(form)
-                    if key:
-                        self._by_key.setdefault(key, set()).add(role_id)
-                        self._longest = max(self._longest, len(key))
+                    self._add(self._by_key, form, role_id)
+            for name in getattr(role, "everyday_names", []) or []:
+                for form in gender_forms(name):
+                    self._add(everyday, form, role_id)
+        # The official titles win: an everyday name the team wrote never overrides a ROME
+        # appellation, and a bare ambiguous word (« conseiller ») is no everyday name.
+        for key, ids in everyday.items():
+            if key not in self._by_key:
+                self._by_key[key] = ids
+        # A bare generic word (« conseiller », « technicien ») names no sheet by itself: it is
+        # read as the beginning of the titles it starts (``partial``), which asks which one.
+        for key in ambiguous:
+            self._by_key.pop(key, None)
+        self._longest = max((len(k) for k in self._by_key), default=0)
         self._fuzzy_keys = [" ".join(k) for k in self._by_key if sum(len(w) for w in k) >= 5]
+        self._prefixes: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        for key in self._by_key:
+            for n in range(1, min(3, len(key)) + 1):
+                self._prefixes.setdefault(key[:n], set()).add(key)
+
+    @staticmethod
+    def _add(table: dict[tuple[str, ...], set[str]], form: str, role_id: str) -> None:
+        key = normalise_words(form)
+        if key:
+            table.setdefault(key, set()).add(role_id)
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -110,18 +138,25 @@ class JobIndex:
         return best
 
     def partial(self, stems: Sequence[str], *, start: int) -> JobMatch | None:
-        """Titles that begin with the word at ``start`` (« chauffeur » -> every « chauffeur … »).
+        """Titles that begin with the words at ``start`` (« agent magasinier … », « chauffeur »).
 
-        Several sheets make an ambiguous mention: the dialogue keeps a job already known
-        among them, or asks which one.
+        The longest shared beginning wins; among its titles, those sharing most other words
+        with the question. Several sheets left make an ambiguous mention: the dialogue keeps a
+        job already known among them, or asks which one.
         """
         if start >= len(stems) or len(stems[start]) < 4:
             return None
-        first = stems[start]
-        ids = sorted({i for key, found in self._by_key.items() if key[0] == first for i in found})
-        if not ids:
-            return None
-        return JobMatch(start, start + 1, ids, first, fuzzy=True, score=0.0)
+        # Only content words tell titles apart (« en », « de », « à » do not).
+        context = {w for w in stems if len(w) > 2}
+        for n in range(min(3, len(stems) - start), 0, -1):
+            keys = self._prefixes.get(tuple(stems[start : start + n]))
+            if not keys:
+                continue
+            scored = sorted(((len(set(k) & context), k) for k in keys), reverse=True)
+            best = scored[0][0]
+            ids = sorted({i for score, k in scored if score == best for i in self._by_key[k]})
+            return JobMatch(start, start + n, ids, " ".join(stems[start : start + n]), fuzzy=True, score=0.0)
+        return None
 
     def display(self, role, words: str) -> str:
         """The title of ``role`` closest to how the person wrote it, as the referential spells it."""

@@ -191,9 +191,23 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         if not ids:
             continue
         known = [i for i in ids if i in (state.asker_job, state.learners_job, state.target_job)]
+        if state.pending is not None and state.pending.slot == "job":
+            # The answer to « which job? » written in the person's own words.
+            known = known or [i for i in ids if i in state.pending.choices.values()]
         if len(ids) > 1 and known:
             ids = known[:1]
         if len(ids) > 1:
+            # The most likely sheets first: those the team wrote about (common jobs), then
+            # those whose own title starts with the words used.
+            first = mention.words.split()[0].lower()[:5]
+
+            def likely(i: str) -> tuple[bool, bool, str]:
+                role = roles.get(i)
+                label = role.label if role is not None else i
+                noted = bool(getattr(role, "exposure_summary", "") or getattr(role, "everyday_names", []))
+                return (not noted, not label.lower().startswith(first), label)
+
+            ids = sorted(ids, key=likely)
             options = {roles[i].label if i in roles else i: i for i in ids[:4]}
             events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
                 slot="job", question=f"Pour « {mention.words} », de quel métier s'agit-il ?", choices=options,
