@@ -13,7 +13,7 @@ from typing import Any
 from .evaluation import load_questions
 from .service import AnswerTimings, Assistant
 
-__all__ = ["run_bench", "format_bench"]
+__all__ = ["run_bench", "format_bench", "run_scaling", "format_scaling"]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -44,8 +44,19 @@ def _machine_probe(samples: int = 200) -> dict[str, float]:
     return {"p50": _percentile(times, 0.5), "p95": _percentile(times, 0.95), "max": max(times)}
 
 
+def _forget_queries(assistant: Assistant) -> None:
+    """Empty the query-vector cache: every measured answer embeds its question."""
+    cache = getattr(assistant.index.embedder, "cache", None)
+    if cache is not None:
+        cache.clear()
+
+
 def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, concurrency: int = 4) -> dict[str, Any]:
-    """Measure on the evaluation questions (first turns only, so each stands alone)."""
+    """Measure on the evaluation questions (first turns only, so each stands alone).
+
+    The query cache is emptied before each measured answer (before each round under load):
+    these figures are for questions never asked before.
+    """
     items = [q for q in load_questions(questions_path) if not q.get("follows")]
     questions = [q["question"] for q in items]
     kb = assistant.knowledge()
@@ -60,6 +71,7 @@ def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, co
     for question in questions:
         runs = []
         for _ in range(rounds):
+            _forget_queries(assistant)
             timings = AnswerTimings()
             started = time.perf_counter()
             assistant.answer(question, timings=timings)
@@ -80,6 +92,7 @@ def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, co
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         for _ in range(rounds):
+            _forget_queries(assistant)
             loaded.extend(pool.map(timed, questions))
     wall = time.perf_counter() - started
 
@@ -89,6 +102,7 @@ def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, co
     assistant.index.embedder.embed_documents(sample)
     raw_seconds = time.perf_counter() - started
     query_times = []
+    _forget_queries(assistant)
     for question in questions[:20]:
         started = time.perf_counter()
         assistant.index.embedder.embed_query(question)
@@ -151,3 +165,67 @@ def format_bench(r: dict[str, Any]) -> str:
         f"Import                       : {ingest_line}",
         f"Mémoire (RSS max)            : {r['max_rss_mb']:.0f} Mo",
     ])
+
+
+def run_scaling(sizes: tuple[int, ...] = (1_000, 10_000), *, queries: int = 50, dim: int = 384) -> dict[str, Any]:
+    """Dense query latency as the index grows: synthetic passages in a temporary Chroma collection.
+
+    Vectors are random unit vectors (embedding them would measure the model, not the index); each
+    query asks for 30 neighbours with a ``kind`` filter, as ``Retriever.search`` does.
+    """
+    import shutil
+    import tempfile
+
+    import numpy as np
+
+    from .embeddings import load_embedder
+    from .vectors import VectorStore
+
+    rng = np.random.default_rng(14)
+    folder = Path(tempfile.mkdtemp(prefix="orientia-scaling-"))
+    results = []
+    try:
+        store = VectorStore(embedder=load_embedder("e5-small"), path=folder)
+        kinds = ["study", "document", "role", "certification", "training"]
+        for size in sizes:
+            name = f"scaling_{size}"
+            vectors = rng.standard_normal((size, dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            started = time.perf_counter()
+            store.add(
+                name, ids=[f"p{i}" for i in range(size)], embeddings=vectors.tolist(),
+                documents=[f"passage synthétique {i}" for i in range(size)],
+                metadatas=[{"kind": kinds[i % len(kinds)]} for i in range(size)],
+            )
+            add_seconds = time.perf_counter() - started
+            probes = rng.standard_normal((queries, dim)).astype(np.float32)
+            times, plain = [], []
+            for vector in probes:
+                vector = (vector / np.linalg.norm(vector)).tolist()
+                started = time.perf_counter()
+                store.query(name, vector, k=30, where={"kind": {"$in": ["study", "document", "role", "certification"]}})
+                times.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                store.query(name, vector, k=30)
+                plain.append((time.perf_counter() - started) * 1000)
+            results.append({
+                "passages": size, "add_seconds": add_seconds,
+                "query_p50_ms": _percentile(times, 0.5), "query_p95_ms": _percentile(times, 0.95),
+                "unfiltered_p50_ms": _percentile(plain, 0.5), "unfiltered_p95_ms": _percentile(plain, 0.95),
+                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            })
+            store.drop(name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"sizes": results}
+
+
+def format_scaling(report: dict[str, Any]) -> str:
+    lines = ["Index synthétique (Chroma, 30 voisins, avec le filtre par type des réponses et sans) :"]
+    for r in report["sizes"]:
+        lines.append(
+            f"  {r['passages']:>7} passages : requête filtrée p50 {r['query_p50_ms']:.1f} ms, p95 {r['query_p95_ms']:.1f} ms ; "
+            f"sans filtre p50 {r['unfiltered_p50_ms']:.1f} ms, p95 {r['unfiltered_p95_ms']:.1f} ms "
+            f"(ajout {r['add_seconds']:.1f} s, RSS max du processus {r['max_rss_mb']:.0f} Mo)"
+        )
+    return "\n".join(lines)

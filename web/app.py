@@ -8,13 +8,11 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+import anyio
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant import Assistant, OrientiaError, Settings
+from assistant import Assistant, Settings
 
 from .jobs import Bootstrap
 
@@ -26,6 +24,8 @@ HERE = Path(__file__).parent
 #: htmx 2.0.11 from the CDN, pinned with its Subresource Integrity hash (same bytes as npm).
 HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+#: Room for the multipart envelope around an uploaded file.
+_MULTIPART_OVERHEAD = 64 * 1024
 
 
 def create_app(settings: Settings | None = None, *, assistant: Assistant | None = None) -> FastAPI:
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        app.state.answer_limiter = anyio.CapacityLimiter(settings.answer_workers)
         app.state.assistant = assistant or Assistant(settings)
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
         description="Assistant d'orientation sur les compétences IA en Hauts-de-France.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by web.security.install_docs, with self-hosted assets
+        redoc_url=None,
     )
     app.state.settings = settings
 
@@ -97,43 +100,25 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     app.include_router(observatory.router)
     app.include_router(observatory.api_router)
 
-    csp = _content_security_policy(settings)
+    from .errors import install_error_handlers
+    from .limits import BodyLimit, RateLimit
+    from .security import SecurityHeaders, SecurityHeadersMiddleware, TrustedHosts, install_docs
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+    docs_hash = install_docs(app)
+    app.state.security = SecurityHeaders(htmx_src=settings.htmx_url or HTMX_CDN_URL, docs_script_hash=docs_hash)
+    install_error_handlers(app)
 
-    @app.exception_handler(OrientiaError)
-    async def orientia_error(request: Request, exc: OrientiaError):
-        log.info("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-        if _wants_html(request):
-            return pages.error_page(request, exc.message, exc.status_code)
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        if _wants_html(request):
-            return pages.error_page(request, "Certains paramètres sont invalides.", 422)
-        return JSONResponse(
-            {"detail": "Paramètres invalides : vérifiez les valeurs envoyées.", "errors": errors},
-            status_code=422,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        message = "Page introuvable." if exc.status_code == 404 else str(exc.detail)
-        if _wants_html(request):
-            return pages.error_page(request, message, exc.status_code)
-        return JSONResponse({"detail": message}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    # Last added runs first: headers on every answer, then the Host check, the rate limit
+    # (before any body is read), then the body limits.
+    upload = int(settings.upload_max_mb * 1024 * 1024) + _MULTIPART_OVERHEAD
+    app.add_middleware(
+        BodyLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout_seconds,
+        larger={"/api/admin/": upload, "/admin": upload},
+    )
+    if settings.rate_limit != "off":
+        app.add_middleware(RateLimit, rate=settings.rate_limit)
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(SecurityHeadersMiddleware, security=app.state.security)
 
     return app
 
@@ -168,23 +153,3 @@ async def _purge_periodically(assistant: Assistant, settings: Settings) -> None:
                 "Purged %d conversation(s), %d observatory record(s), %d feedback(s)",
                 removed["conversations"], removed["records"], removed["feedback"],
             )
-
-
-def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/healthz", "/readyz", "/docs", "/openapi"))
-
-
-def _content_security_policy(settings: Settings) -> str:
-    from urllib.parse import urlparse
-
-    script = "'self'"
-    src = settings.htmx_url or HTMX_CDN_URL
-    parsed = urlparse(src)
-    if parsed.scheme in ("http", "https"):
-        script += f" {parsed.scheme}://{parsed.netloc}"
-    return (
-        "default-src 'self'; "
-        f"script-src {script}; "
-        "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-    )

@@ -23,12 +23,9 @@ def _settings(**overrides):
 
 
 def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("httpx", "chromadb", "bm25s", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from .logs import configure
+
+    configure(level)
 
 
 def _progress(done: int, total: int) -> None:
@@ -57,12 +54,13 @@ def serve(
     import uvicorn
 
     from .app import create_app
+    from .server import uvicorn_options
 
     settings = _settings(host=host, port=port)
     _logging(settings.log_level)
     logging.getLogger(__name__).info("Orientia on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir)
     # One worker: an embedded Chroma must not be shared by several processes.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
 
 
 @app.command("ingest")
@@ -200,11 +198,16 @@ def bench(
     rounds: Annotated[int, typer.Option(help="Passes sur les questions (la meilleure par question est aussi retenue)")] = 5,
     concurrency: Annotated[int, typer.Option(help="Requêtes simultanées pour la mesure en charge")] = 4,
     questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
+    http: Annotated[bool, typer.Option(help="Mesurer aussi par HTTP avec 1, 10 et 50 clients simultanés")] = True,
+    levels: Annotated[str, typer.Option(help="Nombres de clients simultanés de la mesure HTTP")] = "1,10,50",
+    scaling: Annotated[bool, typer.Option(help="Mesurer la recherche sur des index synthétiques de 1 000 et 10 000 passages")] = True,
+    large: Annotated[bool, typer.Option(help="Ajouter un index synthétique de 100 000 passages (plusieurs minutes)")] = False,
     ingest_pages: Annotated[int, typer.Option(help="Mesurer aussi l'import d'un document de N pages (lent : 0 pour ne pas le faire)", min=0)] = 0,
 ) -> None:
-    """Measure answer latency (alone and under concurrent load), ingest speed and memory."""
+    """Measure answer latency (alone, concurrent, over HTTP), index scaling, ingest speed and memory."""
     from assistant import Assistant
-    from assistant.benchmark import format_bench, run_bench
+    from assistant.benchmark import format_bench, format_scaling, run_bench, run_scaling
+    from assistant.evaluation import load_questions
 
     settings = _settings()
     _logging("WARNING")
@@ -215,7 +218,20 @@ def bench(
     assistant = Assistant(settings)
     assistant.observing = False  # benchmark questions are not the region's questions
     _ensure_index(assistant)
+    if http:
+        from .loadtest import format_load, run_load
+
+        # The server process opens the index itself: this process lets go of it meanwhile.
+        assistant.index.close()
+        first_turns = [q["question"] for q in load_questions(questions) if not q.get("follows")]
+        counts = tuple(int(n) for n in levels.split(",") if n.strip())
+        typer.echo(format_load(run_load(settings.data_dir, first_turns, levels=counts)))
+        assistant = Assistant(settings)
+        assistant.observing = False
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))
+    if scaling:
+        sizes = (1_000, 10_000, 100_000) if large else (1_000, 10_000)
+        typer.echo(format_scaling(run_scaling(sizes)))
 
 
 @app.command()

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..models import DEPARTMENTS
+from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
 from ..text import fold
 from .lexicon import Lexicon, lexicon, stem_words, words_of
 from .nlp import english_share, number_value, pipeline, prepare
@@ -347,14 +347,18 @@ class Reader:
                 i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
             ) else 1
             if unit in lex.hour_units and not minimum:
-                if not (word.isdigit() and len(word) == 4 and unit == "h") and strong >= strength.get("hours", 0):
-                    reading.max_hours = value * lex.hour_units[unit]
+                # Beyond the profile's bounds ("moins de 10^400 heures"): no real limit, none kept.
+                hours = value * lex.hour_units[unit]
+                if not (word.isdigit() and len(word) == 4 and unit == "h") and strong >= strength.get("hours", 0) and 0 < hours <= MAX_HOURS:
+                    reading.max_hours = hours
                     strength["hours"] = strong
             elif unit in lex.euro_units and not minimum and strong >= strength.get("price", 0):
-                reading.max_price = value
-                strength["price"] = strong
+                if 0 <= value <= MAX_PRICE:
+                    reading.max_price = value
+                    strength["price"] = strong
             elif lex.at_most.contains(before[-1:]) and before[-1:] == ("budget",):
-                reading.max_price = value
+                if 0 <= value <= MAX_PRICE:
+                    reading.max_price = value
             elif i + 1 < len(w.stems) and (lex.team.contains(w.stems[i + 1 : i + 2]) or self.jobs.find(w.stems[i + 1 : i + 4])):
                 if 1 < value < 10000:
                     reading.learners_count = int(value)

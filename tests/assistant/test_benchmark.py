@@ -29,3 +29,12 @@ def test_bench_reports_raw_best_of_n_stages_and_machine_noise(corpus_assistant, 
     assert report["concurrent"]["throughput_per_s"] > 0
     text = format_bench(report)
     assert "meilleure des 2 passes" in text and "Bruit de la machine" in text
+
+
+def test_scaling_measures_each_index_size():
+    from assistant.benchmark import format_scaling, run_scaling
+
+    report = run_scaling((100, 300), queries=5)
+    assert [r["passages"] for r in report["sizes"]] == [100, 300]
+    assert all(r["query_p50_ms"] > 0 and r["max_rss_mb"] > 0 for r in report["sizes"])
+    assert "300 passages" in format_scaling(report)

@@ -105,6 +105,7 @@ def running_server(corpus_dir: Path, base: Path, htmx_url: str, **extra_env: str
     shutil.copytree(corpus_dir, data_dir)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORIENTIA_")}
+    env["ORIENTIA_RATE_LIMIT"] = "off"  # the browser tests ask many questions; a test may set it
     env.update(
         ORIENTIA_DATA_DIR=str(data_dir), ORIENTIA_HTMX_URL=htmx_url, ORIENTIA_LOG_LEVEL="WARNING",
         HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",

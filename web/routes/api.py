@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from assistant import (
@@ -18,10 +17,11 @@ from assistant import (
     TrainingFilters,
     TrainingSummary,
 )
-from assistant.models import Funding
+from assistant.models import MAX_HOURS, MAX_PRICE, Funding
 from assistant.observatory import FEEDBACK_REASONS
 
 from ..deps import AssistantDep, BootstrapDep
+from ..limits import run_answering
 
 __all__ = ["router", "AskRequest", "TrainingPage"]
 
@@ -93,15 +93,15 @@ class Health(BaseModel):
 
 
 @router.post("/ask", response_model=Answer)
-async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
+async def ask(body: AskRequest, assistant: AssistantDep, request: Request) -> Answer:
     """Answer a question with cited sources and recommended trainings."""
-    return await run_in_threadpool(
-        assistant.answer, body.question, conversation_id=body.conversation_id, profile=body.profile
+    return await run_answering(
+        request, assistant.answer, body.question, conversation_id=body.conversation_id, profile=body.profile
     )
 
 
 @router.post("/ask/stream")
-async def ask_stream(body: AskRequest, assistant: AssistantDep):
+async def ask_stream(body: AskRequest, assistant: AssistantDep, request: Request):
     """Answer as NDJSON: ``{"type": "text", "text": ...}`` pieces, then ``{"type": "answer", ...}``.
 
     Pieces come only from a streaming writer (an LLM); the final answer is the checked one.
@@ -121,7 +121,7 @@ async def ask_stream(body: AskRequest, assistant: AssistantDep):
             return
         emit({"type": "answer", "answer": answer.model_dump(mode="json")})
 
-    return stream_ndjson(work, name="orientia-api-stream")
+    return stream_ndjson(work, name="orientia-api-stream", limiter=request.app.state.answer_limiter)
 
 
 def training_filters(
@@ -129,9 +129,9 @@ def training_filters(
     role: Annotated[str | None, Query(max_length=100)] = None,
     department: Annotated[str | None, Query(pattern=r"^(02|59|60|62|80)$")] = None,
     format: Annotated[Literal["présentiel", "distanciel", "mixte"] | None, Query()] = None,  # noqa: A002
-    max_hours: Annotated[float | None, Query(gt=0)] = None,
-    max_price: Annotated[float | None, Query(ge=0)] = None,
-    funding: Annotated[list[Funding] | None, Query()] = None,
+    max_hours: Annotated[float | None, Query(gt=0, le=MAX_HOURS, allow_inf_nan=False)] = None,
+    max_price: Annotated[float | None, Query(ge=0, le=MAX_PRICE, allow_inf_nan=False)] = None,
+    funding: Annotated[list[Funding] | None, Query(max_length=6)] = None,
     certifying: Annotated[bool | None, Query()] = None,
 ) -> TrainingFilters:
     return TrainingFilters(
@@ -143,17 +143,18 @@ def training_filters(
 @router.get("/trainings", response_model=TrainingPage)
 async def list_trainings(
     assistant: AssistantDep,
+    request: Request,
     filters: Annotated[TrainingFilters, Depends(training_filters)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TrainingPage:
     """List trainings meeting every filter."""
-    total, items = await run_in_threadpool(assistant.trainings, filters, limit=limit, offset=offset)
+    total, items = await run_answering(request, assistant.trainings, filters, limit=limit, offset=offset)
     return TrainingPage(total=total, items=items)
 
 
 @router.get("/trainings/{training_id}", response_model=Training)
-def get_training(training_id: str, assistant: AssistantDep) -> Training:
+def get_training(training_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep) -> Training:
     """One training offer."""
     return assistant.training(training_id)
 
@@ -166,7 +167,7 @@ def list_certifications(assistant: AssistantDep) -> CertificationList:
 
 
 @router.get("/certifications/{code}", response_model=Certification)
-def get_certification(code: str, assistant: AssistantDep) -> Certification:
+def get_certification(code: Annotated[str, Path(max_length=20)], assistant: AssistantDep) -> Certification:
     """One certification with its blocs de compétences."""
     return assistant.certification(code)
 
@@ -185,13 +186,13 @@ def list_roles(
 
 
 @router.get("/roles/{role_id}", response_model=Role)
-def get_role(role_id: str, assistant: AssistantDep) -> Role:
+def get_role(role_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep) -> Role:
     """One ROME job sheet, by its code (e.g. M1203)."""
     return assistant.role(role_id.strip().upper())
 
 
 @router.get("/sources/{source_id}", response_model=SourcePassage)
-def get_source(source_id: str, assistant: AssistantDep) -> SourcePassage:
+def get_source(source_id: Annotated[str, Path(max_length=300)], assistant: AssistantDep) -> SourcePassage:
     """A cited passage in full."""
     return assistant.source(source_id)
 
@@ -212,8 +213,8 @@ health_router = APIRouter(tags=["health"])
 
 
 @health_router.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """The process serves."""
+async def healthz() -> Health:
+    """The process serves (answered on the event loop: never waits behind answers)."""
     return Health(status="ok")
 
 

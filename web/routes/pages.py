@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from assistant.models import (
     DEPARTMENTS,
     FORMATS,
     FUNDING_LABELS,
+    MAX_HOURS,
+    MAX_PRICE,
     CertificationSummary,
     TrainingSummary,
     Turn,
@@ -28,6 +31,7 @@ from assistant.models import (
 
 from .. import filters as fmt
 from ..deps import AssistantDep
+from ..limits import run_answering
 
 __all__ = ["error_page", "router"]
 
@@ -184,8 +188,8 @@ async def chat_post(request: Request, assistant: AssistantDep):
     answer, error, status_code = None, None, 200
     try:
         override = _profile_override(form, assistant)
-        answer = await run_in_threadpool(
-            assistant.answer, question, conversation_id=conversation_id or None, profile=override
+        answer = await run_answering(
+            request, assistant.answer, question, conversation_id=conversation_id or None, profile=override
         )
     except OrientiaError as exc:
         error, status_code = exc.message, exc.status_code
@@ -263,7 +267,7 @@ def _stream_turn(request: Request, assistant: Assistant, form: FormData, questio
         context.update(request=request, htmx=True)
         emit({"html": render_block(templates.env, "chat.html", "turn", **context)})
 
-    response = stream_ndjson(work, name="orientia-page-stream")
+    response = stream_ndjson(work, name="orientia-page-stream", limiter=request.app.state.answer_limiter)
     _remember(response, request, conversation_id)
     return response
 
@@ -297,28 +301,31 @@ def new_conversation(request: Request, assistant: AssistantDep):
 
 
 def _text(value: str) -> str | None:
-    return value or None
+    return value[:100] or None  # a job id: never longer, and echoed in errors
 
 
 def _choice(allowed):
     def parse(value: str) -> str | None:
         if value and value not in allowed:
-            raise BadRequest(f"Valeur inconnue : {value}")
+            raise BadRequest(f"Valeur inconnue : {value[:40]}")
         return value or None
 
     return parse
 
 
-def _number(name: str, *, minimum: float, strict: bool):
+def _number(name: str, *, minimum: float, strict: bool, maximum: float):
     def parse(value: str) -> float | None:
         if not value:
             return None
         try:
-            number = float(value.replace(",", ".").replace(" ", "").replace("\u202f", ""))
+            number = float(value[:40].replace(",", ".").replace(" ", "").replace("\u202f", ""))
         except ValueError:
             number = None
-        if number is None or number < minimum or (strict and number == minimum):
+        # float() reads "inf" and "nan": neither is a duration or a budget.
+        if number is None or not math.isfinite(number) or number < minimum or (strict and number == minimum):
             raise BadRequest(f"{name} : indiquez un nombre positif.")
+        if number > maximum:
+            raise BadRequest(f"{name} : indiquez au plus {maximum:,.0f}.".replace(",", "\u202f"))
         return number
 
     return parse
@@ -333,8 +340,8 @@ _PROFILE_FIELDS = {
     "role": _text,
     "department": _choice(DEPARTMENTS),
     "format": _choice(FORMATS),
-    "max_hours": _number("Durée maximale", minimum=0, strict=True),
-    "max_price": _number("Budget maximal", minimum=0, strict=False),
+    "max_hours": _number("Durée maximale", minimum=0, strict=True, maximum=MAX_HOURS),
+    "max_price": _number("Budget maximal", minimum=0, strict=False, maximum=MAX_PRICE),
     "certifying": _yes_no,
     "audience": _choice(fmt.AUDIENCES),
 }
@@ -403,7 +410,7 @@ def _shown_profile(form: FormData, assistant: Assistant) -> Profile:
 
 
 @router.get("/sources/{source_id:path}", response_class=HTMLResponse)
-def source_page(request: Request, source_id: str, assistant: AssistantDep):
+def source_page(request: Request, source_id: Annotated[str, Path(max_length=300)], assistant: AssistantDep):
     """A cited passage in full (a panel under the citation with HTMX)."""
     source = assistant.source(source_id)
     level = 4 if _is_htmx(request) else 1
@@ -423,7 +430,7 @@ def _catalogue_query(query: QueryParams) -> tuple[TrainingFilters, dict, int, in
         return (query.get(name) or "").strip()
 
     text = {
-        "q": get("q")[:200], "role": get("role"), "department": get("department"),
+        "q": get("q")[:200], "role": get("role")[:100], "department": get("department"),
         "format": get("format"), "max_hours": get("max_hours"), "max_price": get("max_price"),
     }
     funding = [f for f in query.getlist("funding") if f in FUNDING_LABELS]
@@ -461,7 +468,7 @@ def _query_string(params: dict, limit: int) -> str:
 async def catalogue(request: Request, assistant: AssistantDep):
     """The training catalogue, filtered by a GET form (the list only for HTMX)."""
     filters, params, limit, offset = _catalogue_query(request.query_params)
-    total, items = await run_in_threadpool(assistant.trainings, filters, limit=limit, offset=offset)
+    total, items = await run_answering(request, assistant.trainings, filters, limit=limit, offset=offset)
     context = {
         "params": params, "query": _query_string(params, limit), "total": total, "items": items,
         "limit": limit, "offset": offset, "roles": assistant.roles(),
@@ -513,12 +520,12 @@ def _csv_response(items: list[TrainingSummary], filename: str) -> Response:
 async def catalogue_csv(request: Request, assistant: AssistantDep):
     """The current selection of the catalogue as CSV for Excel (UTF-8 with BOM, ``;``)."""
     filters, _, _, _ = _catalogue_query(request.query_params)
-    _, items = await run_in_threadpool(assistant.trainings, filters, limit=_ALL, offset=0)
+    _, items = await run_answering(request, assistant.trainings, filters, limit=_ALL, offset=0)
     return _csv_response(items, "formations-orientia.csv")
 
 
 @router.get("/formations/{training_id}", response_class=HTMLResponse)
-def training_page(request: Request, training_id: str, assistant: AssistantDep):
+def training_page(request: Request, training_id: Annotated[str, Path(max_length=100)], assistant: AssistantDep):
     """One training offer."""
     training = assistant.training(training_id)
     certification = None
@@ -630,7 +637,7 @@ def certifications_page(request: Request, assistant: AssistantDep):
 
 
 @router.get("/certifications/{code}", response_class=HTMLResponse)
-async def certification_page(request: Request, code: str, assistant: AssistantDep):
+async def certification_page(request: Request, code: Annotated[str, Path(max_length=20)], assistant: AssistantDep):
     """One certification with its blocs, the jobs it targets and the trainings that prepare it."""
     certification = assistant.certification(code)
     _, certifying = await run_in_threadpool(
