@@ -9,7 +9,8 @@ knowledge base, with their postal codes when known. Both are matched on stemmed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set as AbstractSet
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .lexicon import normalise_words

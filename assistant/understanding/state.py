@@ -201,7 +201,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             # those whose own title starts with the words used.
             first = mention.words.split()[0].lower()[:5]
 
-            def likely(i: str) -> tuple[bool, bool, str]:
+            def likely(i: str, first: str = first) -> tuple[bool, bool, str]:
                 role = roles.get(i)
                 label = role.label if role is not None else i
                 noted = bool(getattr(role, "exposure_summary", "") or getattr(role, "everyday_names", []))
