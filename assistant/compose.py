@@ -209,6 +209,8 @@ class GroundedWriter(AnswerWriter):
                 continue
             if chunk.id in data.cited_before:
                 continue
+            if chunk.kind == "certification" and "certification" not in data.intents:
+                continue  # certifications have their own section
             passages.append(chunk)
             covered.add(key)
             if len(passages) >= max_passages:

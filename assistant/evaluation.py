@@ -6,6 +6,7 @@ over the same collection and model), printed side by side.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,7 @@ TURN_FIELDS = (
     "nothing_fits", "language", "refusal", "answer_mentions", "trainings_fit_job",
 )
 _CONSTRAINT_FIELDS = ("department", "format", "max_hours", "max_price", "funding", "certifying")
+_MARKERS = re.compile(r"\[\d+\]")
 
 
 def _first_sentences(text: str, n: int = 2) -> str:
@@ -312,7 +314,12 @@ def _check_turn(field: str, want: Any, answer, kb, previous) -> bool:  # noqa: C
         )
         return said == bool(want)
     if field == "language":
-        english = getattr(answer, "language", "fr") == "en" and _is_english(_first_sentences(answer.answer, 2))
+        # The answer's own sentences (lines citing no source); quoted sources stay French.
+        own = " ".join(
+            line for line in answer.answer.splitlines()
+            if line.strip() and not line.startswith("#") and not _MARKERS.search(line)
+        )
+        english = getattr(answer, "language", "fr") == "en" and _is_english(own)
         return english == (want == "en")
     if field == "refusal":
         got = getattr(answer, "refusal", None)
@@ -350,6 +357,7 @@ def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
         conversation_id = None
         previous = None
         expected_constraints: dict[str, Any] = {}
+        expected_job: str | None = None
         all_ok = True
         for number, turn in enumerate(conversation["turns"], start=1):
             answer = assistant.answer(turn["say"], conversation_id=conversation_id)
@@ -364,9 +372,18 @@ def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
                 fields[name].append(ok)
                 if not ok:
                     wrong.append(name)
+            if "job" in expect:
+                expected_job = expect["job"]
             if answer.trainings and not expect.get("nothing_fits") and not expect.get("cheaper_than_before") and not expect.get("shorter_than_before"):
                 wanted = Profile(**{k: v for k, v in expected_constraints.items() if v not in (None, [])})
-                possible = any(not violations(t, wanted) for t in kb.trainings.values())
+                # Possible: a training meets the constraints and suits the learners' job (aimed
+                # at everyone or at the job's professional domain), as the answer must.
+                possible = any(
+                    not violations(t, wanted) and (
+                        expected_job is None or not t.rome_codes or any(c[:3] == expected_job[:3] for c in t.rome_codes)
+                    )
+                    for t in kb.trainings.values()
+                )
                 if possible:
                     ok = all(not violations(kb.trainings[t.id], wanted) for t in answer.trainings if t.id in kb.trainings)
                     fields["constraints_in_trainings"].append(ok)
