@@ -218,6 +218,16 @@ class Recommender:
             for cert in kb.certifications.values():
                 if cert.status == "active" and profile.rome_code in cert.rome_codes and cert.code not in chosen:
                     chosen[cert.code] = (cert, [], f"vise le métier {de_job(profile.role_label or profile.rome_code)}")
+        role = kb.roles.get(profile.role or "")
+        if role is not None and len(chosen) < 3:
+            # Blocs whose titles are close to the sheet's ROME skills (assistant/skillmatch.py).
+            for match in _blocs_for_role(kb, role.id):
+                cert = match.certification
+                if cert.status == "inactive":
+                    continue
+                entry = chosen.setdefault(cert.code, (cert, [], "blocs proches des compétences de la fiche ROME"))
+                if match.bloc.code not in entry[1]:
+                    entry[1].append(match.bloc.code)
         if profile.certifying is False:
             return []
         out = []
@@ -238,6 +248,21 @@ def mentioned_codes(question: str) -> set[str]:
         if bloc:
             found.add(code + bloc)
     return found
+
+
+_BLOC_MATCHES: dict[tuple[int, str], list] = {}
+
+
+def _blocs_for_role(kb: KnowledgeBase, role_id: str) -> list:
+    """Blocs matching a sheet's skills, computed once per index version and sheet."""
+    from .skillmatch import blocs_for_role
+
+    key = (kb.version, role_id)
+    if key not in _BLOC_MATCHES:
+        if len(_BLOC_MATCHES) > 4096:
+            _BLOC_MATCHES.clear()
+        _BLOC_MATCHES[key] = blocs_for_role(kb.roles[role_id], list(kb.certifications.values()), limit=4)
+    return _BLOC_MATCHES[key]
 
 
 def _sector_codes(kb: KnowledgeBase, sector: str) -> frozenset[str]:

@@ -259,6 +259,8 @@ def _load_xml(path: Path, name: str):
         return [], [exc.problem(name)]
     if root == offers.LHEO_ROOT:
         return offers.load_lheo(path, name)
+    if root != "FICHES":  # the root of France compétences XML exports
+        return [], [Problem(file=name, line=1, reason=f"document XML non reconnu : élément racine « {root} » (attendu : « lheo » ou « FICHES »)")]
     try:
         data = path.read_bytes()
     except OSError as exc:

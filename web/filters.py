@@ -48,8 +48,10 @@ def funding(code: str) -> str:
     return FUNDING_LABELS.get(code, code)
 
 
-def typography(text: str) -> str:
-    """Non-breaking spaces before ? ! : ; and inside « »."""
+def typography(text: str | None) -> str:
+    """Non-breaking spaces before ? ! : ; and inside « » (nothing for a missing text)."""
+    if not text:
+        return ""
     text = re.sub(r"\s+([?!:;»])", NNBSP + r"\1", text)
     text = re.sub(r"«\s+", "«" + NNBSP, text)
     return text

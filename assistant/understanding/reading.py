@@ -54,6 +54,8 @@ class Reading(BaseModel):
     commune: str | None = None
     #: « plus près de Compiègne »: the place replaces the previous one
     closer: bool = False
+    #: a commune name found in several départements, with no postal code to decide
+    ambiguous_departments: list[str] = Field(default_factory=list)
     format: str | None = None
     max_hours: float | None = None
     max_price: float | None = None
@@ -150,7 +152,9 @@ class Reader:
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
         # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
         nominal = not cues and bool(stems) and w.tok(0).pos_ in ("NOUN", "PROPN", "ADJ")
-        # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive.
+        # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive
+        # (a known title only: « mon CPF » names no job).
+        possessive_ends: set[int] = set()
         for i, stem in enumerate(stems):
             if stem in lex.possessives:
                 j = i + 1
@@ -160,10 +164,14 @@ class Reader:
                         reading.learners_count = int(count)
                     j += 1
                 if j < len(stems) and not _is_function_word(w, j):
-                    cues.append((i, j, {"possessive"}))
+                    possessive_ends.add(j)
         matches = self.jobs.find(stems)
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
+        for end in possessive_ends - {m.start for m in matches}:
+            guess = self.jobs.partial(stems, start=end)
+            if guess is not None and len(guess.role_ids) <= 4:
+                matches.append(guess)
         if nominal and not any(m.start == 0 for m in matches):
             # Only a beginning of two words or more: one word alone says too little.
             guess = self.jobs.partial(stems, start=0)
@@ -234,6 +242,8 @@ class Reader:
             return "self"
         if end - start == 1 and _ROME_CODE.match(w.words[start].upper()):
             return "unspecified"  # « fiche ROME M1805 »
+        if lex.learners_cues.contains(before[-2:]):
+            return "unspecified"  # « pour un comptable », « former des caristes »
         # A title in passing (« remplacer l'accueil ») is no job; a full title (two words or
         # more) names one.
         return "unspecified" if end - start >= 2 else None
@@ -280,6 +290,7 @@ class Reader:
             if single and not (w.tok(start).text[:1].isupper() or start in cue_ends or w.words[start].isdigit()):
                 continue
             departments.extend(sorted(labels))
+        named: list[str] = []
         for match in self.places.find(w.stems):
             token = w.tok(match.start)
             cued = match.start in cue_ends
@@ -287,11 +298,14 @@ class Reader:
             if not ((cued and proper) or token.i in entities or match.population >= 20000):
                 continue
             if len(match.departments) == 1:
-                departments.append(match.departments[0])
+                named.append(match.departments[0])
                 reading.commune = match.commune
             elif not departments:
+                # One name, several communes (« Dury »): a postal code decides, else we ask.
                 reading.commune = match.commune
-                departments.extend(match.departments)
+                reading.ambiguous_departments = list(match.departments)
+        # Several places named (« je suis à Lille mais plutôt vers Lens »): the last one counts.
+        departments.extend(named[-1:])
         reading.departments = list(dict.fromkeys(departments))
 
     def _constraints(self, w: _Words, reading: Reading) -> None:

@@ -246,14 +246,14 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         put("audience", "salarie")
 
     # Place.
-    if len(reading.departments) == 1:
-        put("department", reading.departments[0])
+    if reading.departments:
+        put("department", reading.departments[-1])
         put("commune", reading.commune)
-    elif len(reading.departments) > 1 and reading.commune:
+    elif reading.ambiguous_departments and reading.commune:
         events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
             slot="department",
             question=f"Il existe plusieurs communes nommées {reading.commune} dans la région : laquelle ?",
-            choices={f"{reading.commune} ({d})": d for d in reading.departments},
+            choices={f"{reading.commune} ({d})": d for d in reading.ambiguous_departments},
         ).model_dump()))
     # Constraints stated, then relative ones, then what is let go.
     for slot in ("format", "max_hours", "max_price", "certifying"):

@@ -259,7 +259,7 @@ def test_malformed_and_unknown_xml(tmp_path):
         _write(tmp_path, "<catalogue><offre/></catalogue>", "autre.xml"), display="autre.xml"
     )
     assert [p.reason for p in problems] == [
-        "document XML non reconnu : élément racine « catalogue » (attendu : « lheo »)"
+        "document XML non reconnu : élément racine « catalogue » (attendu : « lheo » ou « FICHES »)"
     ]
 
 
