@@ -134,8 +134,31 @@ def run_bench(assistant: Assistant, questions_path: Path, *, rounds: int = 5, co
                 "embed_seconds": stats.get("embed_seconds"), "seconds": stats.get("seconds"),
             },
         },
+        "job_lookup": _job_lookup(assistant),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _job_lookup(assistant: Assistant, samples: int = 300) -> dict[str, float]:
+    """Time to find a job sheet from an official title typed as people type it (one gender form,
+    lower case, no accents), and the share found; the title index is built beforehand."""
+    import random
+
+    from .text import fold
+    from .understanding.lexicon import normalise_words
+    from .understanding.referentials import gender_forms
+
+    kb = assistant.knowledge()
+    jobs = assistant.understanding.reader(kb).jobs
+    titles = [(fold(gender_forms(t)[-1]), r.id) for r in kb.roles.values() for t in r.aliases]
+    chosen = random.Random(460).sample(titles, min(samples, len(titles)))
+    times, found = [], 0
+    for title, role_id in chosen:
+        started = time.perf_counter()
+        matches = jobs.find(normalise_words(title))
+        times.append((time.perf_counter() - started) * 1000)
+        found += any(role_id in m.role_ids for m in matches)
+    return {"p50": _percentile(times, 0.5), "p95": _percentile(times, 0.95), "found": found / len(chosen) if chosen else 0.0}
 
 
 def format_bench(r: dict[str, Any]) -> str:
@@ -163,6 +186,8 @@ def format_bench(r: dict[str, Any]) -> str:
         f"En charge ({c['workers']} simultanées) : p50 {c['p50']:.0f} ms, p95 {c['p95']:.0f} ms, {c['throughput_per_s']:.1f} réponses/s",
         f"Modèle seul                  : {e['raw_passages_per_s']:.1f} passages/s, requête p50 {e['query_ms_p50']:.0f} ms",
         f"Import                       : {ingest_line}",
+        f"Recherche d'un métier        : p50 {r['job_lookup']['p50']:.2f} ms, p95 {r['job_lookup']['p95']:.2f} ms, "
+        f"{r['job_lookup']['found']:.1%} des intitulés officiels (tapés en minuscules, sans accents) retrouvent leur fiche",
         f"Mémoire (RSS max)            : {r['max_rss_mb']:.0f} Mo",
     ])
 

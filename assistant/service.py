@@ -219,7 +219,8 @@ class Assistant:
             trace["search_text"] = search_text
             trace["records"] = list(dict.fromkeys([*looked_up, *(h.chunk.record_key for h in hits)]))
         unknown = reading.unknown_job or (reading.sector_words if state.job is None else None)
-        if unknown and not new_job and state.pending is None:
+        # Words cut from personal data (« 06 12 34 », an e-mail) are no job: never echoed or stored.
+        if unknown and not new_job and state.pending is None and unknown in scrub(question):
             self._ask_which_job(unknown, state, kb)
         merged = state.profile(kb.roles)
 

@@ -192,7 +192,8 @@ class Reader:
                 guess = self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start)
                 if guess is not None:
                     matches.append(guess)
-                else:
+                elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):
+                    # (« je suis Kévin Dufour »: a name, never asked about nor stored)
                     reading.unknown_job = _span_text(w, start, min(start + 3, len(stems)))
         for match in sorted(matches, key=lambda m: m.start):
             key = tuple(stems[match.start : match.end])

@@ -408,6 +408,20 @@ def test_conversation_state_is_scrubbed(client, session):
     assert NIR not in state["question"] and IBAN_FR not in state["question"]
 
 
+def test_words_cut_from_personal_data_are_not_asked_about(corpus_assistant):
+    """An unknown job read across a phone number is no job: the state never echoes the fragment."""
+    import json
+
+    first = corpus_assistant.answer("Je suis secrétaire, quelles formations IA ?")
+    second = corpus_assistant.answer(
+        "médicale, je suis Kévin Dufour 06 12 34 56 78", conversation_id=first.conversation_id
+    )
+    state = corpus_assistant.index.store.load_conversation(second.conversation_id, max_age_hours=24)
+    stored = json.dumps(state, ensure_ascii=False)
+    assert "Dufour 06" not in stored and "06 12" not in stored
+    assert "Dufour 06" not in second.answer
+
+
 # -- Retention -----------------------------------------------------------------------------------
 
 
