@@ -232,7 +232,13 @@ class Index:
 
         Returns:
             What was written, embedded and reused.
+
+        Raises:
+            ValueError: a record of a kind :meth:`snapshot` could not load (nothing is written).
         """
+        unknown = sorted({str(r["kind"]) for r in records} - RECORD_MODELS.keys())
+        if unknown:
+            raise ValueError(f"record kinds the index cannot load: {', '.join(unknown)}")
         with self._write_lock:
             return self._publish(records, chunks, progress)
 

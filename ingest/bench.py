@@ -76,6 +76,8 @@ def run_ingest_bench(settings: Settings, *, pages: int, batch_sizes: tuple[int, 
         kb = index.snapshot()
         assert kb is not None
         texts = [str(c.metadata.get("embed_text", c.text)) for c in kb.passages("document:rapport-synthetique")]
+        # Searched by keywords only (the ROME sheets): neither embedded nor reused.
+        lexical = sum(1 for c in kb.chunks if c.metadata.get("lexical_only"))
         batch = Index.embed_batch
         started = time.perf_counter()
         for start in range(0, len(texts), batch):
@@ -100,6 +102,7 @@ def run_ingest_bench(settings: Settings, *, pages: int, batch_sizes: tuple[int, 
         "embedded": report.embedded,
         "reused": report.reused,
         "version_passages": report.chunks,
+        "lexical_passages": lexical,
         "end_to_end_seconds": end_to_end,
         "embed_seconds": report.embed_seconds,
         "raw_seconds": raw,
@@ -116,7 +119,8 @@ def format_ingest_bench(r: dict[str, Any]) -> str:
     sizes = ", ".join(f"{size} : {rate:.1f}/s" for size, rate in r["batch_sizes_per_s"].items())
     return "\n".join([
         f"Import d'un document de {r['pages']} pages : {r['passages']} passages nouveaux "
-        f"({r['embedded']} calculés ; la version compte {r['version_passages']} passages, {r['reused']} réutilisés)",
+        f"({r['embedded']} calculés ; la version compte {r['version_passages']} passages, {r['reused']} réutilisés, "
+        f"{r['lexical_passages']} cherchés par mots-clés seulement)",
         f"  de bout en bout (vérification, lecture, validation, passages, nouvelle version, bascule) : "
         f"{r['end_to_end_seconds']:.1f} s, {r['end_to_end_per_s']:.1f} passages/s",
         f"  modèle seul sur les mêmes passages (lots de {r['batch']}) : {r['raw_seconds']:.1f} s, {r['raw_per_s']:.1f} passages/s",

@@ -19,9 +19,8 @@ from assistant.index import Index, PublishReport
 
 from .chunking import chunk_records
 from .loaders import LoadedRecord, load_file
-from .pipeline import collect_files
+from .pipeline import assemble, collect_files
 from .problems import IngestError, Problem
-from .validate import cross_check
 
 __all__ = ["Upload", "BuildProgress", "BuildResult", "build", "read_upload"]
 
@@ -155,8 +154,8 @@ def build(
         kept.append((name, upload_id, records))
     kept.reverse()
 
-    loaded = [r for _, _, records in kept for r in records]
-    problems = cross_check(loaded)
+    # Supplements are applied to the records read with them and leave the list.
+    loaded, problems = assemble([r for _, _, records in kept for r in records])
     if problems:
         raise IngestError(problems)
 

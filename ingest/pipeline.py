@@ -15,7 +15,7 @@ from .loaders import SUPPORTED_SUFFIXES, LoadedRecord, load_file
 from .problems import IngestError, Problem
 from .validate import cross_check
 
-__all__ = ["CheckResult", "check", "collect_files", "ingest"]
+__all__ = ["CheckResult", "assemble", "check", "collect_files", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,23 @@ def check(paths: Iterable[Path]) -> CheckResult:
         result.records.extend(records)
         result.problems.extend(p for p in problems if not p.notice)
         result.notices.extend(p for p in problems if p.notice)
+    result.records, problems = assemble(result.records)
+    result.problems.extend(problems)
+    return result
+
+
+def assemble(loaded: list[LoadedRecord]) -> tuple[list[LoadedRecord], list[Problem]]:
+    """The records to publish from everything read together, and the problems found.
+
+    Orientia's supplements (notes on ROME sheets and certifications) are applied to the records
+    read with them and left out: they are not records of their own. Then the checks across files
+    run on the result. Every path that publishes a version (:func:`ingest`,
+    :func:`ingest.library.build`) goes through here.
+    """
     from .referentials import apply_supplements
 
-    result.records, problems = apply_supplements(result.records)
-    result.problems.extend(problems)
-    result.problems.extend(cross_check(result.records))
-    return result
+    records, problems = apply_supplements(loaded)
+    return records, [*problems, *cross_check(records)]
 
 
 def ingest(

@@ -26,6 +26,9 @@ HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 #: Room for the multipart envelope around an uploaded file.
 _MULTIPART_OVERHEAD = 64 * 1024
+#: An admin upload carries several files of up to ``upload_max_mb`` each: its body may hold this
+#: many, so that a single file over the limit reaches the admin service, which refuses it by name.
+_UPLOAD_FILES_PER_REQUEST = 10
 
 
 def create_app(settings: Settings | None = None, *, assistant: Assistant | None = None) -> FastAPI:
@@ -110,7 +113,7 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
 
     # Last added runs first: headers on every answer, then the Host check, the rate limit
     # (before any body is read), then the body limits.
-    upload = int(settings.upload_max_mb * 1024 * 1024) + _MULTIPART_OVERHEAD
+    upload = (int(settings.upload_max_mb * 1024 * 1024) + _MULTIPART_OVERHEAD) * _UPLOAD_FILES_PER_REQUEST
     app.add_middleware(
         BodyLimit, limit=settings.max_body_bytes, timeout=settings.client_timeout_seconds,
         larger={"/api/admin/": upload, "/admin": upload},

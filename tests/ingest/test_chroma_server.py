@@ -53,7 +53,8 @@ def chroma_server(tmp_path):
 
 
 def test_ingest_and_ask_through_a_chroma_server(tmp_path, starter_dir, embedder, chroma_server):
-    settings = make_settings(tmp_path / "data", chroma_url=chroma_server)
+    # One retired version kept for rollback (ORIENTIA_KEEP_VERSIONS), so the third ingest purges one.
+    settings = make_settings(tmp_path / "data", chroma_url=chroma_server, keep_versions=1)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
     report = ingest([starter_dir], assistant.index)
 
@@ -69,7 +70,17 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, starter_dir, embedder,
     assert answer.answered
     assert answer.citations[0].id.startswith("study:scenarios-2030:")
 
+    first = assistant.knowledge().collection
     again = ingest([starter_dir], assistant.index)
     assert again.embedded == 0
-    assert [c.name for c in remote.list_collections()] == [assistant.knowledge().collection]
+    second = assistant.knowledge().collection
+    # The active collection serves; the retired one stays in the server so an admin can roll back.
+    assert second != first
+    assert sorted(c.name for c in remote.list_collections()) == sorted([first, second])
+
+    # Beyond keep_versions, the oldest retired collection is dropped from the server too.
+    ingest([starter_dir], assistant.index)
+    third = assistant.knowledge().collection
+    assert sorted(c.name for c in remote.list_collections()) == sorted([second, third])
+    assert [v["collection"] for v in assistant.index.store.list_versions()] == [third, second]
     assistant.index.close()
