@@ -300,17 +300,19 @@ class GroundedWriter(AnswerWriter):
                 chunk = kb.passages(f"training:{t.id}")[0]
                 if t.id in data.shown_before and not data.change:
                     continue
-                if t.id in data.shown_before:
-                    lines.append(p["shown_again"].format(title=t.title) + f" {cites.cite(chunk)}")
-                    continue
                 label = f" ({p['example_label']})" if t.illustrative else ""
                 relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
+                full = f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}."
+                if t.id in data.shown_before or full in data.said_before:
+                    # Already described: named again briefly, not repeated word for word.
+                    lines.append(p["shown_again"].format(title=t.title) + f" {cites.cite(chunk)}")
+                    continue
                 refs = cites.cite(chunk)
                 # Asked for certifying trainings: the bloc each one prepares, cited where it is named.
                 prepared = self._prepared_passage(kb, t) if profile.certifying else None
                 if prepared is not None:
                     refs += cites.cite(prepared)
-                lines.append(f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}. {refs}")
+                lines.append(f"{full} {refs}")
 
         def certifications_section(_position: int) -> None:
             if data.change:
@@ -415,7 +417,8 @@ class GroundedWriter(AnswerWriter):
             blocs = ""
             if cert.blocs:
                 blocs = " — " + p["bloc_line"].format(blocs=" ; ".join(f"{b.code} « {b.title} »" for b in cert.blocs[:3]))
-            lines.append(f"- {cert.code} « {cert.title} »{label}{blocs}. {cites.cite(chunk)}")
+            title = f" « {cert.title} »" if cert.title else ""
+            lines.append(f"- {cert.code}{title}{label}{blocs}. {cites.cite(chunk)}")
 
     @staticmethod
     def _prepared_passage(kb: KnowledgeBase, t) -> Chunk | None:

@@ -223,8 +223,8 @@ class Recommender:
             # Blocs whose titles are close to the sheet's ROME skills (assistant/skillmatch.py).
             for match in _blocs_for_role(kb, role.id):
                 cert = match.certification
-                if cert.status == "inactive":
-                    continue
+                if cert.status == "inactive" or not (match.targeted or match.score >= 0.45):
+                    continue  # a loose match would point a warehouse worker to IT blocs
                 entry = chosen.setdefault(cert.code, (cert, [], "blocs proches des compétences de la fiche ROME"))
                 if match.bloc.code not in entry[1]:
                     entry[1].append(match.bloc.code)
