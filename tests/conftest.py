@@ -135,6 +135,12 @@ def ready_client(corpus_dir: Path, target: Path, embedder, *, raise_server_excep
     shutil.copytree(corpus_dir, target)
     settings = make_settings(target, **overrides)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    # The copy starts with an empty observatory, whatever earlier tests recorded in the corpus.
+    import sqlalchemy as sa
+
+    with assistant.index.store.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM observations"))
+        conn.execute(sa.text("DELETE FROM feedback"))
     app = create_app(settings, assistant=assistant)
     with TestClient(app, raise_server_exceptions=raise_server_exceptions) as client:
         deadline = time.monotonic() + 120
