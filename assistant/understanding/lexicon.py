@@ -99,6 +99,7 @@ class Lexicon:
         self.funding = PhraseTable.of(raw["funding"])
         self.payers = PhraseTable.of(raw["payers"])
         self.payment = PhraseTable.of(raw["payment"])
+        self.funding_questions = PhraseTable.of(raw["funding_questions"])
         self.certifying = PhraseTable.of(raw["certifying"])
         self.short = PhraseTable.of(raw["short"])
         self.short_hours = float(raw["short_training_hours"])

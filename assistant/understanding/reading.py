@@ -320,7 +320,7 @@ class Reader:
         for start, _, labels in lex.funding.find(stems):
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
-        if lex.payment.contains(stems):
+        if lex.payment.contains(stems) and not lex.funding_questions.contains(stems):
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
                 if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):
