@@ -236,7 +236,7 @@ class GroundedWriter(AnswerWriter):
                 ))
             else:
                 lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
-        elif passages and focus in (None, "funding") and (role is None or general or role_seen) and (general or not has_trainings):
+        elif passages and focus in (None, "funding") and (role is None or general or role_seen) and (general or not has_trainings or focus == "funding"):
             first = passages.pop(0)
             limit = 1 if audience == "eleve" else 2
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
