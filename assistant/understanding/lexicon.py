@@ -100,6 +100,7 @@ class Lexicon:
         self.payers = PhraseTable.of(raw["payers"])
         self.payment = PhraseTable.of(raw["payment"])
         self.funding_questions = PhraseTable.of(raw["funding_questions"])
+        self.funding_question_starts = PhraseTable.of(raw["funding_question_starts"])
         self.certifying = PhraseTable.of(raw["certifying"])
         self.short = PhraseTable.of(raw["short"])
         self.short_hours = float(raw["short_training_hours"])

@@ -292,7 +292,7 @@ class Reader:
                 continue
             departments.extend(sorted(labels))
         named: list[str] = []
-        for match in self.places.find(w.stems):
+        for match in self.places.find(w.words):
             token = w.tok(match.start)
             cued = match.start in cue_ends
             proper = token.text[:1].isupper() or token.is_oov or match.end - match.start > 1
@@ -320,7 +320,10 @@ class Reader:
         for start, _, labels in lex.funding.find(stems):
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
-        if lex.payment.contains(stems) and not lex.funding_questions.contains(stems):
+        asks_who_pays = lex.funding_questions.contains(stems) or any(
+            start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
+        )
+        if lex.payment.contains(stems) and not asks_who_pays:
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
                 if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):

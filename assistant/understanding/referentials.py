@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from .lexicon import normalise_words
+from .lexicon import normalise_words, words_of
 
 __all__ = ["JobIndex", "JobMatch", "PlaceIndex", "PlaceMatch", "gender_forms"]
 
@@ -198,7 +198,9 @@ class PlaceIndex:
         self._longest = 0
         self.postal: dict[str, set[str]] = {}
         for place in places:
-            key = normalise_words(place.commune)
+            # Communes are compared on their exact folded words, not stems: « Pommiers » (02)
+            # and « Pommier » (62) are two communes.
+            key = tuple(words_of(place.commune))
             if not key:
                 continue
             self._by_key.setdefault(key, []).append(place)
@@ -210,6 +212,7 @@ class PlaceIndex:
         return sum(len(v) for v in self._by_key.values())
 
     def find(self, stems: Sequence[str]) -> list[PlaceMatch]:
+        """Communes named in a sequence of folded words (``words``, not stems)."""
         found: list[PlaceMatch] = []
         i = 0
         while i < len(stems):
@@ -231,5 +234,5 @@ class PlaceIndex:
 
 def _saint_key(stems: Sequence[str]) -> tuple[str, ...]:
     """« St Quentin » and « Ste Catherine » written short, as people do."""
-    abbreviations = {"st": "saint", "ste": "saint"}
+    abbreviations = {"st": "saint", "ste": "sainte"}
     return tuple(abbreviations.get(s, s) for s in stems)
