@@ -126,6 +126,7 @@ def test_conversations_live_in_the_database(corpus_dir, embedder, corpus_assista
     # A second assistant (another process would do the same) sees the conversation.
     settings = make_settings(corpus_dir)
     other = Assistant(settings, index=Index(settings, embedder=embedder))
+    other.observing = False  # corpus_dir is shared: its observatory stays empty
     follow = other.answer("et à distance ?", conversation_id=first.conversation_id)
     assert follow.profile.role == "J1506" and follow.profile.format == "distanciel"
     other.index.close()
@@ -134,6 +135,7 @@ def test_conversations_live_in_the_database(corpus_dir, embedder, corpus_assista
 def test_expired_conversation_starts_over(corpus_dir, embedder):
     settings = make_settings(corpus_dir, conversation_ttl_hours=1e-9)
     assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+    assistant.observing = False  # corpus_dir is shared: its observatory stays empty
     first = assistant.answer("Je suis comptable à Arras, quelles formations IA ?")
     follow = assistant.answer("et à distance ?", conversation_id=first.conversation_id)
     assert follow.profile.role is None

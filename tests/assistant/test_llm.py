@@ -20,7 +20,9 @@ QUESTION = "Je suis comptable à Arras, que dois-je apprendre sur l'IA ?"
 def llm_assistant(corpus_assistant):
     def build(responses):
         writer = LLMWriter(FakeListChatModel(responses=responses))
-        return Assistant(corpus_assistant.settings, index=corpus_assistant.index, writer=writer), writer
+        assistant = Assistant(corpus_assistant.settings, index=corpus_assistant.index, writer=writer)
+        assistant.observing = False  # corpus_dir is shared: its observatory stays empty
+        return assistant, writer
 
     return build
 

@@ -35,7 +35,21 @@ def observatory_server(corpus_dir, tmp_path_factory, htmx_url):
         yield url
 
 
+def _admin_context(browser):
+    return browser.new_context(viewport={**DESKTOP, "height": 2000}, locale="fr-FR", extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 def test_feedback_then_dashboard(browser, observatory_server, axe_source, screenshots):
+    # The server's data folder is a copy of the shared corpus: no other test may have left
+    # observatory records in it, or the counts below mean nothing.
+    admin = _admin_context(browser)
+    try:
+        page = admin.new_page()
+        page.goto(observatory_server + "/observatoire")
+        expect(page.locator("#obs-questions")).to_have_text("0")
+    finally:
+        admin.close()
+
     context, page = _new_page(browser)
     try:
         page.goto(observatory_server + "/")
@@ -56,7 +70,7 @@ def test_feedback_then_dashboard(browser, observatory_server, axe_source, screen
     finally:
         context.close()
 
-    admin = browser.new_context(viewport={**DESKTOP, "height": 2000}, locale="fr-FR", extra_http_headers={"Authorization": f"Bearer {TOKEN}"})
+    admin = _admin_context(browser)
     try:
         page = admin.new_page()
         page.goto(observatory_server + "/observatoire")
