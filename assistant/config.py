@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     chroma_url: str = ""
+    #: seconds a request to the Chroma server may take before the answer is a 503
+    chroma_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     database_url: str = ""
     embedding_model: str = "e5-small"
     knowledge_dir: Path | None = None
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
     allowed_hosts: str = ""
     #: answers computed at once (more wait their turn, health checks never wait)
     answer_workers: int = Field(default=4, ge=1, le=256)
+    #: seconds an ingest waits for another process's ingest to end before giving up
+    index_write_wait_seconds: float = Field(default=600.0, ge=0, le=86400)
+    #: app processes of ``orientia serve`` (more than one needs a Chroma server: ``chroma_url``)
+    workers: int = Field(default=1, ge=1, le=64)
     #: seconds a client may take to send its request headers, or its body
     client_timeout_seconds: float = Field(default=20.0, gt=0, le=3600)
     # Observatory and privacy (issue 13)

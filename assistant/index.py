@@ -8,12 +8,13 @@ content hash: re-ingesting unchanged files embeds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,30 @@ from .models import (
     StudySection,
     Training,
 )
-from .store import Store
+from .errors import NotReady
+from .store import Store, process_id
 from .vectors import VectorStore
 
-__all__ = ["Index", "KnowledgeBase", "PublishReport", "chunk_hash", "RECORD_MODELS"]
+__all__ = ["Index", "IndexBusy", "KnowledgeBase", "PublishReport", "chunk_hash", "RECORD_MODELS"]
 
 log = logging.getLogger(__name__)
+
+#: the lease a process holds while it writes the index (see ``Index.writing``)
+WRITE_LEASE = "index-write"
+#: how long a write lease lasts unless renewed (a third of it between renewals)
+LEASE_SECONDS = 30.0
+
+
+class IndexBusy(NotReady):
+    """Another process is writing the index (an ingest or a rollback in progress)."""
+
+    retry_after = 30
+
+    def __init__(self, holder: str | None) -> None:
+        super().__init__(
+            "Un autre import de l'index est en cours. Réessayez quand il sera terminé.",
+            log_message=f"index write lease held by {holder or 'another process'}",
+        )
 
 RECORD_MODELS: dict[str, type[BaseModel]] = {
     "training": Training,
@@ -145,7 +164,10 @@ class Index:
         self._vectors: VectorStore | None = None
         self._snapshot: KnowledgeBase | None = None
         self._lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        # Writes (ingest, rollback, clean-up) are one at a time: in this process (the lock) and
+        # among every process sharing the database (the "index-write" lease, see ``writing``).
+        self._write_lock = threading.RLock()
+        self._lease_depth = 0
 
     # -- components, built on first use ------------------------------------------------------
 
@@ -162,11 +184,72 @@ class Index:
                 embedder=self.embedder,
                 path=self.settings.chroma_path,
                 url=self.settings.chroma_url,
+                timeout=self.settings.chroma_timeout_seconds,
             )
         return self._vectors
 
     def close(self) -> None:
         self.store.dispose()
+
+    @contextlib.contextmanager
+    def writing(self, *, wait: float | None = None) -> Iterator[None]:
+        """Hold the right to write the index, here and in every process sharing the database.
+
+        Re-entrant in a thread. The database lease is renewed while held, so a process that dies
+        mid-ingest frees it (at once on this machine, after ``LEASE_SECONDS`` elsewhere).
+
+        Args:
+            wait: seconds to wait for another process's write to end (default
+                ``settings.index_write_wait_seconds``); 0 fails at once.
+
+        Raises:
+            IndexBusy: another process kept writing beyond ``wait``.
+        """
+        wait = self.settings.index_write_wait_seconds if wait is None else wait
+        with self._write_lock:
+            if self._lease_depth:
+                self._lease_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lease_depth -= 1
+                return
+            holder = process_id()
+            deadline = time.monotonic() + wait
+            while not self.store.acquire_lease(WRITE_LEASE, holder, LEASE_SECONDS):
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(self.store.lease_holder(WRITE_LEASE))
+                time.sleep(min(1.0, max(0.05, deadline - time.monotonic())))
+            stop = threading.Event()
+
+            def renew() -> None:
+                while not stop.wait(LEASE_SECONDS / 3):
+                    try:
+                        self.store.acquire_lease(WRITE_LEASE, holder, LEASE_SECONDS)
+                    except Exception:  # noqa: BLE001 - the next renewal tries again
+                        log.warning("Could not renew the index write lease", exc_info=True)
+
+            renewer = threading.Thread(target=renew, name="orientia-lease", daemon=True)
+            renewer.start()
+            self._lease_depth = 1
+            try:
+                yield
+            finally:
+                self._lease_depth = 0
+                stop.set()
+                renewer.join()
+                self.store.release_lease(WRITE_LEASE, holder)
+
+    def reachable(self) -> bool:
+        """Whether the vector store answers (always, embedded; a heartbeat to a Chroma server)."""
+        if not self.settings.chroma_url:
+            return True
+        from .vectors import VectorsUnavailable
+
+        try:
+            return self.vectors.heartbeat()
+        except VectorsUnavailable:
+            return False
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -239,7 +322,7 @@ class Index:
         unknown = sorted({str(r["kind"]) for r in records} - RECORD_MODELS.keys())
         if unknown:
             raise ValueError(f"record kinds the index cannot load: {', '.join(unknown)}")
-        with self._write_lock:
+        with self.writing():
             return self._publish(records, chunks, progress)
 
     def _publish(self, records, chunks, progress) -> PublishReport:
@@ -353,7 +436,7 @@ class Index:
         Raises:
             LookupError: when ``version`` is not a retired version that was kept.
         """
-        with self._write_lock:
+        with self.writing():
             return self.store.rollback(version)
 
     def versions(self) -> list[dict[str, Any]]:
@@ -361,9 +444,15 @@ class Index:
         return self.store.list_versions()
 
     def cleanup_crashed(self) -> None:
-        """Remove versions left half-built by a killed process (called at start)."""
-        with self._write_lock:
-            self._cleanup_crashed()
+        """Remove versions left half-built by a killed process (called at start).
+
+        Skipped while another process writes the index: its version being built is not a crash.
+        """
+        try:
+            with self.writing(wait=0):
+                self._cleanup_crashed()
+        except IndexBusy:
+            log.info("Another process is writing the index: no clean-up of half-built versions now")
 
     def _cleanup_crashed(self) -> None:
         for row in self.store.stale_building_versions():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +122,48 @@ observations = sa.Table(
 )
 
 
+#: Named leases between processes: who holds the right to write the index, until when.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes for timezone-aware columns
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def process_id() -> str:
+    """This process, as other processes (on this machine or another) can recognise it."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_is_gone(holder: str) -> bool:
+    """Whether ``holder`` (a :func:`process_id`) is a process of this machine that has exited."""
+    import os
+    import socket
+
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Store:
@@ -141,6 +181,55 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    # -- leases between processes -----------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take (or extend) lease ``name`` for ``seconds``; False while another live holder has it.
+
+        A lease whose time ran out, or whose holder is a process of this machine that exited (killed
+        mid-ingest), is free. Two processes racing for a free lease: one insert or update wins.
+        """
+        now = _now()
+        until = now + timedelta(seconds=seconds)
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(leases).where(leases.c.name == name)).mappings().first()
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(leases.insert().values(name=name, holder=holder, expires_at=until))
+                    return True
+                except sa.exc.IntegrityError:
+                    return False
+            free = (
+                row["holder"] == holder
+                or _aware(row["expires_at"]) <= now
+                or process_is_gone(row["holder"])
+            )
+            if not free:
+                return False
+            # Only if nobody changed it since it was read (compare-and-set on the old values).
+            return conn.execute(
+                leases.update()
+                .where(
+                    leases.c.name == name,
+                    leases.c.holder == row["holder"],
+                    leases.c.expires_at == row["expires_at"],
+                )
+                .values(holder=holder, expires_at=until)
+            ).rowcount == 1
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+
+    def lease_holder(self, name: str) -> str | None:
+        """The live holder of lease ``name``, or None when it is free."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(leases).where(leases.c.name == name)).mappings().first()
+        if row is None or _aware(row["expires_at"]) <= _now() or process_is_gone(row["holder"]):
+            return None
+        return str(row["holder"])
 
     # -- index versions --------------------------------------------------------------------
 

@@ -7,35 +7,64 @@ Chroma stores only its name and config in the collection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from .embeddings import Embedder, chroma_embedding_function
+from .errors import NotReady
 
-__all__ = ["VectorStore"]
+__all__ = ["VectorStore", "VectorsUnavailable"]
 
 _BATCH = 500
+
+
+class VectorsUnavailable(NotReady):
+    """The Chroma server cannot be reached: answered at once (503), the next request tries again."""
+
+    retry_after = 5
+
+    def __init__(self, location: str, exc: BaseException) -> None:
+        super().__init__(
+            "La base de recherche est momentanément indisponible. Réessayez dans quelques secondes.",
+            log_message=f"Chroma server at {location} unreachable ({type(exc).__name__})",
+        )
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the Chroma server is down or silent (not a bad request)."""
+    import httpx
+
+    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
 
 
 class VectorStore:
     """The dense side of the index: one Chroma collection per index version."""
 
-    def __init__(self, *, embedder: Embedder, path: Path | None = None, url: str = "") -> None:
+    def __init__(
+        self, *, embedder: Embedder, path: Path | None = None, url: str = "", timeout: float = 10.0
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if url:
             parsed = urlparse(url)
-            self.client = chromadb.HttpClient(
-                host=parsed.hostname or "127.0.0.1",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                settings=chroma_settings,
-            )
             self.location = url
+            try:
+                self.client = chromadb.HttpClient(
+                    host=parsed.hostname or "127.0.0.1",
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings,
+                )
+            except Exception as exc:
+                if _unreachable(exc):
+                    raise VectorsUnavailable(url, exc) from exc
+                raise
+            _bound_http_timeout(self.client, timeout)
         else:
             assert path is not None
             path.mkdir(parents=True, exist_ok=True)
@@ -54,15 +83,29 @@ class VectorStore:
 
     def collection(self, name: str):
         if name not in self._collections:
-            self._collections[name] = self.client.get_or_create_collection(
-                name=name,
-                embedding_function=self._function,
-                configuration={"hnsw": {"space": "cosine"}},
-            )
+            with self._reaching():
+                self._collections[name] = self.client.get_or_create_collection(
+                    name=name,
+                    embedding_function=self._function,
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
         return self._collections[name]
 
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn "the server is down" into :class:`VectorsUnavailable`; other errors pass."""
+        try:
+            yield
+        except VectorsUnavailable:
+            raise
+        except Exception as exc:
+            if _unreachable(exc):
+                raise VectorsUnavailable(self.location, exc) from exc
+            raise
+
     def names(self) -> list[str]:
-        return [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
+        with self._reaching():
+            return [c.name if hasattr(c, "name") else str(c) for c in self.client.list_collections()]
 
     def drop(self, name: str) -> None:
         self._collections.pop(name, None)
@@ -94,24 +137,27 @@ class VectorStore:
         collection = self.collection(name)
         for start in range(0, len(ids), _BATCH):
             end = start + _BATCH
-            collection.add(
-                ids=list(ids[start:end]),
-                embeddings=[list(v) for v in embeddings[start:end]],
-                documents=list(documents[start:end]),
-                metadatas=list(metadatas[start:end]),
-            )
+            with self._reaching():
+                collection.add(
+                    ids=list(ids[start:end]),
+                    embeddings=[list(v) for v in embeddings[start:end]],
+                    documents=list(documents[start:end]),
+                    metadatas=list(metadatas[start:end]),
+                )
 
     def count(self, name: str) -> int:
-        return self.collection(name).count()
+        with self._reaching():
+            return self.collection(name).count()
 
     def query(
         self, name: str, vector: Sequence[float], *, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) pairs, best first."""
         collection = self.collection(name)
-        result = collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
-        )
+        with self._reaching():
+            result = collection.query(
+                query_embeddings=[list(vector)], n_results=k, where=where or None, include=["distances"]
+            )
         ids = result["ids"][0] if result["ids"] else []
         distances = result["distances"][0] if result["distances"] else []
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=False)]
@@ -127,3 +173,16 @@ class VectorStore:
             collection_name=name,
             embedding_function=langchain_embeddings(self.embedder),
         )
+
+
+def _bound_http_timeout(client: Any, seconds: float) -> None:
+    """Give the Chroma HTTP client a deadline (it has none): a silent server fails fast, not never.
+
+    Chroma builds its ``httpx.Client`` with ``timeout=None`` and offers no setting for it; the
+    session is reached through the client's server object.
+    """
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 3.0))

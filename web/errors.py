@@ -209,7 +209,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OrientiaError)
     async def orientia_error(request: Request, exc: OrientiaError):
         log.info("%s on %s: %s", type(exc).__name__, request.url.path, exc)
-        return error_response(request, exc.message, exc.status_code)
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
+        return error_response(request, exc.message, exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):

@@ -64,8 +64,17 @@ class Bootstrap:
         settings = self.assistant.settings
         started = time.perf_counter()
         log.info("First start: ingesting the bundled knowledge from %s", settings.bundled_knowledge)
+        index = self.assistant.index
         try:
-            report = ingest([settings.bundled_knowledge], self.assistant.index, progress=self._progress)
+            # Several processes may start on an empty database together: one ingests, the others
+            # wait for its write to end and find the index built.
+            with index.writing():
+                if not index.is_empty():
+                    log.info("First start: another process built the index meanwhile")
+                    self._warm()
+                    self.state = "ready"
+                    return
+                report = ingest([settings.bundled_knowledge], index, progress=self._progress)
         except IngestError as exc:
             self.state, self.error = "failed", f"{len(exc.problems)} problem(s) in the bundled knowledge"
             log.error("First-start ingest failed: %s", self.error)

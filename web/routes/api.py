@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -24,6 +26,8 @@ from ..deps import AssistantDep, BootstrapDep
 from ..limits import run_answering
 
 __all__ = ["router", "AskRequest", "TrainingPage"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -223,7 +227,14 @@ def readyz(bootstrap: BootstrapDep, assistant: AssistantDep):
     """The index is built and loaded: questions can be answered."""
     from fastapi.responses import JSONResponse
 
-    if bootstrap.state == "ready" and assistant.ready():
-        return Health(status="ready", index="ready")
-    body = Health(status="not-ready", index=bootstrap.state, done=bootstrap.done, total=bootstrap.total)
+    try:
+        if bootstrap.state == "ready" and assistant.ready():
+            if assistant.index.reachable():
+                return Health(status="ready", index="ready")
+            body = Health(status="not-ready", index="unreachable")
+        else:
+            body = Health(status="not-ready", index=bootstrap.state, done=bootstrap.done, total=bootstrap.total)
+    except Exception:  # noqa: BLE001 - the database is down: not ready, said as such
+        log.warning("Readiness check failed", exc_info=True)
+        body = Health(status="not-ready", index="unreachable")
     return JSONResponse(body.model_dump(), status_code=503)
