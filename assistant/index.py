@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from .config import Settings
 from .embeddings import Embedder, load_embedder
+from .errors import NotReady
 from .lexical import LexicalIndex
 from .models import (
     Certification,
@@ -33,7 +34,6 @@ from .models import (
     StudySection,
     Training,
 )
-from .errors import NotReady
 from .store import Store, process_id
 from .vectors import VectorStore
 

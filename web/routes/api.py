@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
