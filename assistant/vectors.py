@@ -37,7 +37,13 @@ def _unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` means the Chroma server is down or silent (not a bad request)."""
     import httpx
 
-    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
+    # Chroma's client re-raises some connection errors as a ValueError: look down the chain too.
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class VectorStore:

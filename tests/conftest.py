@@ -158,3 +158,59 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ChromaServer:
+    """A real ``chroma run`` on 127.0.0.1, which a test may stop and start again (same port, data)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self._log = folder / "chroma.log"
+
+    def start(self, timeout: float = 60.0) -> None:
+        import sys
+
+        import httpx
+
+        chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+        with self._log.open("a") as log:
+            self.process = subprocess.Popen(
+                [chroma, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.folder / "server")],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                pytest.fail(f"chroma run did not start: {self._log.read_text(errors='replace')}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """The URL of a fresh ``chroma run`` server, stopped at the end of the test."""
+    server = ChromaServer(tmp_path)
+    server.start()
+    yield server.url
+    server.stop()

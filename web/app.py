@@ -16,7 +16,7 @@ from assistant import Assistant, Settings
 
 from .jobs import Bootstrap
 
-__all__ = ["create_app", "HTMX_CDN_URL", "HTMX_SRI"]
+__all__ = ["create_app", "app_from_environment", "HTMX_CDN_URL", "HTMX_SRI"]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,17 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     app.add_middleware(SecurityHeadersMiddleware, security=app.state.security)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``orientia serve --workers N`` (settings from the environment)."""
+    from .logs import configure
+    from .server import HeaderTimeoutProtocol
+
+    settings = Settings()
+    configure(settings.log_level)
+    HeaderTimeoutProtocol.header_timeout = settings.client_timeout_seconds
+    return create_app(settings)
 
 
 def _start_admin(app: FastAPI, settings: Settings) -> None:

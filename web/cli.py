@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -49,18 +50,46 @@ def _ensure_index(assistant) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processus de l'application (plus d'un : serveur Chroma requis, ORIENTIA_CHROMA_URL)", min=1, max=64)] = None,
 ) -> None:
     """Start the web app (ingests the bundled knowledge on first start)."""
     import uvicorn
 
-    from .app import create_app
     from .server import uvicorn_options
 
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, workers=workers)
     _logging(settings.log_level)
-    logging.getLogger(__name__).info("Orientia on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir)
-    # One worker: an embedded Chroma must not be shared by several processes.
-    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    log = logging.getLogger(__name__)
+    if settings.workers == 1:
+        from .app import create_app
+
+        log.info("Orientia on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir)
+        uvicorn.run(create_app(settings), **uvicorn_options(settings))
+        return
+    if not settings.chroma_url:
+        typer.echo(
+            f"--workers {settings.workers} : plusieurs processus ne peuvent pas partager la base Chroma "
+            "embarquée. Lancez un serveur Chroma (chroma run) et indiquez-le dans ORIENTIA_CHROMA_URL, "
+            "ou servez avec un seul processus (voir docs/deployment.md).",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if not settings.database_url:
+        log.warning(
+            "%d workers share the SQLite file of %s: fine on one machine; use PostgreSQL "
+            "(ORIENTIA_DATABASE_URL) for several machines", settings.workers, settings.data_dir,
+        )
+    # Each worker process builds its app from the environment: pass the command-line values on.
+    for name, value in (("HOST", settings.host), ("PORT", settings.port), ("WORKERS", settings.workers)):
+        os.environ[f"ORIENTIA_{name}"] = str(value)
+    log.info(
+        "Orientia on http://%s:%d with %d workers (Chroma server %s)",
+        settings.host, settings.port, settings.workers, settings.chroma_url,
+    )
+    uvicorn.run(
+        "web.app:app_from_environment", factory=True, workers=settings.workers,
+        **{**uvicorn_options(settings), "http": "web.server:HeaderTimeoutProtocol"},
+    )
 
 
 @app.command("ingest")

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
-import httpx
 import pytest
 
 from assistant import Assistant, Index
 from ingest import ingest
 
-from ..conftest import make_settings, stop_process
+from ..conftest import make_settings
 
 pytestmark = pytest.mark.chroma_server
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("w")
-    process = subprocess.Popen(
-        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "chroma-server")],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"chroma run did not start: {(tmp_path / 'chroma.log').read_text()}")
-        time.sleep(0.2)
-    yield url
-    stop_process(process)
-    log.close()
 
 
 def test_ingest_and_ask_through_a_chroma_server(tmp_path, starter_dir, embedder, chroma_server):
@@ -84,3 +44,62 @@ def test_ingest_and_ask_through_a_chroma_server(tmp_path, starter_dir, embedder,
     assert sorted(c.name for c in remote.list_collections()) == sorted([second, third])
     assert [v["collection"] for v in assistant.index.store.list_versions()] == [third, second]
     assistant.index.close()
+
+
+def test_a_chroma_server_restart_gives_a_french_503_then_recovers(tmp_path, starter_dir, embedder):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    from ..conftest import ChromaServer
+
+    server = ChromaServer(tmp_path)
+    server.start()
+    try:
+        settings = make_settings(tmp_path / "data", chroma_url=server.url, chroma_timeout_seconds=5)
+        assistant = Assistant(settings, index=Index(settings, embedder=embedder))
+        ingest([starter_dir], assistant.index)
+        question = {"question": "Combien d'emplois l'IA pourrait-elle créer dans la région d'ici 2030 ?"}
+        with TestClient(create_app(settings, assistant=assistant)) as client:
+            assert client.post("/api/ask", json=question).status_code == 200
+            assert client.get("/readyz").status_code == 200
+
+            server.stop()
+            down = client.post("/api/ask", json=question)
+            assert down.status_code == 503, down.text
+            assert down.json()["detail"].startswith("La base de recherche est momentanément indisponible")
+            assert int(down.headers["Retry-After"]) > 0
+            ready = client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["index"] == "unreachable"
+            page = client.post("/", data={"question": question["question"]}, headers={"HX-Request": "true"})
+            assert page.status_code == 503 and "momentanément indisponible" in page.text
+
+            # Same port, same data: the app recovers by itself, no restart.
+            server.start()
+            again = client.post("/api/ask", json=question)
+            assert again.status_code == 200 and again.json()["answered"]
+            assert client.get("/readyz").status_code == 200
+        assistant.index.close()
+    finally:
+        server.stop()
+
+
+def test_a_chroma_server_down_at_start_is_said_and_retried(tmp_path, embedder):
+    from assistant.vectors import VectorsUnavailable
+
+    from ..conftest import ChromaServer
+
+    server = ChromaServer(tmp_path)  # not started yet
+    settings = make_settings(tmp_path / "data", chroma_url=server.url)
+    index = Index(settings, embedder=embedder)
+    with pytest.raises(VectorsUnavailable) as caught:
+        index.vectors  # noqa: B018 - connecting is the point
+    assert "momentanément indisponible" in caught.value.message
+    assert not index.reachable()
+    server.start()
+    try:
+        assert index.reachable()  # the next use connects
+        assert index.vectors.names() == []
+    finally:
+        server.stop()
+        index.close()
