@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["OrientiaError", "NotFound", "BadRequest", "NotReady"]
+__all__ = ["OrientiaError", "NotFound", "BadRequest", "NotReady", "StorageFull", "DatabaseUnavailable", "storage_error"]
 
 
 class OrientiaError(Exception):
@@ -25,3 +25,60 @@ class BadRequest(OrientiaError):
 
 class NotReady(OrientiaError):
     status_code = 503
+
+
+class StorageFull(NotReady):
+    """The data folder's disk (or the database's) is full: nothing was changed by the failed write."""
+
+    retry_after = 60
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Espace disque insuffisant pour enregistrer : l'opération n'a pas eu lieu et rien n'a "
+            "été perdu (un import laisse la version précédente de l'index en service). Libérez de "
+            "la place dans le dossier de données, puis réessayez.",
+            log_message="no space left for the data folder or the database",
+        )
+
+
+class DatabaseUnavailable(NotReady):
+    """The database server cannot be reached (stopped, restarting, network)."""
+
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            "La base de données est momentanément indisponible. Réessayez dans quelques secondes.",
+            log_message="database unreachable",
+        )
+
+
+_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+
+
+def storage_error(exc: BaseException) -> OrientiaError | None:
+    """The user-facing error for a storage failure anywhere in ``exc``'s chain, or None.
+
+    A full disk (``ENOSPC``, SQLite's "database or disk is full", PostgreSQL's ``DiskFull``) and a
+    database connection lost or refused are said in French; any other error is not ours to name.
+    """
+    import errno
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OrientiaError):
+            return seen
+        text = str(seen).lower()
+        if (isinstance(seen, OSError) and seen.errno == errno.ENOSPC) or type(seen).__name__ == "DiskFull":
+            return StorageFull()
+        if any(words in text for words in _DISK_FULL_WORDS):
+            return StorageFull()
+        if getattr(seen, "connection_invalidated", False) or (
+            type(seen).__name__ == "OperationalError"
+            and type(seen).__module__.startswith(("psycopg", "sqlalchemy"))
+            and "sqlite" not in text
+            and any(w in text for w in ("connection", "connect", "server closed", "terminating"))
+        ):
+            return DatabaseUnavailable()
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
 from .constraints import Constraints
-from .errors import BadRequest, NotFound, NotReady
+from .errors import BadRequest, NotFound, NotReady, OrientiaError
 from .index import Index, KnowledgeBase
 from .models import (
     Answer,
@@ -51,6 +52,30 @@ def next_step_entries() -> list[dict]:
 
     path = Path(__file__).parent / "templates" / "next_steps.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+T = TypeVar("T")
+
+
+def _storage_errors_said(method: Callable[..., T]) -> Callable[..., T]:
+    """A full disk or an unreachable database while answering: the French error, not a crash."""
+    import functools
+
+    from .errors import storage_error
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except OrientiaError:
+            raise
+        except Exception as exc:
+            said = storage_error(exc)
+            if said is None:
+                raise
+            raise said from exc
+
+    return wrapper
 
 
 @dataclass
@@ -125,6 +150,7 @@ class Assistant:
 
     # -- questions ---------------------------------------------------------------------------
 
+    @_storage_errors_said
     def answer(
         self,
         question: str,
@@ -652,3 +678,4 @@ def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
     if follow_up and constraint_change:
         return "constraints"
     return None
+

@@ -112,7 +112,7 @@ def ingest_command(
         counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts().items()))
         typer.echo(f"{result.files} fichiers, {counts} ; {len(result.problems)} problème(s).")
         raise typer.Exit(1 if result.problems else 0)
-    from assistant import Index
+    from assistant import Index, OrientiaError
 
     index = Index(settings)
     try:
@@ -124,6 +124,9 @@ def ingest_command(
         typer.echo("Import refusé, rien n'a été écrit ; l'index précédent reste en service :", err=True)
         for problem in exc.problems:
             typer.echo(f"- {problem}", err=True)
+        raise typer.Exit(1) from None
+    except OrientiaError as exc:  # a full disk, another import under way, a server down
+        typer.echo(f"Import échoué : {exc.message}", err=True)
         raise typer.Exit(1) from None
     if save_vectors:
         typer.echo(f"Vecteurs enregistrés dans {index.save_seed()}")

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from assistant import OrientiaError
+from assistant.errors import storage_error
 
 __all__ = [
     "STATUS_MESSAGES",
@@ -226,8 +227,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception):
         # Runs outside every middleware (Starlette's ServerErrorMiddleware): add the headers here.
-        log.error("Unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
-        response = error_response(request, STATUS_MESSAGES[500], 500)
+        said = storage_error(exc)  # a full disk, the database down: a French 503, not a crash
+        if said is not None:
+            log.warning("%s on %s %s: %s", type(said).__name__, request.method, request.url.path, said)
+            retry = getattr(said, "retry_after", None)
+            response = error_response(
+                request, said.message, said.status_code, headers={"Retry-After": str(retry)} if retry else None
+            )
+        else:
+            log.error("Unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+            response = error_response(request, STATUS_MESSAGES[500], 500)
         security = getattr(request.app.state, "security", None)
         if security is not None:
             security.apply(request.url.path, response.headers)

@@ -333,6 +333,16 @@ class JobRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: jobs whose failure could not be written yet (a full disk): written once it can be
+        self._unfinished: dict[int, dict[str, Any]] = {}
+
+    def _finish_unfinished(self) -> None:
+        for job_id, job in list(self._unfinished.items()):
+            try:
+                self._finish_failed(job, ["Import interrompu par une erreur d'enregistrement (disque plein ?) : la version précédente de l'index reste en service."], set(job["document_ids"]) if job["kind"] == "upload" else set())
+            except Exception:  # noqa: BLE001 - still failing: next turn of the loop
+                continue
+            del self._unfinished[job_id]
 
     def start(self) -> None:
         interrupted = self.library.fail_interrupted()
@@ -357,16 +367,31 @@ class JobRunner:
         except Exception:  # noqa: BLE001 - a cleanup failure must not stop the jobs
             log.exception("Cleanup of half-built index versions failed")
         while not self._stop.is_set():
-            job = self.library.next_queued()
+            try:
+                job = self.library.next_queued()
+            except Exception:  # noqa: BLE001 - the database is unreachable: try again shortly
+                log.warning("Could not read the job queue", exc_info=True)
+                self._stop.wait(2.0)
+                continue
             if job is None:
                 self._wake.wait(timeout=2.0)
                 self._wake.clear()
-                self.library.fail_interrupted()
+                self._finish_unfinished()
+                try:
+                    self.library.fail_interrupted()
+                except Exception:  # noqa: BLE001 - the database is down or full: next turn
+                    log.warning("Could not check for interrupted jobs", exc_info=True)
                 continue
-            self.run(job)
+            try:
+                self.run(job)
+            except Exception:  # noqa: BLE001 - e.g. the disk filled up even for the job's failure
+                log.exception("Job %s could not be finished; marking it failed later", job["id"])
+                self._unfinished[job["id"]] = job
+            self._finish_unfinished()
 
     def run(self, job: dict[str, Any]) -> None:
         """Run one job to its end (done or failed)."""
+        from assistant import OrientiaError
         from ingest import IngestError
         from ingest.library import BuildProgress, Upload, build
 
@@ -398,6 +423,10 @@ class JobRunner:
         except IngestError as exc:
             errors = [str(p) for p in exc.problems]
             self._finish_failed(job, errors, new_ids)
+            return
+        except OrientiaError as exc:  # a full disk, another process importing: said in French
+            log.warning("Job %s failed: %s", job_id, exc)
+            self._finish_failed(job, [exc.message], new_ids)
             return
         except Exception as exc:  # noqa: BLE001 - reported on the job, the live version serves
             log.exception("Job %s failed", job_id)
