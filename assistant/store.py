@@ -136,11 +136,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes for timezone-aware columns
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def process_id() -> str:
     """This process, as other processes (on this machine or another) can recognise it."""
     import os
