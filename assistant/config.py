@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     chroma_url: str = ""
     database_url: str = ""
+    #: how long to wait at start for a database server that does not answer yet, then give up
+    database_connect_seconds: float = Field(default=30.0, ge=0, le=3600)
     embedding_model: str = "e5-small"
     knowledge_dir: Path | None = None
     host: str = "127.0.0.1"

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["Store"]
+__all__ = ["DatabaseUnavailable", "Store", "describe_database", "upsert", "wait_for_database"]
 
 metadata = sa.MetaData()
 
@@ -129,15 +129,23 @@ def _now() -> datetime:
 class Store:
     """Access to the relational database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect_seconds: float = 30.0) -> None:
+        """Open the database, waiting up to ``connect_seconds`` for it, and upgrade its schema.
+
+        Raises:
+            DatabaseUnavailable: the database did not answer in time (French message naming
+                the host, never the password).
+        """
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(url, connect_args=connect_args)
+        self.engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        _migrate_legacy_feedback(self.engine)
-        metadata.create_all(self.engine)
+        wait_for_database(self.engine, seconds=connect_seconds)
+        from .migrations import upgrade
+
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -348,17 +356,11 @@ class Store:
         now = _now()
         payload = json.dumps(state, default=str)
         with self.engine.begin() as conn:
-            updated = conn.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(state=payload, updated_at=now)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    conversations.insert().values(
-                        id=conversation_id, created_at=now, updated_at=now, state=payload
-                    )
-                )
+            conn.execute(upsert(
+                conn, conversations,
+                {"id": conversation_id, "created_at": now, "updated_at": now, "state": payload},
+                keys=["id"], update=["state", "updated_at"],
+            ))
 
     def purge_conversations(self, *, max_age_hours: float) -> int:
         cutoff = datetime.fromtimestamp(_now().timestamp() - max_age_hours * 3600, UTC)
@@ -443,20 +445,19 @@ class Store:
     ) -> bool:
         """Record the opinion on one answer, replacing an earlier one; True when it is new."""
         now = _now()
-        values = {"useful": useful, "reason": reason, "comment": comment, "updated_at": now}
+        values = {
+            "created_at": now, "updated_at": now, "conversation_key": conversation_key, "turn": turn,
+            "useful": useful, "reason": reason, "comment": comment,
+        }
         with self.engine.begin() as conn:
-            replaced = conn.execute(
-                feedback.update()
-                .where(feedback.c.conversation_key == conversation_key, feedback.c.turn == turn)
-                .values(**values)
-            ).rowcount
-            if not replaced:
-                conn.execute(
-                    feedback.insert().values(
-                        created_at=now, conversation_key=conversation_key, turn=turn, **values
-                    )
-                )
-        return not replaced
+            created = conn.execute(
+                upsert(
+                    conn, feedback, values, keys=["conversation_key", "turn"],
+                    update=["useful", "reason", "comment", "updated_at"],
+                ).returning(feedback.c.created_at)
+            ).scalar_one()
+        # An opinion replaced keeps the time it was first given.
+        return _aware(created) == now
 
     def add_observation(self, row: dict[str, Any]) -> None:
         values = {**row, "data": json.dumps(row.get("data", {}), ensure_ascii=False)}
@@ -504,26 +505,76 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _migrate_legacy_feedback(engine: sa.Engine) -> None:
-    """Databases made before issue 13 have a ``feedback`` table of free comments tied to nothing.
+def upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys: list[str], update: list[str]):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update`` in the connection's dialect.
 
-    It is renamed ``feedback_legacy`` with its comments scrubbed of personal data, so the new
-    table can be created and nothing readable is left in clear.
+    One statement, so two processes writing the same row at once never collide on its key.
     """
-    inspector = sa.inspect(engine)
-    if "feedback" not in inspector.get_table_names():
-        return
-    if "turn" in {c["name"] for c in inspector.get_columns("feedback")}:
-        return
-    from .privacy import scrub
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the supported databases are SQLite and PostgreSQL
+        raise NotImplementedError(f"no upsert for {conn.dialect.name}")
+    statement = insert(table).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in update}
+    )
 
-    with engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE feedback RENAME TO feedback_legacy"))
-        legacy = sa.table("feedback_legacy", sa.column("id"), sa.column("comment"), sa.column("conversation_id"))
-        for row in conn.execute(sa.select(legacy.c.id, legacy.c.comment)).all():
-            conn.execute(
-                legacy.update().where(legacy.c.id == row.id).values(comment=scrub(row.comment or ""), conversation_id=None)
+
+class DatabaseUnavailable(RuntimeError):
+    """The database did not answer at start; ``message`` is French and names the host."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def describe_database(url: sa.URL) -> str:
+    """Where a database is, for messages: host, port and name, never the password."""
+    if url.get_backend_name() == "sqlite":
+        return f"le fichier SQLite {url.database}"
+    host = url.host or "localhost"
+    where = f"{host}:{url.port}" if url.port else host
+    return f"le serveur {where} (base « {url.database or ''} »)"
+
+
+def wait_for_database(engine: sa.Engine, *, seconds: float) -> None:
+    """Connect, retrying with a growing delay for up to ``seconds`` (a server still starting).
+
+    Raises:
+        DatabaseUnavailable: still no connection after ``seconds``.
+    """
+    import logging
+    import time
+
+    log = logging.getLogger(__name__)
+    deadline = time.monotonic() + max(0.0, seconds)
+    delay = 0.25
+    where = describe_database(engine.url)
+    while True:
+        try:
+            with engine.connect():
+                return
+        except sa.exc.OperationalError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0 or engine.dialect.name == "sqlite":
+                reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+                if engine.url.password:
+                    reason = reason.replace(str(engine.url.password), "***")
+                raise DatabaseUnavailable(
+                    f"Base de données injoignable : {where} ne répond pas"
+                    + (f" après {seconds:g} s d'attente" if seconds > 0 and engine.dialect.name != "sqlite" else "")
+                    + ". Vérifiez qu'elle est démarrée et que ORIENTIA_DATABASE_URL est juste"
+                    + f" (erreur : {reason})."
+                ) from None
+            pause = min(delay, left)
+            log.warning(
+                "Base de données injoignable (%s) : nouvel essai dans %.1f s (encore %.0f s au plus).",
+                where, pause, left,
             )
+            time.sleep(pause)
+            delay = min(delay * 2, 5.0)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -123,7 +123,9 @@ class Accounts:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        from assistant.migrations import upgrade
+
+        upgrade(engine)  # nothing to do once the store opened it (the schema is at head)
         from argon2 import PasswordHasher
 
         self._hasher = PasswordHasher()

@@ -103,7 +103,9 @@ class Library:
     def __init__(self, engine: sa.Engine, uploads: Path) -> None:
         self.engine = engine
         self.uploads = uploads
-        metadata.create_all(engine)
+        from assistant.migrations import upgrade
+
+        upgrade(engine)  # nothing to do once the store opened it (the schema is at head)
 
     # -- files -----------------------------------------------------------------------------------
 
