@@ -505,10 +505,20 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys: list[str], update: list[str]):
-    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET update`` in the connection's dialect.
+def upsert(
+    conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys: list[str],
+    update: list[str] | dict[str, Any],
+):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` in the connection's dialect.
 
     One statement, so two processes writing the same row at once never collide on its key.
+
+    Args:
+        conn: the connection (its dialect picks the statement).
+        table: the table.
+        values: the row to insert.
+        keys: the columns of the unique constraint that may conflict.
+        update: the columns set from the new row on conflict, or ``{column: expression}``.
     """
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -517,9 +527,8 @@ def upsert(conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys
     else:  # pragma: no cover - the supported databases are SQLite and PostgreSQL
         raise NotImplementedError(f"no upsert for {conn.dialect.name}")
     statement = insert(table).values(**values)
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in update}
-    )
+    set_ = update if isinstance(update, dict) else {name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(index_elements=keys, set_=set_)
 
 
 class DatabaseUnavailable(RuntimeError):
