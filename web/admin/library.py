@@ -143,6 +143,7 @@ class Library:
         """
         notes: list[str] = []
         now = _now()
+        actor = actor[:128]  # a token's actor carries its label: PostgreSQL enforces the length
         with self.engine.begin() as conn:
             job_id = _pk(conn.execute(jobs.insert().values(
                 kind="upload", status="queued", created_by=actor, created_at=now,
@@ -186,7 +187,7 @@ class Library:
     def queue_job(self, kind: str, *, actor: str, document_ids: list[int] | None = None) -> int:
         with self.engine.begin() as conn:
             return _pk(conn.execute(jobs.insert().values(
-                kind=kind, status="queued", created_by=actor, created_at=_now(),
+                kind=kind, status="queued", created_by=actor[:128], created_at=_now(),
                 document_ids=json.dumps(document_ids or []), progress=json.dumps({"stage": "en attente"}),
                 errors="[]", message="",
             )))
