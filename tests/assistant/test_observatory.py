@@ -64,8 +64,9 @@ def _record(store: Store, *, key: str, department: str | None, audience: str | N
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'o.sqlite3'}")
+def store(database_url):
+    """A new store on SQLite, then on PostgreSQL."""
+    store = Store(database_url)
     yield store
     store.dispose()
 
