@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["DatabaseUnavailable", "Store", "describe_database", "upsert", "wait_for_database"]
+__all__ = ["DatabaseUnavailable", "Store", "describe_database", "row_dict", "upsert", "wait_for_database"]
 
 metadata = sa.MetaData()
 
@@ -161,7 +161,7 @@ class Store:
                 .order_by(index_versions.c.id.desc())
                 .limit(1)
             ).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def begin_version(self, *, collection_prefix: str, embedding_model: str) -> tuple[int, str]:
         """Reserve a new version being built; returns (version, collection name)."""
@@ -208,7 +208,7 @@ class Store:
         """Switch serving to ``version`` in one transaction; returns the versions it retired."""
         with self.engine.begin() as conn:
             retired = [
-                dict(r)
+                row_dict(r)
                 for r in conn.execute(
                     sa.select(index_versions).where(index_versions.c.status == "active")
                 ).mappings()
@@ -272,7 +272,7 @@ class Store:
         """Every version still usable (active and retired ones kept for rollback), newest first."""
         with self.engine.connect() as conn:
             return [
-                {**dict(r), "stats": json.loads(r.stats or "{}")}
+                {**row_dict(r), "stats": json.loads(r.stats or "{}")}
                 for r in conn.execute(
                     sa.select(index_versions)
                     .where(index_versions.c.status.in_(["active", "retired"]))
@@ -311,7 +311,7 @@ class Store:
         """Versions left 'building' by a crashed ingest."""
         with self.engine.connect() as conn:
             return [
-                dict(r)
+                row_dict(r)
                 for r in conn.execute(
                     sa.select(index_versions).where(index_versions.c.status == "building")
                 ).mappings()
@@ -477,7 +477,7 @@ class Store:
         if audience:
             query = query.where(observations.c.audience == audience)
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = [row_dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["data"] = json.loads(row["data"] or "{}")
             row["created_at"] = _aware(row["created_at"])
@@ -488,7 +488,7 @@ class Store:
         if since is not None:
             query = query.where(feedback.c.created_at >= since)
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = [row_dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["created_at"] = _aware(row["created_at"])
         return rows
@@ -503,6 +503,14 @@ class Store:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """A result row as a dict, its times in UTC with their time zone on every database.
+
+    PostgreSQL gives ``timestamptz`` back aware; SQLite keeps no zone and gives naive times back.
+    """
+    return {k: _aware(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
 
 
 def upsert(

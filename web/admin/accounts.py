@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from assistant.store import row_dict
+
 __all__ = ["Accounts", "AdminIdentity", "LoginRefused", "SESSION_HOURS"]
 
 log = logging.getLogger(__name__)
@@ -300,7 +302,7 @@ class Accounts:
     def audit_entries(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [
-                dict(r) for r in conn.execute(
+                row_dict(r) for r in conn.execute(
                     sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
                 ).mappings()
             ]

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from assistant import Assistant
+from assistant.store import row_dict
 
 from .accounts import Accounts, _pk
 
@@ -134,7 +135,7 @@ class Library:
             row = conn.execute(
                 sa.select(documents).where(documents.c.sha256 == sha256, documents.c.status.in_(["active", "pending"]))
             ).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def add_documents(self, files: list[StoredFile], *, actor: str) -> tuple[int, list[int], list[str]]:
         """Queue an upload job for ``files``; returns (job id, new document ids, notes).
@@ -175,14 +176,14 @@ class Library:
     def document(self, doc_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(documents).where(documents.c.id == doc_id)).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def documents(self, *, statuses: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         query = sa.select(documents).order_by(documents.c.id.desc())
         if statuses:
             query = query.where(documents.c.status.in_(statuses))
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [row_dict(r) for r in conn.execute(query).mappings()]
 
     def queue_job(self, kind: str, *, actor: str, document_ids: list[int] | None = None) -> int:
         with self.engine.begin() as conn:
@@ -235,7 +236,7 @@ class Library:
         """Whether a job is running in another live process (then its half-built version is not ours to clean)."""
         with self.engine.connect() as conn:
             return any(
-                not _is_dead(dict(r)) and r.worker != _worker()
+                not _is_dead(dict(r._mapping)) and r.worker != _worker()
                 for r in conn.execute(sa.select(jobs.c.worker, jobs.c.heartbeat_at).where(jobs.c.status == "running"))
             )
 
@@ -246,7 +247,7 @@ class Library:
         ran elsewhere and has not reported progress for ``STALE_AFTER_SECONDS``.
         """
         with self.engine.begin() as conn:
-            running = [dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
+            running = [row_dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
             stale = [r for r in running if _is_dead(r)]
             for row in stale:
                 conn.execute(jobs.update().where(jobs.c.id == row["id"]).values(
@@ -308,7 +309,7 @@ def _is_dead(row: dict[str, Any]) -> bool:
 
 
 def _job(row) -> dict[str, Any]:
-    out = dict(row)
+    out = row_dict(row)
     out["progress"] = json.loads(out["progress"] or "{}")
     out["errors"] = json.loads(out["errors"] or "[]")
     out["document_ids"] = json.loads(out["document_ids"] or "[]")
