@@ -550,10 +550,14 @@ class DatabaseUnavailable(RuntimeError):
 def describe_database(url: sa.URL) -> str:
     """Where a database is, for messages: host, port and name, never the password."""
     if url.get_backend_name() == "sqlite":
-        return f"le fichier SQLite {url.database}"
+        return f"fichier SQLite {url.database}"
     host = url.host or "localhost"
     where = f"{host}:{url.port}" if url.port else host
-    return f"le serveur {where} (base « {url.database or ''} »)"
+    return f"{where} (base « {url.database or ''} »)"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def wait_for_database(engine: sa.Engine, *, seconds: float) -> None:
@@ -579,17 +583,13 @@ def wait_for_database(engine: sa.Engine, *, seconds: float) -> None:
                 reason = str(exc.orig or exc).strip().splitlines()[0][:300]
                 if engine.url.password:
                     reason = reason.replace(str(engine.url.password), "***")
+                waited = f" après {_seconds(seconds)} s d'attente" if engine.dialect.name != "sqlite" else ""
                 raise DatabaseUnavailable(
-                    f"Base de données injoignable : {where} ne répond pas"
-                    + (f" après {seconds:g} s d'attente" if seconds > 0 and engine.dialect.name != "sqlite" else "")
-                    + ". Vérifiez qu'elle est démarrée et que ORIENTIA_DATABASE_URL est juste"
-                    + f" (erreur : {reason})."
+                    f"Base de données injoignable : {where}{waited}. Vérifiez que le serveur est "
+                    f"démarré et que ORIENTIA_DATABASE_URL est juste (erreur : {reason})."
                 ) from None
             pause = min(delay, left)
-            log.warning(
-                "Base de données injoignable (%s) : nouvel essai dans %.1f s (encore %.0f s au plus).",
-                where, pause, left,
-            )
+            log.warning("Base de données injoignable : %s ; nouvel essai dans %s s.", where, _seconds(pause))
             time.sleep(pause)
             delay = min(delay * 2, 5.0)
 

@@ -148,7 +148,7 @@ def test_an_unreachable_database_is_retried_then_named_in_french():
     took = time.monotonic() - started
     message = caught.value.message
     assert f"127.0.0.1:{port}" in message and "« orientia »" in message, message
-    assert message.startswith("Base de données injoignable") and "après 1.5 s" in message, message
+    assert message.startswith("Base de données injoignable") and "après 1,5 s" in message, message
     assert "motdepasse-secret" not in message and "motdepasse-secret" not in str(caught.value)
     assert 1.4 <= took < 10, took
 
