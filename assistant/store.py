@@ -528,13 +528,15 @@ def upsert(
         keys: the columns of the unique constraint that may conflict.
         update: the columns set from the new row on conflict, or ``{column: expression}``.
     """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: postgresql.Insert | sqlite.Insert
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        statement = postgresql.insert(table).values(**values)
     elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        statement = sqlite.insert(table).values(**values)
     else:  # pragma: no cover - the supported databases are SQLite and PostgreSQL
         raise NotImplementedError(f"no upsert for {conn.dialect.name}")
-    statement = insert(table).values(**values)
     set_ = update if isinstance(update, dict) else {name: statement.excluded[name] for name in update}
     return statement.on_conflict_do_update(index_elements=keys, set_=set_)
 
