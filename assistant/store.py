@@ -122,6 +122,19 @@ observations = sa.Table(
 )
 
 
+#: the lists of an observation's ``data`` that the dashboard counts: also stored one code a row
+OBSERVATION_CODES = ("topics", "certifications", "trainings", "source_kinds", "relaxed")
+
+observation_codes = sa.Table(
+    "observation_codes",
+    metadata,
+    sa.Column("observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("code", sa.String(128), primary_key=True),
+    sa.Index("ix_observation_codes_kind_code", "kind", "code"),
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -460,28 +473,50 @@ class Store:
         return _aware(created) == now
 
     def add_observation(self, row: dict[str, Any]) -> None:
-        values = {**row, "data": json.dumps(row.get("data", {}), ensure_ascii=False)}
+        data = row.get("data", {})
+        values = {**row, "data": json.dumps(data, ensure_ascii=False)}
         values.setdefault("created_at", _now())
         with self.engine.begin() as conn:
-            conn.execute(observations.insert().values(**values))
+            key = conn.execute(observations.insert().values(**values)).inserted_primary_key
+            assert key is not None  # a single-row insert always reports its key
+            codes = [
+                {"observation_id": int(key[0]), "kind": kind, "code": code}
+                for kind in OBSERVATION_CODES
+                for code in sorted({str(c)[:128] for c in data.get(kind) or []})
+            ]
+            if codes:
+                conn.execute(observation_codes.insert(), codes)
 
     def load_observations(
         self, *, since: datetime | None = None, department: str | None = None, audience: str | None = None
     ) -> list[dict[str, Any]]:
         """Observation rows, oldest first, ``data`` decoded."""
-        query = sa.select(observations).order_by(observations.c.created_at, observations.c.id)
-        if since is not None:
-            query = query.where(observations.c.created_at >= since)
-        if department:
-            query = query.where(observations.c.department == department)
-        if audience:
-            query = query.where(observations.c.audience == audience)
+        query = _observations_where(
+            sa.select(observations).order_by(observations.c.created_at, observations.c.id),
+            since=since, department=department, audience=audience,
+        )
         with self.engine.connect() as conn:
             rows = [row_dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["data"] = json.loads(row["data"] or "{}")
             row["created_at"] = _aware(row["created_at"])
         return rows
+
+    def count_observation_codes(
+        self, *, since: datetime | None = None, department: str | None = None, audience: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """For each list of ``OBSERVATION_CODES``: code -> how many selected records name it."""
+        query = _observations_where(
+            sa.select(observation_codes.c.kind, observation_codes.c.code, sa.func.count())
+            .join(observations, observations.c.id == observation_codes.c.observation_id)
+            .group_by(observation_codes.c.kind, observation_codes.c.code),
+            since=since, department=department, audience=audience,
+        )
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in OBSERVATION_CODES}
+        with self.engine.connect() as conn:
+            for kind, code, count in conn.execute(query):
+                counts.setdefault(kind, {})[code] = int(count)
+        return counts
 
     def load_feedback(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
         query = sa.select(feedback).order_by(feedback.c.created_at)
@@ -496,9 +531,23 @@ class Store:
     def purge_observatory(self, *, before: datetime) -> tuple[int, int]:
         """Delete observations and feedback older than ``before``; returns both counts."""
         with self.engine.begin() as conn:
+            # SQLite enforces no foreign key here: the codes go first, explicitly.
+            old = sa.select(observations.c.id).where(observations.c.created_at < before)
+            conn.execute(observation_codes.delete().where(observation_codes.c.observation_id.in_(old)))
             n_obs = conn.execute(observations.delete().where(observations.c.created_at < before)).rowcount
             n_fb = conn.execute(feedback.delete().where(feedback.c.updated_at < before)).rowcount
         return n_obs, n_fb
+
+
+def _observations_where(query, *, since: datetime | None, department: str | None, audience: str | None):
+    """``query`` restricted to the observations of a period, a département, an audience."""
+    if since is not None:
+        query = query.where(observations.c.created_at >= since)
+    if department:
+        query = query.where(observations.c.department == department)
+    if audience:
+        query = query.where(observations.c.audience == audience)
+    return query
 
 
 def _aware(value: datetime) -> datetime:
