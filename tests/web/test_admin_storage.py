@@ -89,6 +89,13 @@ def test_documents_jobs_and_versions(store, tmp_path):
     stale = library.queue_job("reindex", actor="admin")
     library.claim(stale)
     library.update_job(stale, worker="autre-machine:1", heartbeat_at=None)
-    assert library.fail_interrupted() == 1
+    temp = tmp_path / "incoming-guepes.md"
+    temp.write_text("# Guêpes", encoding="utf-8")
+    dead, (pending,), _ = library.add_documents([library.store_file(temp, filename="guepes.md", kind="markdown", suffix=".md")], actor="admin")
+    library.claim(dead)
+    library.update_job(dead, worker="autre-machine:2", heartbeat_at=None)
+    assert library.fail_interrupted() == 2
     assert library.job(stale)["status"] == "failed" and "interrompu" in library.job(stale)["errors"][0]
-    assert [j["id"] for j in library.recent_jobs(3)] == [stale, again, job_id]
+    assert library.document(pending)["status"] == "rejected", "an interrupted upload's documents are rejected"
+    assert library.document(ids[0])["status"] == "active"
+    assert [j["id"] for j in library.recent_jobs(4)] == [dead, stale, again, job_id]

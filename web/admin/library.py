@@ -255,8 +255,9 @@ class Library:
                     errors=json.dumps(["Import interrompu (arrêt du serveur) : la version précédente de l'index est restée en service."], ensure_ascii=False),
                 ))
                 if row["kind"] == "upload":
+                    # The job's new documents carry its id in a column: no JSON to decode in SQL.
                     conn.execute(documents.update().where(
-                        documents.c.id.in_(json.loads(row["document_ids"])), documents.c.status == "pending"
+                        documents.c.job_id == row["id"], documents.c.status == "pending"
                     ).values(status="rejected", note="import interrompu"))
         return len(stale)
 
