@@ -122,6 +122,16 @@ observations = sa.Table(
 )
 
 
+#: Named leases between processes: who holds the right to write the index, until when
+#: (as on main, where the code using it lives; created by migration 0004).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 #: the lists of an observation's ``data`` that the dashboard counts: also stored one code a row
 OBSERVATION_CODES = ("topics", "certifications", "trainings", "source_kinds", "relaxed")
 

@@ -29,14 +29,14 @@ def _models() -> sa.MetaData:
 
 def _old_models() -> sa.MetaData:
     """The tables ``create_all`` made before migrations existed (no rate-limit tables, no
-    observation codes)."""
+    observation codes, no leases)."""
     from assistant import store
     from web.admin import accounts, library
 
     old = sa.MetaData()
     for module in (store, accounts, library):
         for table in module.metadata.tables.values():
-            if table.name != "observation_codes":
+            if table.name not in ("observation_codes", "leases"):
                 table.to_metadata(old)
     return old
 
@@ -46,7 +46,7 @@ def test_a_new_database_is_upgraded_to_head_and_matches_the_code(database_url):
     from alembic.runtime.migration import MigrationContext
 
     store = Store(database_url)
-    assert migrations.current(store.engine) == migrations.head() == "0003_observation_codes"
+    assert migrations.current(store.engine) == migrations.head() == "0004_leases"
     with store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), _models())
     store.dispose()
@@ -115,3 +115,22 @@ def test_processes_starting_together_upgrade_once(database_url):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [migrations.head()]
     engine.dispose()
+
+
+def test_a_create_all_database_with_leases_keeps_them(database_url):
+    """Databases made by create_all once the index write lease existed (before migrations)."""
+    from assistant import store as store_module
+
+    engine = sa.create_engine(database_url)
+    old = _old_models()
+    store_module.leases.to_metadata(old)
+    old.create_all(engine)
+    until = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(old.tables["leases"].insert().values(name="index", holder="hôte:42", expires_at=until))
+    engine.dispose()
+    store = Store(database_url)
+    assert migrations.current(store.engine) == migrations.head()
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(store_module.leases.c.holder)).scalars().all() == ["hôte:42"]
+    store.dispose()
