@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     #: seconds a request to the Chroma server may take before the answer is a 503
     chroma_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     database_url: str = ""
+    #: how long to wait at start for a database server that does not answer yet, then give up
+    database_connect_seconds: float = Field(default=30.0, ge=0, le=3600)
     embedding_model: str = "e5-small"
     knowledge_dir: Path | None = None
     host: str = "127.0.0.1"

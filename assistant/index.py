@@ -159,7 +159,7 @@ class Index:
         if seed_vectors is True:
             seed_vectors = settings.bundled_knowledge / "vectors"
         self.seed_vectors: Path | None = seed_vectors or None
-        self.store = Store(settings.sqlalchemy_url)
+        self.store = Store(settings.sqlalchemy_url, connect_seconds=settings.database_connect_seconds)
         self._embedder = embedder
         self._vectors: VectorStore | None = None
         self._snapshot: KnowledgeBase | None = None

@@ -312,18 +312,21 @@ def build_report(
     """
     since = filters.since(now)
     rows = store.load_observations(since=since, department=filters.department, audience=filters.audience)
+    # The lists of codes are counted by the database (one row per code, store.observation_codes).
+    coded = store.count_observation_codes(since=since, department=filters.department, audience=filters.audience)
     by_answer = {(r["conversation_key"], r["turn"]): r for r in rows}
     opinions = store.load_feedback(since=since)
     if filters.department or filters.audience:
         opinions = [f for f in opinions if (f["conversation_key"], f["turn"]) in by_answer]
 
     days: dict[str, list[int]] = {}
-    audience, family, job, department, topics, certs, trainings, kinds, unmet, relaxed = (
-        Counter[str]() for _ in range(10)
+    audience, family, job, department, unmet = (Counter[str]() for _ in range(5))
+    topics, certs, trainings, kinds, relaxed = (
+        Counter[str](coded.get(name, {}))
+        for name in ("topics", "certifications", "trainings", "source_kinds", "relaxed")
     )
     job_labels: dict[str, str] = {}
     for row in rows:
-        data = row["data"]
         day = days.setdefault(row["created_at"].date().isoformat(), [0, 0])
         day[0] += 1
         day[1] += bool(row["answered"])
@@ -333,13 +336,8 @@ def build_report(
             job[row["rome_code"]] += 1
             job_labels[row["rome_code"]] = f"{row['role_label'] or row['rome_code']} ({row['rome_code']})"
         department[row["department"] or "non précisé"] += 1
-        topics.update(data.get("topics", []))
-        certs.update(data.get("certifications", []))
-        trainings.update(data.get("trainings", []))
-        kinds.update(data.get("source_kinds", []))
         if row["unmet"]:
             unmet[row["unmet"]] += 1
-        relaxed.update(data.get("relaxed", []))
     useful = sum(1 for f in opinions if f["useful"])
     reasons = Counter(f["reason"] for f in opinions if not f["useful"] and f["reason"])
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["Store"]
+__all__ = ["DatabaseUnavailable", "Store", "describe_database", "row_dict", "upsert", "wait_for_database"]
 
 metadata = sa.MetaData()
 
@@ -122,13 +122,26 @@ observations = sa.Table(
 )
 
 
-#: Named leases between processes: who holds the right to write the index, until when.
+#: Named leases between processes: who holds the right to write the index, until when
+#: (created by migration 0004).
 leases = sa.Table(
     "leases",
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("holder", sa.String(128), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: the lists of an observation's ``data`` that the dashboard counts: also stored one code a row
+OBSERVATION_CODES = ("topics", "certifications", "trainings", "source_kinds", "relaxed")
+
+observation_codes = sa.Table(
+    "observation_codes",
+    metadata,
+    sa.Column("observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("code", sa.String(128), primary_key=True),
+    sa.Index("ix_observation_codes_kind_code", "kind", "code"),
 )
 
 
@@ -164,15 +177,23 @@ def process_is_gone(holder: str) -> bool:
 class Store:
     """Access to the relational database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, connect_seconds: float = 30.0) -> None:
+        """Open the database, waiting up to ``connect_seconds`` for it, and upgrade its schema.
+
+        Raises:
+            DatabaseUnavailable: the database did not answer in time (French message naming
+                the host, never the password).
+        """
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(url, connect_args=connect_args)
+        self.engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        _migrate_legacy_feedback(self.engine)
-        metadata.create_all(self.engine)
+        wait_for_database(self.engine, seconds=connect_seconds)
+        from .migrations import upgrade
+
+        upgrade(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -237,7 +258,7 @@ class Store:
                 .order_by(index_versions.c.id.desc())
                 .limit(1)
             ).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def begin_version(self, *, collection_prefix: str, embedding_model: str) -> tuple[int, str]:
         """Reserve a new version being built; returns (version, collection name)."""
@@ -284,7 +305,7 @@ class Store:
         """Switch serving to ``version`` in one transaction; returns the versions it retired."""
         with self.engine.begin() as conn:
             retired = [
-                dict(r)
+                row_dict(r)
                 for r in conn.execute(
                     sa.select(index_versions).where(index_versions.c.status == "active")
                 ).mappings()
@@ -348,7 +369,7 @@ class Store:
         """Every version still usable (active and retired ones kept for rollback), newest first."""
         with self.engine.connect() as conn:
             return [
-                {**dict(r), "stats": json.loads(r.stats or "{}")}
+                {**row_dict(r), "stats": json.loads(r.stats or "{}")}
                 for r in conn.execute(
                     sa.select(index_versions)
                     .where(index_versions.c.status.in_(["active", "retired"]))
@@ -387,7 +408,7 @@ class Store:
         """Versions left 'building' by a crashed ingest."""
         with self.engine.connect() as conn:
             return [
-                dict(r)
+                row_dict(r)
                 for r in conn.execute(
                     sa.select(index_versions).where(index_versions.c.status == "building")
                 ).mappings()
@@ -432,17 +453,11 @@ class Store:
         now = _now()
         payload = json.dumps(state, default=str)
         with self.engine.begin() as conn:
-            updated = conn.execute(
-                conversations.update()
-                .where(conversations.c.id == conversation_id)
-                .values(state=payload, updated_at=now)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    conversations.insert().values(
-                        id=conversation_id, created_at=now, updated_at=now, state=payload
-                    )
-                )
+            conn.execute(upsert(
+                conn, conversations,
+                {"id": conversation_id, "created_at": now, "updated_at": now, "state": payload},
+                keys=["id"], update=["state", "updated_at"],
+            ))
 
     def purge_conversations(self, *, max_age_hours: float) -> int:
         cutoff = datetime.fromtimestamp(_now().timestamp() - max_age_hours * 3600, UTC)
@@ -527,51 +542,72 @@ class Store:
     ) -> bool:
         """Record the opinion on one answer, replacing an earlier one; True when it is new."""
         now = _now()
-        values = {"useful": useful, "reason": reason, "comment": comment, "updated_at": now}
+        values = {
+            "created_at": now, "updated_at": now, "conversation_key": conversation_key, "turn": turn,
+            "useful": useful, "reason": reason, "comment": comment,
+        }
         with self.engine.begin() as conn:
-            replaced = conn.execute(
-                feedback.update()
-                .where(feedback.c.conversation_key == conversation_key, feedback.c.turn == turn)
-                .values(**values)
-            ).rowcount
-            if not replaced:
-                conn.execute(
-                    feedback.insert().values(
-                        created_at=now, conversation_key=conversation_key, turn=turn, **values
-                    )
-                )
-        return not replaced
+            created = conn.execute(
+                upsert(
+                    conn, feedback, values, keys=["conversation_key", "turn"],
+                    update=["useful", "reason", "comment", "updated_at"],
+                ).returning(feedback.c.created_at)
+            ).scalar_one()
+        # An opinion replaced keeps the time it was first given.
+        return _aware(created) == now
 
     def add_observation(self, row: dict[str, Any]) -> None:
-        values = {**row, "data": json.dumps(row.get("data", {}), ensure_ascii=False)}
+        data = row.get("data", {})
+        values = {**row, "data": json.dumps(data, ensure_ascii=False)}
         values.setdefault("created_at", _now())
         with self.engine.begin() as conn:
-            conn.execute(observations.insert().values(**values))
+            key = conn.execute(observations.insert().values(**values)).inserted_primary_key
+            assert key is not None  # a single-row insert always reports its key
+            codes = [
+                {"observation_id": int(key[0]), "kind": kind, "code": code}
+                for kind in OBSERVATION_CODES
+                for code in sorted({str(c)[:128] for c in data.get(kind) or []})
+            ]
+            if codes:
+                conn.execute(observation_codes.insert(), codes)
 
     def load_observations(
         self, *, since: datetime | None = None, department: str | None = None, audience: str | None = None
     ) -> list[dict[str, Any]]:
         """Observation rows, oldest first, ``data`` decoded."""
-        query = sa.select(observations).order_by(observations.c.created_at, observations.c.id)
-        if since is not None:
-            query = query.where(observations.c.created_at >= since)
-        if department:
-            query = query.where(observations.c.department == department)
-        if audience:
-            query = query.where(observations.c.audience == audience)
+        query = _observations_where(
+            sa.select(observations).order_by(observations.c.created_at, observations.c.id),
+            since=since, department=department, audience=audience,
+        )
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = [row_dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["data"] = json.loads(row["data"] or "{}")
             row["created_at"] = _aware(row["created_at"])
         return rows
+
+    def count_observation_codes(
+        self, *, since: datetime | None = None, department: str | None = None, audience: str | None = None
+    ) -> dict[str, dict[str, int]]:
+        """For each list of ``OBSERVATION_CODES``: code -> how many selected records name it."""
+        query = _observations_where(
+            sa.select(observation_codes.c.kind, observation_codes.c.code, sa.func.count())
+            .join(observations, observations.c.id == observation_codes.c.observation_id)
+            .group_by(observation_codes.c.kind, observation_codes.c.code),
+            since=since, department=department, audience=audience,
+        )
+        counts: dict[str, dict[str, int]] = {kind: {} for kind in OBSERVATION_CODES}
+        with self.engine.connect() as conn:
+            for kind, code, count in conn.execute(query):
+                counts.setdefault(kind, {})[code] = int(count)
+        return counts
 
     def load_feedback(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
         query = sa.select(feedback).order_by(feedback.c.created_at)
         if since is not None:
             query = query.where(feedback.c.created_at >= since)
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
+            rows = [row_dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["created_at"] = _aware(row["created_at"])
         return rows
@@ -579,35 +615,118 @@ class Store:
     def purge_observatory(self, *, before: datetime) -> tuple[int, int]:
         """Delete observations and feedback older than ``before``; returns both counts."""
         with self.engine.begin() as conn:
+            # SQLite enforces no foreign key here: the codes go first, explicitly.
+            old = sa.select(observations.c.id).where(observations.c.created_at < before)
+            conn.execute(observation_codes.delete().where(observation_codes.c.observation_id.in_(old)))
             n_obs = conn.execute(observations.delete().where(observations.c.created_at < before)).rowcount
             n_fb = conn.execute(feedback.delete().where(feedback.c.updated_at < before)).rowcount
         return n_obs, n_fb
+
+
+def _observations_where(query, *, since: datetime | None, department: str | None, audience: str | None):
+    """``query`` restricted to the observations of a period, a département, an audience."""
+    if since is not None:
+        query = query.where(observations.c.created_at >= since)
+    if department:
+        query = query.where(observations.c.department == department)
+    if audience:
+        query = query.where(observations.c.audience == audience)
+    return query
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _migrate_legacy_feedback(engine: sa.Engine) -> None:
-    """Databases made before issue 13 have a ``feedback`` table of free comments tied to nothing.
+def row_dict(row: Any) -> dict[str, Any]:
+    """A result row as a dict, its times in UTC with their time zone on every database.
 
-    It is renamed ``feedback_legacy`` with its comments scrubbed of personal data, so the new
-    table can be created and nothing readable is left in clear.
+    PostgreSQL gives ``timestamptz`` back aware; SQLite keeps no zone and gives naive times back.
     """
-    inspector = sa.inspect(engine)
-    if "feedback" not in inspector.get_table_names():
-        return
-    if "turn" in {c["name"] for c in inspector.get_columns("feedback")}:
-        return
-    from .privacy import scrub
+    return {k: _aware(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
 
-    with engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE feedback RENAME TO feedback_legacy"))
-        legacy = sa.table("feedback_legacy", sa.column("id"), sa.column("comment"), sa.column("conversation_id"))
-        for row in conn.execute(sa.select(legacy.c.id, legacy.c.comment)).all():
-            conn.execute(
-                legacy.update().where(legacy.c.id == row.id).values(comment=scrub(row.comment or ""), conversation_id=None)
-            )
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys: list[str],
+    update: list[str] | dict[str, Any],
+):
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` in the connection's dialect.
+
+    One statement, so two processes writing the same row at once never collide on its key.
+
+    Args:
+        conn: the connection (its dialect picks the statement).
+        table: the table.
+        values: the row to insert.
+        keys: the columns of the unique constraint that may conflict.
+        update: the columns set from the new row on conflict, or ``{column: expression}``.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: postgresql.Insert | sqlite.Insert
+    if conn.dialect.name == "postgresql":
+        statement = postgresql.insert(table).values(**values)
+    elif conn.dialect.name == "sqlite":
+        statement = sqlite.insert(table).values(**values)
+    else:  # pragma: no cover - the supported databases are SQLite and PostgreSQL
+        raise NotImplementedError(f"no upsert for {conn.dialect.name}")
+    set_ = update if isinstance(update, dict) else {name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(index_elements=keys, set_=set_)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database did not answer at start; ``message`` is French and names the host."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def describe_database(url: sa.URL) -> str:
+    """Where a database is, for messages: host, port and name, never the password."""
+    if url.get_backend_name() == "sqlite":
+        return f"fichier SQLite {url.database}"
+    host = url.host or "localhost"
+    where = f"{host}:{url.port}" if url.port else host
+    return f"{where} (base « {url.database or ''} »)"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def wait_for_database(engine: sa.Engine, *, seconds: float) -> None:
+    """Connect, retrying with a growing delay for up to ``seconds`` (a server still starting).
+
+    Raises:
+        DatabaseUnavailable: still no connection after ``seconds``.
+    """
+    import logging
+    import time
+
+    log = logging.getLogger(__name__)
+    deadline = time.monotonic() + max(0.0, seconds)
+    delay = 0.25
+    where = describe_database(engine.url)
+    while True:
+        try:
+            with engine.connect():
+                return
+        except sa.exc.OperationalError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0 or engine.dialect.name == "sqlite":
+                reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+                if engine.url.password:
+                    reason = reason.replace(str(engine.url.password), "***")
+                waited = f" après {_seconds(seconds)} s d'attente" if engine.dialect.name != "sqlite" else ""
+                raise DatabaseUnavailable(
+                    f"Base de données injoignable : {where}{waited}. Vérifiez que le serveur est "
+                    f"démarré et que ORIENTIA_DATABASE_URL est juste (erreur : {reason})."
+                ) from None
+            pause = min(delay, left)
+            log.warning("Base de données injoignable : %s ; nouvel essai dans %s s.", where, _seconds(pause))
+            time.sleep(pause)
+            delay = min(delay * 2, 5.0)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -160,6 +160,20 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
         process.wait()
 
 
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _postgres_bindir() -> Path | None:
+    """Folder of initdb and pg_ctl: Debian's newest /usr/lib/postgresql/N/bin, else the PATH."""
+    import glob
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    if found:
+        return Path(found[-1]).parent
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    return Path(initdb).parent if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent else None
+
+
 def free_port() -> int:
     import socket
 
@@ -214,3 +228,87 @@ def chroma_server(tmp_path):
     server.start()
     yield server.url
     server.stop()
+@contextmanager
+def _throwaway_cluster(bindir: Path):
+    """A private PostgreSQL cluster on 127.0.0.1 in a temporary folder; yields its URL."""
+    import pwd
+    import secrets
+    import tempfile
+
+    as_postgres: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="orientia-pg-"))
+    if os.geteuid() == 0:  # initdb refuses root: run the cluster as Debian's postgres user
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+        user = pwd.getpwnam("postgres")
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    password = secrets.token_hex(12)
+    (folder / "pw").write_text(password)
+    if as_postgres:
+        os.chown(folder / "pw", pwd.getpwnam("postgres").pw_uid, -1)
+    data, port = folder / "data", free_port()
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-U", "orientia", f"--pwfile={folder / 'pw'}",
+         "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+        check=True, capture_output=True,
+    )
+    # A test cluster: durability off, sockets only in its own folder.
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    subprocess.run(
+        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://orientia:{password}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a PostgreSQL server whose user may create databases.
+
+    ``PYTEST_POSTGRES_URL`` when set (``.ci/run`` starts one); otherwise a throwaway cluster
+    started with the machine's initdb (Debian's ``postgresql`` package) and removed after the
+    session; otherwise the test is skipped, except under ``CI=true`` where it fails.
+    """
+    url = os.environ.get("PYTEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bindir = _postgres_bindir()
+    if bindir is None:
+        message = "PostgreSQL introuvable : ni PYTEST_POSTGRES_URL ni initdb (paquet Debian postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " ; la CI doit tester PostgreSQL.")
+        pytest.skip(message)
+    with _throwaway_cluster(bindir) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database(postgres_url):
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"orientia_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A new, empty database of each kind the store supports: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'orientia.sqlite3'}"
+    return request.getfixturevalue("postgres_database")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from assistant import Assistant, Settings
+from assistant.store import DatabaseUnavailable
 
 from .jobs import Bootstrap
 
@@ -47,7 +48,12 @@ def create_app(settings: Settings | None = None, *, assistant: Assistant | None 
     async def lifespan(app: FastAPI):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         app.state.answer_limiter = anyio.CapacityLimiter(settings.answer_workers)
-        app.state.assistant = assistant or Assistant(settings)
+        try:
+            app.state.assistant = assistant or Assistant(settings)
+        except DatabaseUnavailable as exc:
+            # Retried for ORIENTIA_DATABASE_CONNECT_SECONDS already: the server does not start.
+            log.error("%s Le serveur s'arrête.", exc.message)
+            raise
         app.state.bootstrap = Bootstrap(app.state.assistant)
         app.state.bootstrap.start()
         _start_admin(app, settings)

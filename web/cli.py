@@ -318,7 +318,7 @@ def _accounts():
     from .admin import Accounts
 
     settings = _settings()
-    return Accounts(Store(settings.sqlalchemy_url).engine)
+    return Accounts(Store(settings.sqlalchemy_url, connect_seconds=settings.database_connect_seconds).engine)
 
 
 def _new_password(password: str | None) -> str:
@@ -368,7 +368,14 @@ def create_token(
 
 
 def main() -> None:
-    app()
+    from assistant.store import DatabaseUnavailable
+
+    try:
+        app()
+    except DatabaseUnavailable as exc:
+        # Already retried for ORIENTIA_DATABASE_CONNECT_SECONDS: say where, not a traceback.
+        typer.echo(exc.message, err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

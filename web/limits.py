@@ -129,24 +129,49 @@ class BodyLimit:
 class RateLimit:
     """Per-client rate limit on the requests of ``RATE_LIMITED``, with the ``limits`` library.
 
-    Counters are kept in the process (``MemoryStorage``), by client address and group: asking
-    questions and logging in are counted apart. Above the limit: 429 with ``Retry-After``.
+    Counters are kept by client address and group (asking questions and logging in are counted
+    apart), in the app's database (``web.limit_storage.DatabaseStorage``): every process serving
+    the same database counts together. Above the limit: 429 with ``Retry-After``.
 
     Args:
         app: the application.
         rate: one or more rates in the ``limits`` syntax, e.g. ``30/minute`` or ``5/second;100/hour``.
         rules: (method, path) -> group (``RATE_LIMITED`` by default).
+        storage: a ``limits`` storage with moving-window support; by default the database of the
+            app's store, once its lifespan has opened it (in-process counters before that).
     """
 
-    def __init__(self, app: ASGIApp, *, rate: str, rules: dict[tuple[str, str], str] | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, rate: str, rules: dict[tuple[str, str], str] | None = None, storage: Any = None) -> None:
         from limits import parse_many
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
 
         self.app = app
         self.items = parse_many(rate)
         self.rules = dict(RATE_LIMITED if rules is None else rules)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._storage = storage
+        self._limiter: Any = None
+        self._memory: Any = None
+
+    def limiter(self, scope: Scope) -> Any:
+        """The moving-window limiter over the shared storage (built at the first request)."""
+        if self._limiter is not None:
+            return self._limiter
+        from limits.strategies import MovingWindowRateLimiter
+
+        storage = self._storage
+        if storage is None:
+            state = getattr(scope.get("app"), "state", None)
+            assistant = getattr(state, "assistant", None)
+            if assistant is None:  # no lifespan ran (a bare ASGI test app): count in the process
+                from limits.storage import MemoryStorage
+
+                if self._memory is None:
+                    self._memory = MovingWindowRateLimiter(MemoryStorage())
+                return self._memory
+            from .limit_storage import DatabaseStorage
+
+            storage = DatabaseStorage(assistant.index.store.engine)
+        self._limiter = MovingWindowRateLimiter(storage)
+        return self._limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         group = self.rules.get((scope.get("method", ""), scope.get("path", ""))) if scope["type"] == "http" else None
@@ -154,18 +179,26 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("inconnu", 0))[0]
-        refused = [item for item in self.items if not self.limiter.hit(item, group, client)]
-        if not refused:
+        limiter = self.limiter(scope)
+        # The counters are in the database: count off the event loop, which keeps serving.
+        wait = await anyio.to_thread.run_sync(self._check, limiter, group, client)
+        if wait is None:
             await self.app(scope, receive, send)
             return
-        now = time.time()
-        wait = max(
-            max(1, math.ceil(self.limiter.get_window_stats(item, group, client).reset_time - now))
-            for item in refused
-        )
         what = "tentatives de connexion" if group == "connexion" else "questions"
         message = f"Trop de {what} en peu de temps. Réessayez dans {wait} seconde{'s' if wait > 1 else ''}."
         await _respond(scope, receive, send, message, 429, {"Retry-After": str(wait)})
+
+    def _check(self, limiter: Any, group: str, client: str) -> int | None:
+        """Count one request; None when allowed, else the seconds to wait."""
+        refused = [item for item in self.items if not limiter.hit(item, group, client)]
+        if not refused:
+            return None
+        now = time.time()
+        return max(
+            max(1, math.ceil(limiter.get_window_stats(item, group, client).reset_time - now))
+            for item in refused
+        )
 
 
 async def run_answering(request: Request, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

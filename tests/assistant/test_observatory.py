@@ -64,8 +64,9 @@ def _record(store: Store, *, key: str, department: str | None, audience: str | N
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'o.sqlite3'}")
+def store(database_url):
+    """A new store on SQLite, then on PostgreSQL."""
+    store = Store(database_url)
     yield store
     store.dispose()
 
@@ -88,6 +89,8 @@ def test_public_view_merges_counts_under_five(store):
     assert public.questions == [] and public.unanswered == []
     assert [r.question for r in admin.unanswered] == ["question s"]
     assert build_report(store, ObservatoryFilters(department="02"), public=False).questions_total == 2
+    assert {c.key: c.count for c in admin.topics} == {"training": 11}
+    assert {c.key: c.count for c in build_report(store, ObservatoryFilters(audience="rh"), public=False).trainings} == {"F001": 2}
 
 
 def test_period_and_purge(store):
@@ -100,6 +103,7 @@ def test_period_and_purge(store):
     assert removed["records"] == 1 and removed["feedback"] == 0
     report = build_report(store, ObservatoryFilters(), public=False)
     assert report.questions_total == 1 and report.feedback_total == 1
+    assert store.count_observation_codes()["topics"] == {"training": 1}, "the codes of purged records go too"
 
 
 def test_one_opinion_per_answer(store):

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from assistant.store import row_dict
+
 __all__ = ["Accounts", "AdminIdentity", "LoginRefused", "SESSION_HOURS"]
 
 log = logging.getLogger(__name__)
@@ -123,7 +125,9 @@ class Accounts:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        from assistant.migrations import upgrade
+
+        upgrade(engine)  # nothing to do once the store opened it (the schema is at head)
         from argon2 import PasswordHasher
 
         self._hasher = PasswordHasher()
@@ -298,7 +302,7 @@ class Accounts:
     def audit_entries(self, limit: int = 50) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [
-                dict(r) for r in conn.execute(
+                row_dict(r) for r in conn.execute(
                     sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
                 ).mappings()
             ]

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from assistant import Assistant
+from assistant.store import row_dict
 
 from .accounts import Accounts, _pk
 
@@ -103,7 +104,9 @@ class Library:
     def __init__(self, engine: sa.Engine, uploads: Path) -> None:
         self.engine = engine
         self.uploads = uploads
-        metadata.create_all(engine)
+        from assistant.migrations import upgrade
+
+        upgrade(engine)  # nothing to do once the store opened it (the schema is at head)
 
     # -- files -----------------------------------------------------------------------------------
 
@@ -132,7 +135,7 @@ class Library:
             row = conn.execute(
                 sa.select(documents).where(documents.c.sha256 == sha256, documents.c.status.in_(["active", "pending"]))
             ).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def add_documents(self, files: list[StoredFile], *, actor: str) -> tuple[int, list[int], list[str]]:
         """Queue an upload job for ``files``; returns (job id, new document ids, notes).
@@ -141,6 +144,7 @@ class Library:
         """
         notes: list[str] = []
         now = _now()
+        actor = actor[:128]  # a token's actor carries its label: PostgreSQL enforces the length
         with self.engine.begin() as conn:
             job_id = _pk(conn.execute(jobs.insert().values(
                 kind="upload", status="queued", created_by=actor, created_at=now,
@@ -172,19 +176,19 @@ class Library:
     def document(self, doc_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(documents).where(documents.c.id == doc_id)).mappings().first()
-        return dict(row) if row else None
+        return row_dict(row) if row else None
 
     def documents(self, *, statuses: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         query = sa.select(documents).order_by(documents.c.id.desc())
         if statuses:
             query = query.where(documents.c.status.in_(statuses))
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [row_dict(r) for r in conn.execute(query).mappings()]
 
     def queue_job(self, kind: str, *, actor: str, document_ids: list[int] | None = None) -> int:
         with self.engine.begin() as conn:
             return _pk(conn.execute(jobs.insert().values(
-                kind=kind, status="queued", created_by=actor, created_at=_now(),
+                kind=kind, status="queued", created_by=actor[:128], created_at=_now(),
                 document_ids=json.dumps(document_ids or []), progress=json.dumps({"stage": "en attente"}),
                 errors="[]", message="",
             )))
@@ -232,7 +236,7 @@ class Library:
         """Whether a job is running in another live process (then its half-built version is not ours to clean)."""
         with self.engine.connect() as conn:
             return any(
-                not _is_dead(dict(r)) and r.worker != _worker()
+                not _is_dead(dict(r._mapping)) and r.worker != _worker()
                 for r in conn.execute(sa.select(jobs.c.worker, jobs.c.heartbeat_at).where(jobs.c.status == "running"))
             )
 
@@ -243,7 +247,7 @@ class Library:
         ran elsewhere and has not reported progress for ``STALE_AFTER_SECONDS``.
         """
         with self.engine.begin() as conn:
-            running = [dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
+            running = [row_dict(r) for r in conn.execute(sa.select(jobs).where(jobs.c.status == "running")).mappings()]
             stale = [r for r in running if _is_dead(r)]
             for row in stale:
                 conn.execute(jobs.update().where(jobs.c.id == row["id"]).values(
@@ -251,8 +255,9 @@ class Library:
                     errors=json.dumps(["Import interrompu (arrêt du serveur) : la version précédente de l'index est restée en service."], ensure_ascii=False),
                 ))
                 if row["kind"] == "upload":
+                    # The job's new documents carry its id in a column: no JSON to decode in SQL.
                     conn.execute(documents.update().where(
-                        documents.c.id.in_(json.loads(row["document_ids"])), documents.c.status == "pending"
+                        documents.c.job_id == row["id"], documents.c.status == "pending"
                     ).values(status="rejected", note="import interrompu"))
         return len(stale)
 
@@ -305,7 +310,7 @@ def _is_dead(row: dict[str, Any]) -> bool:
 
 
 def _job(row) -> dict[str, Any]:
-    out = dict(row)
+    out = row_dict(row)
     out["progress"] = json.loads(out["progress"] or "{}")
     out["errors"] = json.loads(out["errors"] or "[]")
     out["document_ids"] = json.loads(out["document_ids"] or "[]")
