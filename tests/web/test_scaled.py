@@ -22,13 +22,23 @@ QUESTION = "Je suis comptable à Arras, quelles formations IA ?"
 
 
 @pytest.fixture
-def shared(tmp_path):
-    """The shared services: a Chroma server and the database URL every process uses."""
-    chroma = ChromaServer(tmp_path)
-    chroma.start()
-    url = os.environ.get("PYTEST_SCALED_DATABASE_URL") or f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    yield {"chroma": chroma, "database_url": url}
-    chroma.stop()
+def chroma(tmp_path):
+    server = ChromaServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shared(chroma, postgres_database):
+    """Several machines: a Chroma server and a PostgreSQL database every process uses."""
+    return {"chroma": chroma, "database_url": postgres_database}
+
+
+@pytest.fixture
+def shared_sqlite(chroma, tmp_path):
+    """One machine: a Chroma server and one SQLite file for the worker processes."""
+    return {"chroma": chroma, "database_url": f"sqlite:///{tmp_path / 'shared.sqlite3'}"}
 
 
 def _environment(shared, data_dir: Path, **extra: str) -> dict[str, str]:
@@ -134,8 +144,25 @@ def test_two_instances_share_conversations_jobs_and_the_live_index(shared, tmp_p
         assert answer.status_code == 200 and answer.json()["answered"]
 
 
-def test_several_workers_serve_one_port(shared, tmp_path):
-    with _serve(shared, tmp_path / "w", "--workers", "2") as (url, process, log_path):
+def test_the_rate_limit_counts_a_client_across_instances(shared, tmp_path):
+    with ExitStack() as stack:
+        a, process_a, log_a = stack.enter_context(_serve(shared, tmp_path / "a", ORIENTIA_RATE_LIMIT="6/minute"))
+        b, process_b, log_b = stack.enter_context(_serve(shared, tmp_path / "b", ORIENTIA_RATE_LIMIT="6/minute"))
+        _wait_ready(a, process_a, log_a)
+        _wait_ready(b, process_b, log_b)
+        statuses = []
+        with httpx.Client(timeout=60) as client:
+            for turn in range(10):  # alternating: each instance alone would allow 6
+                url = (a, b)[turn % 2]
+                statuses.append(client.post(f"{url}/api/ask", json={"question": ""}).status_code)
+            refused = client.post(f"{b}/api/ask", json={"question": ""})
+        assert statuses[:6] == [422] * 6 and statuses[6:] == [429] * 4, statuses
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Trop de questions" in refused.json()["detail"]
+
+
+def test_several_workers_serve_one_port(shared_sqlite, tmp_path):
+    with _serve(shared_sqlite, tmp_path / "w", "--workers", "2") as (url, process, log_path):
         _wait_ready(url, process, log_path)
         with httpx.Client(timeout=120) as client:
             first = client.post(f"{url}/api/ask", json={"question": QUESTION}).json()
