@@ -42,13 +42,17 @@ class StorageFull(NotReady):
 
 
 class DatabaseUnavailable(NotReady):
-    """The database server cannot be reached (stopped, restarting, network)."""
+    """The database server cannot be reached (stopped, restarting, network).
+
+    At start, after the retries, ``message`` names the host (never the password); while serving,
+    the default message is the one users see.
+    """
 
     retry_after = 5
 
-    def __init__(self) -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(
-            "La base de données est momentanément indisponible. Réessayez dans quelques secondes.",
+            message or "La base de données est momentanément indisponible. Réessayez dans quelques secondes.",
             log_message="database unreachable",
         )
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .errors import DatabaseUnavailable
+
 __all__ = ["DatabaseUnavailable", "Store", "describe_database", "row_dict", "upsert", "wait_for_database"]
 
 metadata = sa.MetaData()
@@ -672,14 +674,6 @@ def upsert(
         raise NotImplementedError(f"no upsert for {conn.dialect.name}")
     set_ = update if isinstance(update, dict) else {name: statement.excluded[name] for name in update}
     return statement.on_conflict_do_update(index_elements=keys, set_=set_)
-
-
-class DatabaseUnavailable(RuntimeError):
-    """The database did not answer at start; ``message`` is French and names the host."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def describe_database(url: sa.URL) -> str:
