@@ -136,6 +136,16 @@ class Lexicon:
         self.task_verbs = PhraseTable.of(raw["task_verbs"])
         self.learning = PhraseTable.of(raw["learning"])
         self.secrets = PhraseTable.of(raw["secrets"])
+        # Words that never tell two job sheets apart: the conversation's other topics.
+        ignored: set[str] = set()
+        for table in ("learning", "team", "short", "free", "context_ignored"):
+            for phrase in raw[table]:
+                ignored.update(normalise_words(str(phrase)))
+        for table in ("format", "funding", "certifying"):
+            for phrases in raw[table].values():
+                for phrase in phrases:
+                    ignored.update(normalise_words(str(phrase)))
+        self.context_ignored = frozenset(ignored)
 
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,8 @@ class JobMention(BaseModel):
     whose: Whose
     negated: bool = False
     fuzzy: bool = False
+    #: every sheet the words could name (a job already known among them is kept)
+    alternatives: list[str] = Field(default_factory=list)
 
 
 class Reading(BaseModel):
@@ -77,6 +79,8 @@ class Reading(BaseModel):
     #: the asker speaks of people they train (« mes salariés », « mon équipe »)
     team: bool = False
     correction: bool = False
+    #: the stems of the question's nouns and adjectives (the conversation's topic: « boulangerie »)
+    nouns: list[str] = Field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +91,8 @@ class _Words:
     words: list[str] = field(default_factory=list)
     stems: list[str] = field(default_factory=list)
     token: list[int] = field(default_factory=list)
+    #: whether each word was written in capitals (acronyms: « DOS », « IDE »)
+    upper: list[bool] = field(default_factory=list)
 
     def tok(self, word_index: int):
         return self.doc[self.token[word_index]]  # type: ignore[index]
@@ -97,7 +103,7 @@ class Reader:
 
     def __init__(self, roles: dict, places) -> None:
         self.lex: Lexicon = lexicon()
-        self.jobs = JobIndex(roles, ambiguous=self.lex.ambiguous_titles)
+        self.jobs = JobIndex(roles, ambiguous=self.lex.ambiguous_titles, ignored=self.lex.context_ignored)
         self.places = PlaceIndex(places.values() if isinstance(places, dict) else places)
 
     # -- the pipeline ------------------------------------------------------------------------
@@ -110,6 +116,11 @@ class Reader:
         reading = Reading(text=text)
         reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
         reading.safety = self._safety(w)
+        # Proper nouns are left out: names of people and places tell nothing of a job.
+        reading.nouns = list(dict.fromkeys(
+            stem for i, stem in enumerate(w.stems)
+            if w.tok(i).pos_ in ("NOUN", "ADJ") and len(stem) > 3 and stem not in lex.context_ignored
+        ))
         self._jobs(w, reading)
         self._places(w, doc, reading)
         self._constraints(w, reading)
@@ -122,6 +133,9 @@ class Reader:
                 if start < len(w.stems) and not _is_function_word(w, start):
                     reading.sector_words = _span_text(w, start, min(start + 3, len(w.stems)))
                     break
+        if reading.audience is None and (reading.sector_words or reading.unknown_job):
+            # « je travaille dans la banque »: someone who works there asks for themselves.
+            reading.audience = "salarie"
         return reading
 
     # -- steps -------------------------------------------------------------------------------
@@ -137,16 +151,18 @@ class Reader:
         verbs = {i for start, end, _ in lex.task_verbs.find(stems) for i in range(start, end)}
         if artifacts and verbs - artifacts and not learning:
             return "off_topic"
-        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems):
+        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems, upper=w.upper):
             return "medical"
         return None
 
     def _jobs(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
+        nouns = set(reading.nouns)
         cues = lex.self_job_cues.find(stems)
         # A job cue governs the title right after it (articles skipped): in « je suis patron
-        # d'une boulangerie », « boulangerie » is not the asker's job.
-        cue_ends = {_skip_articles(w, end) for _, end, _ in cues}
+        # d'une boulangerie », « boulangerie » is not the asker's job. « Je bosse en caisse »,
+        # « je travaille au guichet »: a workplace cue governs a known title the same way.
+        cue_ends = {_skip_articles(w, end) for _, end, _ in [*cues, *lex.sector_cues.find(stems)]}
         # « agent magasinier », « technicien de maintenance »: a generic word between the cue
         # and the title leaves the title governed by the cue.
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
@@ -155,7 +171,11 @@ class Reader:
         # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive
         # (a known title only: « mon CPF » names no job).
         possessive_ends: set[int] = set()
+        #: « l'équipe compta »: a team named by its trade, often clipped
+        team_ends: set[int] = set()
         for i, stem in enumerate(stems):
+            if lex.team.contains(stems[i : i + 1]) and i > 0 and i + 1 < len(stems) and not _is_function_word(w, i + 1):
+                team_ends.add(i + 1)
             if stem in lex.possessives:
                 j = i + 1
                 while j < len(stems) and number_value(w.tok(j)) is not None:
@@ -165,16 +185,20 @@ class Reader:
                     j += 1
                 if j < len(stems) and not _is_function_word(w, j):
                     possessive_ends.add(j)
-        matches = self.jobs.find(stems)
+            elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and not lex.team.contains(stems[i + 1 : i + 2]):
+                # « 4 vendeuses », « j'ai 3 mécaniciens »: people counted are people to train.
+                possessive_ends.add(i + 1)
+        matches = self.jobs.find(stems, upper=w.upper)
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
-        for end in possessive_ends - {m.start for m in matches}:
-            guess = self.jobs.partial(stems, start=end)
+        # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
+        for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
+            guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
             if guess is not None and len(guess.role_ids) <= 4:
                 matches.append(guess)
         if nominal and not any(m.start == 0 for m in matches):
             # Only a beginning of two words or more: one word alone says too little.
-            guess = self.jobs.partial(stems, start=0)
+            guess = self.jobs.partial(stems, start=0, context=nouns)
             if guess is not None and guess.end - guess.start >= 2:
                 matches.append(guess)
                 cue_ends.add(0)
@@ -189,7 +213,12 @@ class Reader:
                     continue
                 if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
                     continue
-                guess = self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start)
+                # The beginning of a title over two words or more (« technicien de labo ») says
+                # more than a title spelt nearly alike (« technicien de forage »).
+                begun = self.jobs.partial(stems, start=start, context=nouns)
+                if begun is not None and begun.end - begun.start < 2:
+                    begun = None
+                guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
                 if guess is not None:
                     matches.append(guess)
                 elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):
@@ -210,6 +239,7 @@ class Reader:
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
+                alternatives=match.alternatives,
             ))
 
     def _whose(self, w: _Words, start: int, end: int, near_cue: bool) -> Whose | None:
@@ -227,6 +257,8 @@ class Reader:
         window = w.words[max(0, start - 3) : start]
         if "moi" in window and "est" in window[: window.index("moi")]:
             return "self"  # « c'est moi le chauffeur »
+        if "nous" in window[-3:] and not lex.learners_cues.contains(before[-1:]):
+            return "self"  # « pour nous les routiers »: the asker is one of them
         if lex.become.contains(before[-2:]):
             return "target"
         if possessed:
@@ -444,6 +476,7 @@ def _align(doc) -> _Words:
         for word in words_of(token.text):
             w.words.append(word)
             w.token.append(token.i)
+            w.upper.append(len(token.text) > 1 and token.text.isupper())
     w.stems = list(stem_words(w.words))
     return w
 
@@ -466,7 +499,8 @@ def _span_text(w: _Words, start: int, end: int) -> str:
 
 
 def _skip_articles(w: _Words, start: int) -> int:
-    while start < len(w.words) and w.tok(start).pos_ == "DET":
+    # « au », « aux » are « à le », « à les »: the article is in them.
+    while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux")):
         start += 1
     return start
 
