@@ -341,12 +341,16 @@ class GroundedWriter(AnswerWriter):
         """« Voici des formations moins chères… », or that there are none."""
         rec, profile = data.recommendation, data.profile
         met = rec is not None and bool(rec.trainings) and rec.all_constraints_met
+        relaxed = sorted({r for t in (rec.trainings if rec else []) for r in t.relaxed})
+        key = "met" if met else "relaxed" if rec is not None and rec.trainings else "none"
         if data.change == "cheaper" and profile.max_price is not None:
             price = _euros(profile.max_price + 0.01)
-            return p["cheaper" if met else "cheaper_none"].format(price=price)
+            return p[{"met": "cheaper", "relaxed": "cheaper_relaxed", "none": "cheaper_none"}[key]].format(
+                price=price, relaxed=", ".join(relaxed))
         if data.change == "shorter" and profile.max_hours is not None:
             hours = f"{round(profile.max_hours + 0.01, 1):g}\u00a0h"
-            return p["shorter" if met else "shorter_none"].format(hours=hours)
+            return p[{"met": "shorter", "relaxed": "shorter_relaxed", "none": "shorter_none"}[key]].format(
+                hours=hours, relaxed=", ".join(relaxed))
         from .constraints import Constraints
 
         wanted = Constraints.of(profile).describe()

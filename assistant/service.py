@@ -258,11 +258,13 @@ class Assistant:
         recommendation = None
         if wants_trainings:
             t0 = time.perf_counter()
-            recommendation = self.recommender.recommend(kb, search_text, merged, vector=vector, timings=timings)
+            # « moins cher », « plus court »: relative to what was shown, never relaxed; the
+            # other constraints may be, each relaxed one named.
+            required = {"max_price"} if reading.cheaper else {"max_hours"} if reading.shorter else set()
+            recommendation = self.recommender.recommend(
+                kb, search_text, merged, vector=vector, timings=timings, required=required,
+            )
             timings.recommend += (time.perf_counter() - t0) * 1000
-            if (reading.cheaper or reading.shorter) and not recommendation.all_constraints_met:
-                # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
-                recommendation.trainings = []
             if trace is not None:
                 found = [f"training:{t.id}" for t in recommendation.trainings]
                 # In the order the answer gives them: trainings first when they are what is asked.

@@ -109,6 +109,7 @@ class Lexicon:
         self.euro_units = {normalise_words(k)[0] for k in raw["euro_units"] if normalise_words(k)}
         self.at_most = PhraseTable.of(raw["at_most"])
         self.at_most_strong = PhraseTable.of(raw["at_most_strong"])
+        self.elapsed = PhraseTable.of(raw["elapsed"])
         self.next_step_questions = PhraseTable.of(raw["next_step_questions"])
         self.sector_cues = PhraseTable.of(raw["sector_cues"])
         self.cheaper = PhraseTable.of(raw["cheaper"])

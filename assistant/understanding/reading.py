@@ -345,7 +345,8 @@ class Reader:
         lex, stems = self.lex, w.stems
         for start, _, labels in lex.format.find(stems):
             value = sorted(labels)[0]
-            if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 4) : start]):
+            # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
+            if any(b in lex.negation or b == "sans" for b in _same_stretch_before(w, start, 4)):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
             reading.format = value
         weak_drop = {"sans", "pas"}
@@ -354,7 +355,8 @@ class Reader:
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         asks_who_pays = lex.funding_questions.contains(stems) or any(
             start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
-        )
+        ) or ("comment" in w.words and w.doc[len(w.doc) - 1].text == "?")  # type: ignore[index]
+        # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
         if lex.payment.contains(stems) and not asks_who_pays:
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
@@ -393,6 +395,8 @@ class Reader:
             before = w.stems[max(0, i - 3) : i]
             previous = w.words[max(0, i - 3) : i]
             minimum = (previous[-2:] == ["plus", "de"] and "pas" not in previous) or previous[-2:] == ["au", "moins"] or "minimum" in previous
+            if lex.elapsed.contains(before):
+                continue  # « au chômage depuis 6 mois »: time gone by, no limit on a training
             strong = 2 if lex.at_most_strong.contains(before) or (
                 i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
             ) else 1
@@ -423,7 +427,9 @@ class Reader:
         )
         strong = [c for c in lex.drop_cues.find(stems) if not ({"sans", "pas de", "pas besoin"} & c[2])]
         for start, end, _ in strong:
-            window = stems[max(0, start - 3) : end + 5]
+            # « ok pas grave. et en distanciel ? »: what is let go is in the cue's sentence.
+            low, high = _stretch(w, start, end, before=3, after=5)
+            window = stems[low:high]
             for _, _, fields in lex.drop_fields.find(window):
                 reading.dropped.extend(sorted(fields))
             for _, _, codes in lex.funding.find(window):
@@ -496,6 +502,34 @@ def _span_text(w: _Words, start: int, end: int) -> str:
     doc = w.doc
     first, last = doc[w.token[start]], doc[w.token[end - 1]]  # type: ignore[index]
     return doc[first.i : last.i + 1].text  # type: ignore[index]
+
+
+def _stretch(w: _Words, start: int, end: int, *, before: int, after: int) -> tuple[int, int]:
+    """Word bounds around ``[start, end)``, at most ``before``/``after`` words, not crossing punctuation."""
+    doc = w.doc
+
+    def punct_between(a: int, b: int) -> bool:
+        return any(doc[k].is_punct for k in range(w.token[a] + 1, w.token[b]))  # type: ignore[index]
+
+    low = start
+    while low > 0 and start - low < before and not punct_between(low - 1, low):
+        low -= 1
+    high = end
+    while high < len(w.words) and high - end < after and not punct_between(high - 1, high):
+        high += 1
+    return low, high
+
+
+def _same_stretch_before(w: _Words, index: int, n: int) -> list[str]:
+    """The ``n`` words before ``index`` that are in the same stretch of text (no punctuation
+    between them and ``index``)."""
+    doc = w.doc
+    out: list[str] = []
+    for j in range(index - 1, max(-1, index - 1 - n), -1):
+        if any(doc[k].is_punct for k in range(w.token[j] + 1, w.token[j + 1])):  # type: ignore[index]
+            break
+        out.insert(0, w.words[j])
+    return out
 
 
 def _skip_articles(w: _Words, start: int) -> int:

@@ -202,11 +202,15 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         if state.pending is not None and state.pending.slot == "job":
             # The answer to « which job? » written in the person's own words.
             known = known or [i for i in ids if i in state.pending.choices.values()]
+        own = set(normalise_words(mention.words))
+        known = list(dict.fromkeys(known))
+        if len(known) > 1:
+            known = jobs.by_context(known, context, own=own)
         if known and (len(ids) > 1 or mention.alternatives):
-            ids = known[:1]
+            ids = known if len(known) > 1 else known[:1]
         if len(ids) > 1:
             # The conversation's other words choose between sheets (« vendeuses » of a bakery).
-            ids = jobs.by_context(ids, context, own=set(normalise_words(mention.words)))
+            ids = jobs.by_context(ids, context, own=own)
         if len(ids) > 1:
             # The most likely sheets first: those the team wrote about (common jobs), then
             # those whose own title starts with the words used.
