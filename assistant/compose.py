@@ -128,6 +128,26 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
     return [sentences[i] for i in sorted(set(positions))]
 
 
+def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
+    """How well a passage's best sentences answer a question: the question's words they share
+    (French stems), a figure for « combien », the list itself for « quels ».
+
+    The retrieval order breaks ties (the sort that uses this is stable).
+    """
+    from .understanding.lexicon import normalise_words
+
+    text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
+    asked = {w for w in normalise_words(question) if len(w) > 2}
+    said = set(normalise_words(text))
+    score = float(len(asked & said))
+    folded = fold(question)
+    if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
+        score += 1
+    if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
+        score += 1
+    return score
+
+
 _COUNTS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6}
 
 
@@ -183,7 +203,10 @@ class GroundedWriter(AnswerWriter):
         focus = data.focus if data.focus in self._ORDER else None
         if focus == "training" and not has_trainings:
             focus = None
-        if data.change and has_trainings:
+        # A follow-up that changes the constraints leads with the trainings, unless it asks about
+        # funding (« l'OPCO prend en charge ? »): then the answer to that comes first.
+        asks_funding = focus == "funding"
+        if data.change and has_trainings and not asks_funding:
             focus = "training"
         order = self._ORDER[focus]
         role_seen = role is not None and any(c.id in data.cited_before for c in kb.passages(f"role:{role.id}"))
@@ -223,7 +246,18 @@ class GroundedWriter(AnswerWriter):
         # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
         # from the best passage, even when a job is known.
         general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
-        if data.change and rec is not None:
+        if passages and (general or asks_funding):
+            # The question asked comes first: the passage sentences that answer it best.
+            passages.sort(key=lambda c: -_answers(c, data.question, audience))
+        if passages and asks_funding and (data.change or (role is not None and not role_seen)):
+            first = passages.pop(0)
+            text = " ".join(best_sentences(first, data.question, limit=2, audience=audience))
+            if text:
+                lines.append(f"{text} {cites.cite(first)}")
+                quoted_first = True
+            if data.change and rec is not None:
+                lines.append(self._change_line(data, p))
+        elif data.change and rec is not None:
             lines.append(self._change_line(data, p))
         elif data.asks_next_step:
             lines.append(self.next_step(profile, language=data.language))
@@ -247,10 +281,11 @@ class GroundedWriter(AnswerWriter):
             intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
             lines.append(intro)
         if data.language == "en":
-            # The answer's own sentences are English; quoted sources stay French, and say so.
-            if not lines or quoted_first:
+            # The answer's own sentences are English; quoted sources stay French, and say so
+            # (right after the quoted answer, which leads).
+            if not lines:
                 lines.insert(0, p["intro"]["default"])
-            lines.append(p["source_language_note"])
+            lines.insert(1 if quoted_first else len(lines), p["source_language_note"])
 
         def role_section(_position: int) -> None:
             if role is None:
