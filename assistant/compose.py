@@ -144,7 +144,7 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
         score += 1
     if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
-        score += 1
+        score += 2  # « quels secteurs ? » is answered by the list itself
     return score
 
 
@@ -246,7 +246,7 @@ class GroundedWriter(AnswerWriter):
         # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
         # from the best passage, even when a job is known.
         general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
-        if passages and (general or asks_funding):
+        if passages:
             # The question asked comes first: the passage sentences that answer it best.
             passages.sort(key=lambda c: -_answers(c, data.question, audience))
         if passages and asks_funding and (data.change or (role is not None and not role_seen)):
