@@ -216,8 +216,10 @@ class GroundedWriter(AnswerWriter):
         covered: set[str] = set()
         if role is not None:
             covered |= {f"role:{role.id}", f"study:{role.sector}"}
-        if data.change:
+        if data.change and focus != "funding":
             max_passages = 0
+        elif data.change:
+            max_passages = 1  # the answer to the funding question, then the trainings
         elif focus == "training":
             max_passages = 1
         elif has_trainings and focus != "funding":
