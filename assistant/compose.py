@@ -143,9 +143,26 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     folded = fold(question)
     if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
         score += 1
+    for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
+        # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
+        if acronym not in _COMMON_SHORT and _spells_out(acronym, text):
+            score += 2
     if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
         score += 2  # « quels secteurs ? » is answered by the list itself
     return score
+
+
+_COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
+
+
+def _spells_out(acronym: str, text: str) -> bool:
+    """Whether ``text`` has words whose initials make ``acronym`` (small words skipped)."""
+    words = [w for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 or w in ("l",)]
+    initials = "".join(w[0] for w in words)
+    return len(acronym) >= 3 and acronym in initials and any(
+        "".join(w[0] for w in words[i : i + len(acronym)]) == acronym and all(len(w) > 3 for w in words[i : i + len(acronym)])
+        for i in range(len(words))
+    )
 
 
 _COUNTS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6}
@@ -251,7 +268,15 @@ class GroundedWriter(AnswerWriter):
         if passages:
             # The question asked comes first: the passage sentences that answer it best.
             passages.sort(key=lambda c: -_answers(c, data.question, audience))
-        if passages and asks_funding and (data.change or (role is not None and not role_seen)):
+        # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
+        # situation is the answer; the passages follow.
+        situation_lead = (
+            asks_funding and profile.situation in p["situation_steps"]
+            and audience not in ("eleve", "rh", "entreprise")
+        )
+        if situation_lead:
+            lines.append(" ".join(p["situation_steps"][str(profile.situation)].split()))
+        if passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
             first = passages.pop(0)
             text = " ".join(best_sentences(first, data.question, limit=2, audience=audience))
             if text:
@@ -364,7 +389,7 @@ class GroundedWriter(AnswerWriter):
             sections[name](position)
 
         next_step = self.next_step(profile, language=data.language)
-        if not data.change and not data.follow_up and not data.asks_next_step:
+        if not data.change and not data.follow_up and not data.asks_next_step and not situation_lead:
             lines.append("")
             lines.append(f"## {p['headings']['next_step']}")
             lines.append(next_step)

@@ -126,6 +126,7 @@ class Lexicon:
         self.possessives = {normalise_words(w)[0] for w in raw["possessives"]}
         self.learners_cues = PhraseTable.of(raw["learners_cues"])
         self.team = PhraseTable.of(raw["team"])
+        self.team_units = PhraseTable.of(raw["team_units"])
         self.audience = PhraseTable.of(raw["audience"])
         self.situation = PhraseTable.of(raw["situation"])
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}

@@ -40,6 +40,8 @@ class JobMention(BaseModel):
     fuzzy: bool = False
     #: every sheet the words could name (a job already known among them is kept)
     alternatives: list[str] = Field(default_factory=list)
+    #: the nouns of the mention's own sentence (« patron d'un garage, j'ai 3 mécaniciens »)
+    near: list[str] = Field(default_factory=list)
 
 
 class Reading(BaseModel):
@@ -174,7 +176,7 @@ class Reader:
         #: « l'équipe compta »: a team named by its trade, often clipped
         team_ends: set[int] = set()
         for i, stem in enumerate(stems):
-            if lex.team.contains(stems[i : i + 1]) and i > 0 and i + 1 < len(stems) and not _is_function_word(w, i + 1):
+            if lex.team_units.contains(stems[i : i + 1]) and i > 0 and i + 1 < len(stems) and not _is_function_word(w, i + 1):
                 team_ends.add(i + 1)
             if stem in lex.possessives:
                 j = i + 1
@@ -239,8 +241,20 @@ class Reader:
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
-                alternatives=match.alternatives,
+                alternatives=match.alternatives, near=self._sentence_nouns(w, match.start, reading.nouns),
             ))
+
+    @staticmethod
+    def _sentence_nouns(w: _Words, start: int, nouns: list[str]) -> list[str]:
+        """The nouns between the full stops around a word (the parser's own sentences cut at
+        commas too often in casual writing)."""
+        doc = w.doc
+
+        def sentence(i: int) -> int:
+            return sum(1 for k in range(w.token[i]) if doc[k].text in (".", "!", "?", "\n"))  # type: ignore[index]
+
+        here = sentence(start)
+        return [s for i, s in enumerate(w.stems) if s in nouns and sentence(i) == here]
 
     def _whose(self, w: _Words, start: int, end: int, near_cue: bool) -> Whose | None:
         """Whose job a title is: the asker's, the learners', someone mentioned, or a wish."""

@@ -127,9 +127,16 @@ class JobIndex:
         # the marine mechanic's sheet) while beginning the titles of others (« mécanicien
         # automobile ») names all of them: the conversation's context chooses, or we ask.
         # A sheet's own title and the everyday names the team wrote stay exact.
+        # (Only a word that shortens its own sheet's label as well: « Graphiste » is a title of
+        # its own for the « Designer graphique » sheet and stays exact.)
         self._widened: dict[tuple[str, ...], set[str]] = {}
+        label_starts = {
+            role_id: {normalise_words(form)[:1] for form in gender_forms(role.label)} for role_id, role in roles.items()
+        }
         for key, ids in self._by_key.items():
             if len(key) != 1 or key in self._label_keys or key in everyday or key in self._acronyms:
+                continue
+            if not any(key in label_starts.get(i, set()) for i in ids):
                 continue
             others = {i for k in self._prefixes.get(key, ()) for i in self._by_key[k]}
             if others - ids:
@@ -237,21 +244,25 @@ class JobIndex:
 
     def by_context(
         self, ids: Sequence[str], context: AbstractSet[str], *, own: AbstractSet[str] = frozenset(), margin: float = 1.0,
+        near: AbstractSet[str] = frozenset(),
     ) -> list[str]:
         """The sheets among ``ids`` whose names share the most telling words with the conversation.
 
         « 4 vendeuses » in a question about a bakery: « Vendeur / Vendeuse en
         boulangerie-pâtisserie » (D1106) shares « boulangerie ». Each shared word weighs by how
         rare it is among all titles (inverse document frequency), so « boulangerie » tells
-        more than « commerce ». Returns one sheet when it leads by ``margin``; otherwise all of
-        ``ids``, best first.
+        more than « commerce »; words of the title's own sentence (``near``) count twice.
+        Returns one sheet when it leads by ``margin``; otherwise all of ``ids``, best first.
         """
         wanted = {w for w in context if len(w) > 3} - set(own) - self.ignored
 
         def shared(role_id: str) -> float:
             # A word matches a title word it is, or begins when clipped (« labo », laboratoire).
             stems = self.name_stems.get(role_id, frozenset())
-            return sum(self._idf(w) for w in wanted if w in stems or any(s.startswith(w) for s in stems))
+            return sum(
+                self._idf(w) * (2 if w in near else 1)
+                for w in wanted if w in stems or any(s.startswith(w) for s in stems)
+            )
 
         scored = sorted(((shared(i), i) for i in ids), key=lambda x: -x[0])
         if not scored or scored[0][0] == 0:

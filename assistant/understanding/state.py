@@ -210,7 +210,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             ids = known if len(known) > 1 else known[:1]
         if len(ids) > 1:
             # The conversation's other words choose between sheets (« vendeuses » of a bakery).
-            ids = jobs.by_context(ids, context, own=own)
+            ids = jobs.by_context(ids, context, own=own, near=set(mention.near))
         if len(ids) > 1:
             # The most likely sheets first: those the team wrote about (common jobs), then
             # those whose own title starts with the words used.
