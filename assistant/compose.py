@@ -271,11 +271,11 @@ class GroundedWriter(AnswerWriter):
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
         situation_lead = (
-            asks_funding and profile.situation in p["situation_steps"]
+            asks_funding and profile.situation in p["situation_funding"]
             and audience not in ("eleve", "rh", "entreprise")
         )
         if situation_lead:
-            lines.append(" ".join(p["situation_steps"][str(profile.situation)].split()))
+            lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
         if passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
             first = passages.pop(0)
             text = " ".join(best_sentences(first, data.question, limit=2, audience=audience))

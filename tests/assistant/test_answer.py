@@ -242,3 +242,10 @@ def test_a_pupil_asking_what_the_cpf_is_gets_an_answer(corpus_assistant):
     first = corpus_assistant.answer("je suis en 3eme au college a Laon, c'est quoi l'IA ?")
     answer = corpus_assistant.answer("c koi le cpf jai vu ca sur tiktok", conversation_id=first.conversation_id)
     assert answer.answered and answer.answer.strip() and answer.citations
+
+
+def test_a_funding_question_leads_with_the_route_of_the_situation(corpus_assistant):
+    first = corpus_assistant.answer("Bonsoir, infirmière au CHU d'Amiens, qu'est-ce que l'IA change dans les soins ?")
+    answer = corpus_assistant.answer("Et ça se finance comment quand on est à l'hôpital public ?", conversation_id=first.conversation_id)
+    assert "plan de formation" in _opening(answer.answer)
+    assert "## Prochaine étape" not in answer.answer  # said once, first

@@ -376,3 +376,26 @@ def test_an_acronym_title_needs_capitals(understanding, kb):
     """« dose » stems to « dos », a title's acronym (DOS): never a job in lower case."""
     _, reading = talk(understanding, kb, "je suis infirmière", "au fait pour un patient de 80kg c'est quoi la dose max de paracetamol par jour ?")
     assert reading.safety == "medical"
+
+
+def test_the_workplace_in_the_titles_sentence_decides(understanding, kb):
+    """« mécanicien » alone is a title of the marine mechanic's sheet; a garage makes it the car
+    mechanic, even when a later sentence names a word of another sheet (« diagnostic »)."""
+    state, _ = talk(understanding, kb, "Patron d'un garage à Méru (Oise), j'ai 3 mécaniciens. Une formation IA pour eux, genre diagnostic ?")
+    assert code(state, kb) == "I1604"
+    assert state.learners_are_asker is False
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("Graphiste à Soissons, je cherche une formation IA certifiante", "E1205"),  # a title of its own
+    ("Une formation IA gratuite d'une journée pour les agents publics, près de Laon ?", None),
+])
+def test_titles_are_not_widened_beyond_what_they_name(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+    assert state.pending is None
+
+
+def test_a_student_is_a_pupil_audience(understanding, kb):
+    state, _ = talk(understanding, kb, "Je suis étudiante : quelles études pour devenir data scientist ?")
+    assert state.audience == "eleve"
