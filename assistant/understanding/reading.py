@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -248,10 +248,10 @@ class Reader:
     def _sentence_nouns(w: _Words, start: int, nouns: list[str]) -> list[str]:
         """The nouns between the full stops around a word (the parser's own sentences cut at
         commas too often in casual writing)."""
-        doc = w.doc
+        doc: Any = w.doc
 
         def sentence(i: int) -> int:
-            return sum(1 for k in range(w.token[i]) if doc[k].text in (".", "!", "?", "\n"))  # type: ignore[index]
+            return sum(1 for k in range(w.token[i]) if doc[k].text in (".", "!", "?", "\n"))
 
         here = sentence(start)
         return [s for i, s in enumerate(w.stems) if s in nouns and sentence(i) == here]
@@ -369,7 +369,7 @@ class Reader:
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         asks_who_pays = lex.funding_questions.contains(stems) or any(
             start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
-        ) or ("comment" in w.words and w.doc[len(w.doc) - 1].text == "?")  # type: ignore[index]
+        ) or ("comment" in w.words and _ends_with_question_mark(w))
         # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
         if lex.payment.contains(stems) and not asks_who_pays:
             for start, _, labels in lex.payers.find(stems):
@@ -516,6 +516,11 @@ def _span_text(w: _Words, start: int, end: int) -> str:
     doc = w.doc
     first, last = doc[w.token[start]], doc[w.token[end - 1]]  # type: ignore[index]
     return doc[first.i : last.i + 1].text  # type: ignore[index]
+
+
+def _ends_with_question_mark(w: _Words) -> bool:
+    doc: Any = w.doc
+    return len(doc) > 0 and doc[len(doc) - 1].text == "?"
 
 
 def _stretch(w: _Words, start: int, end: int, *, before: int, after: int) -> tuple[int, int]:
