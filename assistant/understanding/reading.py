@@ -221,6 +221,13 @@ class Reader:
                 if begun is not None and begun.end - begun.start < 2:
                     begun = None
                 guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
+                if guess is None and reading.language == "en":
+                    # « I work as a medical lab technician in Lille »: the referential is French.
+                    start += w.words[start] in ("a", "an", "the")
+                    stop = start
+                    while stop < len(stems) and stop - start < 5 and not _is_function_word(w, stop):
+                        stop += 1
+                    guess = self.jobs.cognates(stems, start=start, end=stop)
                 if guess is not None:
                     matches.append(guess)
                 elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):

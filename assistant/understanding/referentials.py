@@ -79,6 +79,7 @@ class JobIndex:
         #: words of a conversation that never tell two job sheets apart (« formation », « IA »)
         self.ignored = frozenset(ignored)
         self._df: dict[str, int] | None = None
+        self._vocab: list[str] | None = None
         self._by_key: dict[tuple[str, ...], set[str]] = {}
         self._longest = 0
         self.labels: dict[str, str] = {}
@@ -271,6 +272,42 @@ class JobIndex:
         if scored[0][0] - second >= margin:
             return [scored[0][1]]
         return [i for _, i in scored]
+
+    def cognates(self, stems: Sequence[str], *, start: int, end: int, cutoff: float = 85.0) -> JobMatch | None:
+        """A job named in another language with words close to French titles' words.
+
+        « medical lab technician »: each word is matched to the French title words it spells
+        nearly alike (« technician » ~ « technicien », « medical ») or begins (« lab »,
+        laboratoire), in any order; the sheet whose names hold the most of them, weighted by
+        rarity, wins when it holds at least two and leads clearly.
+        """
+        from rapidfuzz import fuzz, process
+
+        if self._vocab is None:
+            self._vocab = sorted({w for stems_ in self.name_stems.values() for w in stems_})
+        matched: list[set[str]] = []
+        for word in stems[start:end]:
+            if len(word) < 3 or word in self.ignored:
+                continue
+            near = {m for m, _, _ in process.extract(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)}
+            if len(word) <= 4:
+                near |= {v for v in self._vocab if v.startswith(word)}
+            if near:
+                matched.append(near)
+        if len(matched) < 2:
+            return None
+        scored = []
+        for role_id, names in self.name_stems.items():
+            found = [max(self._idf(w) for w in near & names) for near in matched if near & names]
+            if len(found) >= 2:
+                scored.append((len(found), sum(found), role_id))
+        if not scored:
+            return None
+        scored.sort(reverse=True)
+        best = scored[0]
+        if len(scored) > 1 and scored[1][:1] == best[:1] and best[1] - scored[1][1] < 0.5:
+            return None
+        return JobMatch(start, end, [best[2]], " ".join(stems[start:end]), fuzzy=True, score=0.0)
 
     def _idf(self, word: str) -> float:
         if self._df is None:

@@ -399,3 +399,11 @@ def test_titles_are_not_widened_beyond_what_they_name(understanding, kb, questio
 def test_a_student_is_a_pupil_audience(understanding, kb):
     state, _ = talk(understanding, kb, "Je suis étudiante : quelles études pour devenir data scientist ?")
     assert state.audience == "eleve"
+
+
+def test_an_english_title_maps_to_the_french_sheet_by_its_cognates(understanding, kb):
+    """The referential is French: « medical lab technician » meets « technicien de laboratoires
+    d'analyses médicales » word by word (technician ~ technicien, lab- ~ laboratoire)."""
+    state, _ = talk(understanding, kb, "Hello, I work as a medical lab technician in a hospital in Lille. What AI skills should I build?")
+    assert code(state, kb) == "J1302"
+    assert (state.language, state.department) == ("en", "59")
