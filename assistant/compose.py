@@ -255,8 +255,12 @@ class GroundedWriter(AnswerWriter):
                 continue  # certifications have their own section
             passages.append(chunk)
             covered.add(key)
-            if len(passages) >= max_passages:
+            if len(passages) >= max(max_passages, 4) or not max_passages:
                 break
+        if max_passages:
+            # The passages that answer the question asked come first (stable: retrieval order
+            # breaks ties), among the first few found.
+            passages.sort(key=lambda c: -_answers(c, data.question, audience))
         passages = passages[:max_passages]
 
         # The first sentence answers the question: what changed in a follow-up, the job's
@@ -265,9 +269,6 @@ class GroundedWriter(AnswerWriter):
         # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
         # from the best passage, even when a job is known.
         general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
-        if passages:
-            # The question asked comes first: the passage sentences that answer it best.
-            passages.sort(key=lambda c: -_answers(c, data.question, audience))
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
         situation_lead = (
