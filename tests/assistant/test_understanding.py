@@ -407,3 +407,8 @@ def test_an_english_title_maps_to_the_french_sheet_by_its_cognates(understanding
     state, _ = talk(understanding, kb, "Hello, I work as a medical lab technician in a hospital in Lille. What AI skills should I build?")
     assert code(state, kb) == "J1302"
     assert (state.language, state.department) == ("en", "59")
+
+
+def test_thousands_written_apart_are_one_number(understanding, kb):
+    state, _ = talk(understanding, kb, "Graphiste à Soissons, je cherche une formation IA à moins de 1 500 €.")
+    assert state.max_price == 1500.0
