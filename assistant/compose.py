@@ -138,7 +138,7 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
     asked = {w for w in normalise_words(question) if len(w) > 2}
-    said = set(normalise_words(text))
+    said = set(normalise_words(f"{chunk.section} {text}"))
     score = float(len(asked & said))
     folded = fold(question)
     if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
@@ -151,6 +151,13 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
         score += 2  # « quels secteurs ? » is answered by the list itself
     return score
 
+
+#: how passages name each situation of ``Profile.situation``
+_SITUATION_WORDS = {
+    "demandeur_emploi": "demandeur d'emploi",
+    "independant": "indépendant travailleur non salarié",
+    "fonction_publique": "fonction publique établissement public",
+}
 
 _COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
 
@@ -260,7 +267,9 @@ class GroundedWriter(AnswerWriter):
         if max_passages:
             # The passages that answer the question asked come first (stable: retrieval order
             # breaks ties), among the first few found.
-            passages.sort(key=lambda c: -_answers(c, data.question, audience))
+            # The asker's situation is part of what is asked (« le CPF, au chômage ? »).
+            asked = f"{data.question} {_SITUATION_WORDS.get(profile.situation or '', '')}"
+            passages.sort(key=lambda c: -_answers(c, asked, audience))
         passages = passages[:max_passages]
 
         # The first sentence answers the question: what changed in a follow-up, the job's
