@@ -128,6 +128,50 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
     return [sentences[i] for i in sorted(set(positions))]
 
 
+def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
+    """How well a passage's best sentences answer a question: the question's words they share
+    (French stems), a figure for « combien », the list itself for « quels ».
+
+    The retrieval order breaks ties (the sort that uses this is stable).
+    """
+    from .understanding.lexicon import normalise_words
+
+    text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
+    asked = {w for w in normalise_words(question) if len(w) > 2}
+    said = set(normalise_words(f"{chunk.section} {text}"))
+    score = float(len(asked & said))
+    folded = fold(question)
+    if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
+        score += 1
+    for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
+        # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
+        if acronym not in _COMMON_SHORT and _spells_out(acronym, text):
+            score += 2
+    if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
+        score += 2  # « quels secteurs ? » is answered by the list itself
+    return score
+
+
+#: how passages name each situation of ``Profile.situation``
+_SITUATION_WORDS = {
+    "demandeur_emploi": "demandeur d'emploi",
+    "independant": "indépendant travailleur non salarié",
+    "fonction_publique": "fonction publique établissement public",
+}
+
+_COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
+
+
+def _spells_out(acronym: str, text: str) -> bool:
+    """Whether ``text`` has words whose initials make ``acronym`` (small words skipped)."""
+    words = [w for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 or w in ("l",)]
+    initials = "".join(w[0] for w in words)
+    return len(acronym) >= 3 and acronym in initials and any(
+        "".join(w[0] for w in words[i : i + len(acronym)]) == acronym and all(len(w) > 3 for w in words[i : i + len(acronym)])
+        for i in range(len(words))
+    )
+
+
 _COUNTS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6}
 
 
@@ -183,7 +227,10 @@ class GroundedWriter(AnswerWriter):
         focus = data.focus if data.focus in self._ORDER else None
         if focus == "training" and not has_trainings:
             focus = None
-        if data.change and has_trainings:
+        # A follow-up that changes the constraints leads with the trainings, unless it asks about
+        # funding (« l'OPCO prend en charge ? »): then the answer to that comes first.
+        asks_funding = focus == "funding"
+        if data.change and has_trainings and not asks_funding:
             focus = "training"
         order = self._ORDER[focus]
         role_seen = role is not None and any(c.id in data.cited_before for c in kb.passages(f"role:{role.id}"))
@@ -193,8 +240,10 @@ class GroundedWriter(AnswerWriter):
         covered: set[str] = set()
         if role is not None:
             covered |= {f"role:{role.id}", f"study:{role.sector}"}
-        if data.change:
+        if data.change and focus != "funding":
             max_passages = 0
+        elif data.change:
+            max_passages = 1  # the answer to the funding question, then the trainings
         elif focus == "training":
             max_passages = 1
         elif has_trainings and focus != "funding":
@@ -213,8 +262,14 @@ class GroundedWriter(AnswerWriter):
                 continue  # certifications have their own section
             passages.append(chunk)
             covered.add(key)
-            if len(passages) >= max_passages:
+            if len(passages) >= max(max_passages, 4) or not max_passages:
                 break
+        if max_passages:
+            # The passages that answer the question asked come first (stable: retrieval order
+            # breaks ties), among the first few found.
+            # The asker's situation is part of what is asked (« le CPF, au chômage ? »).
+            asked = f"{data.question} {_SITUATION_WORDS.get(profile.situation or '', '')}"
+            passages.sort(key=lambda c: -_answers(c, asked, audience))
         passages = passages[:max_passages]
 
         # The first sentence answers the question: what changed in a follow-up, the job's
@@ -223,7 +278,23 @@ class GroundedWriter(AnswerWriter):
         # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
         # from the best passage, even when a job is known.
         general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
-        if data.change and rec is not None:
+        # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
+        # situation is the answer; the passages follow.
+        situation_lead = (
+            asks_funding and profile.situation in p["situation_funding"]
+            and audience not in ("eleve", "rh", "entreprise")
+        )
+        if situation_lead:
+            lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
+        if passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
+            first = passages.pop(0)
+            text = " ".join(best_sentences(first, data.question, limit=2, audience=audience))
+            if text:
+                lines.append(f"{text} {cites.cite(first)}")
+                quoted_first = True
+            if data.change and rec is not None:
+                lines.append(self._change_line(data, p))
+        elif data.change and rec is not None:
             lines.append(self._change_line(data, p))
         elif data.asks_next_step:
             lines.append(self.next_step(profile, language=data.language))
@@ -247,10 +318,11 @@ class GroundedWriter(AnswerWriter):
             intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
             lines.append(intro)
         if data.language == "en":
-            # The answer's own sentences are English; quoted sources stay French, and say so.
-            if not lines or quoted_first:
+            # The answer's own sentences are English; quoted sources stay French, and say so
+            # (right after the quoted answer, which leads).
+            if not lines:
                 lines.insert(0, p["intro"]["default"])
-            lines.append(p["source_language_note"])
+            lines.insert(1 if quoted_first else len(lines), p["source_language_note"])
 
         def role_section(_position: int) -> None:
             if role is None:
@@ -327,7 +399,7 @@ class GroundedWriter(AnswerWriter):
             sections[name](position)
 
         next_step = self.next_step(profile, language=data.language)
-        if not data.change and not data.follow_up and not data.asks_next_step:
+        if not data.change and not data.follow_up and not data.asks_next_step and not situation_lead:
             lines.append("")
             lines.append(f"## {p['headings']['next_step']}")
             lines.append(next_step)
@@ -341,12 +413,16 @@ class GroundedWriter(AnswerWriter):
         """« Voici des formations moins chères… », or that there are none."""
         rec, profile = data.recommendation, data.profile
         met = rec is not None and bool(rec.trainings) and rec.all_constraints_met
+        relaxed = sorted({r for t in (rec.trainings if rec else []) for r in t.relaxed})
+        key = "met" if met else "relaxed" if rec is not None and rec.trainings else "none"
         if data.change == "cheaper" and profile.max_price is not None:
             price = _euros(profile.max_price + 0.01)
-            return p["cheaper" if met else "cheaper_none"].format(price=price)
+            return p[{"met": "cheaper", "relaxed": "cheaper_relaxed", "none": "cheaper_none"}[key]].format(
+                price=price, relaxed=", ".join(relaxed))
         if data.change == "shorter" and profile.max_hours is not None:
             hours = f"{round(profile.max_hours + 0.01, 1):g}\u00a0h"
-            return p["shorter" if met else "shorter_none"].format(hours=hours)
+            return p[{"met": "shorter", "relaxed": "shorter_relaxed", "none": "shorter_none"}[key]].format(
+                hours=hours, relaxed=", ".join(relaxed))
         from .constraints import Constraints
 
         wanted = Constraints.of(profile).describe()

@@ -72,7 +72,14 @@ class Recommender:
         limit: int = 4,
         today: date | None = None,
         timings: Timings | None = None,
+        required: AbstractSet[str] = frozenset(),
     ) -> Recommendation:
+        """Rank trainings for ``profile``.
+
+        Args:
+            required: constraints never relaxed, even when nothing meets them all (« moins
+                cher » after a list: nothing dearer than what was shown is offered again).
+        """
         today = today or date.today()
         constraints = Constraints.of(profile)
         where = constraints.where()
@@ -137,6 +144,18 @@ class Recommender:
         fitting = [t for t in ranked if not broken_by[t.id]]
         if not fitting and constraints:
             result.unmet = constraints.describe()
+        if not fitting and required:
+            ranked = [t for t in ranked if not set(broken_by[t.id]) & set(required)]
+        if not fitting and ranked:
+            # The nearest options only: those relaxing the fewest constraints (one relaxing the
+            # funding does not bring along one relaxing the funding and the duration).
+            fewest = min(len(broken_by[t.id]) for t in ranked)
+            ranked = [t for t in ranked if len(broken_by[t.id]) == fewest]
+        if job_code and len([t for t in fitting if t.rome_codes]) >= 2:
+            # Trainings made for the job family come first and alone when there are enough of
+            # them; AI literacy for everyone comes when asked (« moins cher », « plus court »)
+            # or when the family has too few.
+            fitting = [t for t in fitting if t.rome_codes]
         ranked = (fitting or ranked)[:limit]
         for t in ranked:
             broken = broken_by[t.id]

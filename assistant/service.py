@@ -284,11 +284,13 @@ class Assistant:
         recommendation = None
         if wants_trainings:
             t0 = time.perf_counter()
-            recommendation = self.recommender.recommend(kb, search_text, merged, vector=vector, timings=timings)
+            # « moins cher », « plus court »: relative to what was shown, never relaxed; the
+            # other constraints may be, each relaxed one named.
+            required = {"max_price"} if reading.cheaper else {"max_hours"} if reading.shorter else set()
+            recommendation = self.recommender.recommend(
+                kb, search_text, merged, vector=vector, timings=timings, required=required,
+            )
             timings.recommend += (time.perf_counter() - t0) * 1000
-            if (reading.cheaper or reading.shorter) and not recommendation.all_constraints_met:
-                # Nothing cheaper (shorter) than what was shown: say so, show nothing dearer.
-                recommendation.trainings = []
             if trace is not None:
                 found = [f"training:{t.id}" for t in recommendation.trainings]
                 # In the order the answer gives them: trainings first when they are what is asked.
@@ -301,7 +303,10 @@ class Assistant:
             cited_before=set(state.cited) if previous_turn else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),
             said_before=set(state.said), asks_next_step=reading.asks_next_step,
-            follow_up=follow_up, change=_change(reading, follow_up=follow_up, constraint_change=constraint_change),
+            follow_up=follow_up,
+            # A change of constraints is news only with trainings to show (« c koi le cpf ? »
+            # from a pupil names the CPF: it asks what it is).
+            change=_change(reading, follow_up=follow_up, constraint_change=constraint_change) if recommendation else None,
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(

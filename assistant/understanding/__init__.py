@@ -48,13 +48,38 @@ class Understanding:
         turn = state.turn + 1
         reading = reader.read(question)
         events = self._answer_to_pending(question, state, turn)
+        if events is None and state.pending is not None and state.pending.slot == "job" and not reading.jobs:
+            described = self._described_choice(reading, state, reader, turn)
+            if described is not None:
+                # The rest of the answer still counts (« au guichet, à distance si possible »).
+                rest = [e for e in plan(reading, state, roles=kb.roles, jobs=reader.jobs, turn=turn) if e.slot != "pending"]
+                events = described + rest
         if events is None:
             events = plan(reading, state, roles=kb.roles, jobs=reader.jobs, turn=turn)
         if override is not None:
             events.extend(_override_events(override, kb, turn))
         state.apply_all(events)
         state.turn = turn
+        state.topic = list(dict.fromkeys([*reading.nouns, *state.topic]))[:40]
         return reading, events
+
+    @staticmethod
+    def _described_choice(reading: Reading, state: DialogueState, reader: Reader, turn: int) -> list[Event] | None:
+        """The answer to « which job? » described rather than named (« je suis au guichet,
+        j'accueille les clients »): the choice whose sheet's names share most of its words."""
+        assert state.pending is not None
+        values = list(state.pending.choices.values())
+        candidates = list(dict.fromkeys([*values, *state.pending.candidates]))
+        best = reader.jobs.by_context(candidates, set(reading.nouns), margin=2.0)
+        if len(best) != 1:
+            return None
+        events = [Event(turn=turn, op="drop", slot="pending")]
+        who = "learners_job" if state.learners_are_asker is False else "asker_job"
+        events.append(Event(turn=turn, op="set", slot=who, value=best[0]))
+        if who == "asker_job":
+            events.append(Event(turn=turn, op="set", slot="learners_job", value=best[0]))
+            events.append(Event(turn=turn, op="set", slot="learners_are_asker", value=True))
+        return events
 
     @staticmethod
     def _answer_to_pending(question: str, state: DialogueState, turn: int) -> list[Event] | None:

@@ -109,6 +109,7 @@ class Lexicon:
         self.euro_units = {normalise_words(k)[0] for k in raw["euro_units"] if normalise_words(k)}
         self.at_most = PhraseTable.of(raw["at_most"])
         self.at_most_strong = PhraseTable.of(raw["at_most_strong"])
+        self.elapsed = PhraseTable.of(raw["elapsed"])
         self.next_step_questions = PhraseTable.of(raw["next_step_questions"])
         self.sector_cues = PhraseTable.of(raw["sector_cues"])
         self.cheaper = PhraseTable.of(raw["cheaper"])
@@ -125,6 +126,7 @@ class Lexicon:
         self.possessives = {normalise_words(w)[0] for w in raw["possessives"]}
         self.learners_cues = PhraseTable.of(raw["learners_cues"])
         self.team = PhraseTable.of(raw["team"])
+        self.team_units = PhraseTable.of(raw["team_units"])
         self.audience = PhraseTable.of(raw["audience"])
         self.situation = PhraseTable.of(raw["situation"])
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}
@@ -136,6 +138,16 @@ class Lexicon:
         self.task_verbs = PhraseTable.of(raw["task_verbs"])
         self.learning = PhraseTable.of(raw["learning"])
         self.secrets = PhraseTable.of(raw["secrets"])
+        # Words that never tell two job sheets apart: the conversation's other topics.
+        ignored: set[str] = set()
+        for table in ("learning", "team", "short", "free", "context_ignored"):
+            for phrase in raw[table]:
+                ignored.update(normalise_words(str(phrase)))
+        for table in ("format", "funding", "certifying"):
+            for phrases in raw[table].values():
+                for phrase in phrases:
+                    ignored.update(normalise_words(str(phrase)))
+        self.context_ignored = frozenset(ignored)
 
 
 @lru_cache(maxsize=1)

@@ -6,12 +6,14 @@ morphology (plural) and place entities; ``text2num`` writes numbers in words as 
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 
 __all__ = ["pipeline", "prepare", "number_value", "english_share"]
 
 _lock = threading.Lock()
+_THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?![\d,])")
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +59,8 @@ def prepare(text: str, casual: dict[str, str]) -> str:
             out.append(words[i])
             i += 1
     text = " ".join(out)
+    # « 1 500 € », « 2 000 salariés »: French writes thousands apart; one number, not two.
+    text = _THOUSANDS.sub(lambda m: m.group(0).replace(" ", ""), text)
     try:
         return alpha2digit(text, "fr")
     except Exception:  # noqa: BLE001 - a number it cannot read stays as words

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -38,6 +38,10 @@ class JobMention(BaseModel):
     whose: Whose
     negated: bool = False
     fuzzy: bool = False
+    #: every sheet the words could name (a job already known among them is kept)
+    alternatives: list[str] = Field(default_factory=list)
+    #: the nouns of the mention's own sentence (« patron d'un garage, j'ai 3 mécaniciens »)
+    near: list[str] = Field(default_factory=list)
 
 
 class Reading(BaseModel):
@@ -77,6 +81,8 @@ class Reading(BaseModel):
     #: the asker speaks of people they train (« mes salariés », « mon équipe »)
     team: bool = False
     correction: bool = False
+    #: the stems of the question's nouns and adjectives (the conversation's topic: « boulangerie »)
+    nouns: list[str] = Field(default_factory=list)
 
 
 @dataclass
@@ -87,6 +93,8 @@ class _Words:
     words: list[str] = field(default_factory=list)
     stems: list[str] = field(default_factory=list)
     token: list[int] = field(default_factory=list)
+    #: whether each word was written in capitals (acronyms: « DOS », « IDE »)
+    upper: list[bool] = field(default_factory=list)
 
     def tok(self, word_index: int):
         return self.doc[self.token[word_index]]  # type: ignore[index]
@@ -97,7 +105,7 @@ class Reader:
 
     def __init__(self, roles: dict, places) -> None:
         self.lex: Lexicon = lexicon()
-        self.jobs = JobIndex(roles, ambiguous=self.lex.ambiguous_titles)
+        self.jobs = JobIndex(roles, ambiguous=self.lex.ambiguous_titles, ignored=self.lex.context_ignored)
         self.places = PlaceIndex(places.values() if isinstance(places, dict) else places)
 
     # -- the pipeline ------------------------------------------------------------------------
@@ -110,6 +118,11 @@ class Reader:
         reading = Reading(text=text)
         reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
         reading.safety = self._safety(w)
+        # Proper nouns are left out: names of people and places tell nothing of a job.
+        reading.nouns = list(dict.fromkeys(
+            stem for i, stem in enumerate(w.stems)
+            if w.tok(i).pos_ in ("NOUN", "ADJ") and len(stem) > 3 and stem not in lex.context_ignored
+        ))
         self._jobs(w, reading)
         self._places(w, doc, reading)
         self._constraints(w, reading)
@@ -122,6 +135,9 @@ class Reader:
                 if start < len(w.stems) and not _is_function_word(w, start):
                     reading.sector_words = _span_text(w, start, min(start + 3, len(w.stems)))
                     break
+        if reading.audience is None and (reading.sector_words or reading.unknown_job):
+            # « je travaille dans la banque »: someone who works there asks for themselves.
+            reading.audience = "salarie"
         return reading
 
     # -- steps -------------------------------------------------------------------------------
@@ -137,16 +153,18 @@ class Reader:
         verbs = {i for start, end, _ in lex.task_verbs.find(stems) for i in range(start, end)}
         if artifacts and verbs - artifacts and not learning:
             return "off_topic"
-        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems):
+        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems, upper=w.upper):
             return "medical"
         return None
 
     def _jobs(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
+        nouns = set(reading.nouns)
         cues = lex.self_job_cues.find(stems)
         # A job cue governs the title right after it (articles skipped): in « je suis patron
-        # d'une boulangerie », « boulangerie » is not the asker's job.
-        cue_ends = {_skip_articles(w, end) for _, end, _ in cues}
+        # d'une boulangerie », « boulangerie » is not the asker's job. « Je bosse en caisse »,
+        # « je travaille au guichet »: a workplace cue governs a known title the same way.
+        cue_ends = {_skip_articles(w, end) for _, end, _ in [*cues, *lex.sector_cues.find(stems)]}
         # « agent magasinier », « technicien de maintenance »: a generic word between the cue
         # and the title leaves the title governed by the cue.
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
@@ -155,7 +173,11 @@ class Reader:
         # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive
         # (a known title only: « mon CPF » names no job).
         possessive_ends: set[int] = set()
+        #: « l'équipe compta »: a team named by its trade, often clipped
+        team_ends: set[int] = set()
         for i, stem in enumerate(stems):
+            if lex.team_units.contains(stems[i : i + 1]) and i > 0 and i + 1 < len(stems) and not _is_function_word(w, i + 1):
+                team_ends.add(i + 1)
             if stem in lex.possessives:
                 j = i + 1
                 while j < len(stems) and number_value(w.tok(j)) is not None:
@@ -165,16 +187,20 @@ class Reader:
                     j += 1
                 if j < len(stems) and not _is_function_word(w, j):
                     possessive_ends.add(j)
-        matches = self.jobs.find(stems)
+            elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and not lex.team.contains(stems[i + 1 : i + 2]):
+                # « 4 vendeuses », « j'ai 3 mécaniciens »: people counted are people to train.
+                possessive_ends.add(i + 1)
+        matches = self.jobs.find(stems, upper=w.upper)
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
-        for end in possessive_ends - {m.start for m in matches}:
-            guess = self.jobs.partial(stems, start=end)
+        # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
+        for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
+            guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
             if guess is not None and len(guess.role_ids) <= 4:
                 matches.append(guess)
         if nominal and not any(m.start == 0 for m in matches):
             # Only a beginning of two words or more: one word alone says too little.
-            guess = self.jobs.partial(stems, start=0)
+            guess = self.jobs.partial(stems, start=0, context=nouns)
             if guess is not None and guess.end - guess.start >= 2:
                 matches.append(guess)
                 cue_ends.add(0)
@@ -189,7 +215,19 @@ class Reader:
                     continue
                 if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
                     continue
-                guess = self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start)
+                # The beginning of a title over two words or more (« technicien de labo ») says
+                # more than a title spelt nearly alike (« technicien de forage »).
+                begun = self.jobs.partial(stems, start=start, context=nouns)
+                if begun is not None and begun.end - begun.start < 2:
+                    begun = None
+                guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
+                if guess is None and reading.language == "en":
+                    # « I work as a medical lab technician in Lille »: the referential is French.
+                    start += w.words[start] in ("a", "an", "the")
+                    stop = start
+                    while stop < len(stems) and stop - start < 5 and not _is_function_word(w, stop):
+                        stop += 1
+                    guess = self.jobs.cognates(stems, start=start, end=stop)
                 if guess is not None:
                     matches.append(guess)
                 elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):
@@ -210,7 +248,20 @@ class Reader:
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
+                alternatives=match.alternatives, near=self._sentence_nouns(w, match.start, reading.nouns),
             ))
+
+    @staticmethod
+    def _sentence_nouns(w: _Words, start: int, nouns: list[str]) -> list[str]:
+        """The nouns between the full stops around a word (the parser's own sentences cut at
+        commas too often in casual writing)."""
+        doc: Any = w.doc
+
+        def sentence(i: int) -> int:
+            return sum(1 for k in range(w.token[i]) if doc[k].text in (".", "!", "?", "\n"))
+
+        here = sentence(start)
+        return [s for i, s in enumerate(w.stems) if s in nouns and sentence(i) == here]
 
     def _whose(self, w: _Words, start: int, end: int, near_cue: bool) -> Whose | None:
         """Whose job a title is: the asker's, the learners', someone mentioned, or a wish."""
@@ -227,6 +278,8 @@ class Reader:
         window = w.words[max(0, start - 3) : start]
         if "moi" in window and "est" in window[: window.index("moi")]:
             return "self"  # « c'est moi le chauffeur »
+        if "nous" in window[-3:] and not lex.learners_cues.contains(before[-1:]):
+            return "self"  # « pour nous les routiers »: the asker is one of them
         if lex.become.contains(before[-2:]):
             return "target"
         if possessed:
@@ -313,7 +366,8 @@ class Reader:
         lex, stems = self.lex, w.stems
         for start, _, labels in lex.format.find(stems):
             value = sorted(labels)[0]
-            if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 4) : start]):
+            # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
+            if any(b in lex.negation or b == "sans" for b in _same_stretch_before(w, start, 4)):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
             reading.format = value
         weak_drop = {"sans", "pas"}
@@ -322,7 +376,8 @@ class Reader:
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         asks_who_pays = lex.funding_questions.contains(stems) or any(
             start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
-        )
+        ) or ("comment" in w.words and _ends_with_question_mark(w))
+        # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
         if lex.payment.contains(stems) and not asks_who_pays:
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
@@ -361,6 +416,8 @@ class Reader:
             before = w.stems[max(0, i - 3) : i]
             previous = w.words[max(0, i - 3) : i]
             minimum = (previous[-2:] == ["plus", "de"] and "pas" not in previous) or previous[-2:] == ["au", "moins"] or "minimum" in previous
+            if lex.elapsed.contains(before):
+                continue  # « au chômage depuis 6 mois »: time gone by, no limit on a training
             strong = 2 if lex.at_most_strong.contains(before) or (
                 i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
             ) else 1
@@ -391,7 +448,9 @@ class Reader:
         )
         strong = [c for c in lex.drop_cues.find(stems) if not ({"sans", "pas de", "pas besoin"} & c[2])]
         for start, end, _ in strong:
-            window = stems[max(0, start - 3) : end + 5]
+            # « ok pas grave. et en distanciel ? »: what is let go is in the cue's sentence.
+            low, high = _stretch(w, start, end, before=3, after=5)
+            window = stems[low:high]
             for _, _, fields in lex.drop_fields.find(window):
                 reading.dropped.extend(sorted(fields))
             for _, _, codes in lex.funding.find(window):
@@ -444,6 +503,7 @@ def _align(doc) -> _Words:
         for word in words_of(token.text):
             w.words.append(word)
             w.token.append(token.i)
+            w.upper.append(len(token.text) > 1 and token.text.isupper())
     w.stems = list(stem_words(w.words))
     return w
 
@@ -465,8 +525,42 @@ def _span_text(w: _Words, start: int, end: int) -> str:
     return doc[first.i : last.i + 1].text  # type: ignore[index]
 
 
+def _ends_with_question_mark(w: _Words) -> bool:
+    doc: Any = w.doc
+    return len(doc) > 0 and doc[len(doc) - 1].text == "?"
+
+
+def _stretch(w: _Words, start: int, end: int, *, before: int, after: int) -> tuple[int, int]:
+    """Word bounds around ``[start, end)``, at most ``before``/``after`` words, not crossing punctuation."""
+    doc = w.doc
+
+    def punct_between(a: int, b: int) -> bool:
+        return any(doc[k].is_punct for k in range(w.token[a] + 1, w.token[b]))  # type: ignore[index]
+
+    low = start
+    while low > 0 and start - low < before and not punct_between(low - 1, low):
+        low -= 1
+    high = end
+    while high < len(w.words) and high - end < after and not punct_between(high - 1, high):
+        high += 1
+    return low, high
+
+
+def _same_stretch_before(w: _Words, index: int, n: int) -> list[str]:
+    """The ``n`` words before ``index`` that are in the same stretch of text (no punctuation
+    between them and ``index``)."""
+    doc = w.doc
+    out: list[str] = []
+    for j in range(index - 1, max(-1, index - 1 - n), -1):
+        if any(doc[k].is_punct for k in range(w.token[j] + 1, w.token[j + 1])):  # type: ignore[index]
+            break
+        out.insert(0, w.words[j])
+    return out
+
+
 def _skip_articles(w: _Words, start: int) -> int:
-    while start < len(w.words) and w.tok(start).pos_ == "DET":
+    # « au », « aux » are « à le », « à les »: the article is in them.
+    while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux")):
         start += 1
     return start
 

@@ -9,11 +9,15 @@ knowledge base, with their postal codes when known. Both are matched on stemmed 
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .lexicon import normalise_words, words_of
+
+_ROME = re.compile(r"^[A-N]\d{4}$")
 
 __all__ = ["JobIndex", "JobMatch", "PlaceIndex", "PlaceMatch", "gender_forms"]
 
@@ -62,16 +66,30 @@ class JobMatch:
     words: str
     fuzzy: bool = False
     score: float = 100.0
+    #: every sheet the words could name, before the question's other words narrowed them
+    alternatives: list[str] = field(default_factory=list)
 
 
 class JobIndex:
     """Every title of every job sheet, by stemmed word tuple."""
 
-    def __init__(self, roles: dict, *, ambiguous: AbstractSet[tuple[str, ...]] = frozenset()) -> None:
+    def __init__(
+        self, roles: dict, *, ambiguous: AbstractSet[tuple[str, ...]] = frozenset(), ignored: AbstractSet[str] = frozenset(),
+    ) -> None:
+        #: words of a conversation that never tell two job sheets apart (« formation », « IA »)
+        self.ignored = frozenset(ignored)
+        self._df: dict[str, int] | None = None
+        self._vocab: list[str] | None = None
         self._by_key: dict[tuple[str, ...], set[str]] = {}
         self._longest = 0
         self.labels: dict[str, str] = {}
         everyday: dict[tuple[str, ...], set[str]] = {}
+        #: the words of every name of a sheet (its context: « vendeuse en boulangerie »)
+        self.name_stems: dict[str, frozenset[str]] = {}
+        #: a sheet's own title (its label, each gendered form): « Secrétaire » is M1607's
+        self._label_keys: dict[tuple[str, ...], str] = {}
+        #: acronyms (« DOS », « IDE »): a job only when written in capitals
+        self._acronyms: set[tuple[str, ...]] = set()
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
             official = [role.label, *role.aliases]
@@ -80,6 +98,14 @@ class JobIndex:
             for name in official:
                 for form in gender_forms(name):
                     self._add(self._by_key, form, role_id)
+                    if form.isupper() and " " not in form and not _ROME.match(form):
+                        self._acronyms.add(normalise_words(form))
+            for form in gender_forms(role.label):
+                self._label_keys.setdefault(normalise_words(form), role_id)
+            names = [*official, *(getattr(role, "everyday_names", []) or [])]
+            self.name_stems[role_id] = frozenset(
+                w for name in names for w in normalise_words(name) if len(w) > 3
+            )
             for name in getattr(role, "everyday_names", []) or []:
                 for form in gender_forms(name):
                     self._add(everyday, form, role_id)
@@ -98,6 +124,24 @@ class JobIndex:
         for key in self._by_key:
             for n in range(1, min(3, len(key)) + 1):
                 self._prefixes.setdefault(key[:n], set()).add(key)
+        # A bare word that is only an official alias of some sheet (« Mécanicien » is a title of
+        # the marine mechanic's sheet) while beginning the titles of others (« mécanicien
+        # automobile ») names all of them: the conversation's context chooses, or we ask.
+        # A sheet's own title and the everyday names the team wrote stay exact.
+        # (Only a word that shortens its own sheet's label as well: « Graphiste » is a title of
+        # its own for the « Designer graphique » sheet and stays exact.)
+        self._widened: dict[tuple[str, ...], set[str]] = {}
+        label_starts = {
+            role_id: {normalise_words(form)[:1] for form in gender_forms(role.label)} for role_id, role in roles.items()
+        }
+        for key, ids in self._by_key.items():
+            if len(key) != 1 or key in self._label_keys or key in everyday or key in self._acronyms:
+                continue
+            if not any(key in label_starts.get(i, set()) for i in ids):
+                continue
+            others = {i for k in self._prefixes.get(key, ()) for i in self._by_key[k]}
+            if others - ids:
+                self._widened[key] = others | ids
 
     @staticmethod
     def _add(table: dict[tuple[str, ...], set[str]], form: str, role_id: str) -> None:
@@ -108,15 +152,27 @@ class JobIndex:
     def __len__(self) -> int:
         return len(self._by_key)
 
-    def find(self, stems: Sequence[str]) -> list[JobMatch]:
-        """Exact title matches, longest first, non-overlapping."""
+    def find(self, stems: Sequence[str], *, upper: Sequence[bool] | None = None) -> list[JobMatch]:
+        """Exact title matches, longest first, non-overlapping.
+
+        Args:
+            stems: the question's stemmed words.
+            upper: for each word, whether it was written in capitals; an acronym title
+                (« DOS ») matches only a word in capitals (« dos » is a back, « dose » a dose).
+        """
         found: list[JobMatch] = []
         i = 0
         while i < len(stems):
             for n in range(min(self._longest, len(stems) - i), 0, -1):
-                ids = self._by_key.get(tuple(stems[i : i + n]))
+                key = tuple(stems[i : i + n])
+                ids = self._by_key.get(key)
+                if ids and key in self._acronyms and not (upper is not None and all(upper[i : i + n])):
+                    ids = None
                 if ids:
-                    found.append(JobMatch(i, i + n, sorted(ids), " ".join(stems[i : i + n])))
+                    widened = self._widened.get(key)
+                    found.append(JobMatch(
+                        i, i + n, sorted(widened or ids), " ".join(stems[i : i + n]), fuzzy=widened is not None,
+                    ))
                     i += n
                     break
             else:
@@ -138,7 +194,9 @@ class JobIndex:
                 best = JobMatch(start, start + n, sorted(self._by_key[key]), hit[0], fuzzy=True, score=hit[1])
         return best
 
-    def partial(self, stems: Sequence[str], *, start: int) -> JobMatch | None:
+    def partial(
+        self, stems: Sequence[str], *, start: int, clip: bool = True, context: AbstractSet[str] | None = None,
+    ) -> JobMatch | None:
         """Titles that begin with the words at ``start`` (« agent magasinier … », « chauffeur »).
 
         The longest shared beginning wins; among its titles, those sharing most other words
@@ -147,17 +205,118 @@ class JobIndex:
         """
         if start >= len(stems) or len(stems[start]) < 4:
             return None
-        # Only content words tell titles apart (« en », « de », « à » do not).
-        context = {w for w in stems if len(w) > 2}
+        # Only content words tell titles apart (« en », « de », « à » do not; nor « changer »
+        # in « je suis conseiller, l'IA va changer quoi ? » when the nouns are given).
+        if context is None:
+            context = {w for w in stems if len(w) > 2}
         for n in range(min(3, len(stems) - start), 0, -1):
-            keys = self._prefixes.get(tuple(stems[start : start + n]))
+            prefix = tuple(stems[start : start + n])
+            if n > 1 and len(prefix[-1]) <= 2:
+                continue  # « conseiller clientèle à … » : a title does not begin with « à »
+            if prefix in self._label_keys:
+                # « ma secrétaire »: the sheet titled so, not « secrétaire général ».
+                role_id = self._label_keys[prefix]
+                return JobMatch(start, start + n, [role_id], " ".join(prefix), fuzzy=True, score=0.0)
+            keys = self._prefixes.get(prefix)
+            if not keys and clip:
+                keys = self._clipped(prefix)
+                # « compta »: the sheet titled « Comptable », not one of its many kin.
+                titled = {self._label_keys[k] for k in keys if len(k) == n and k in self._label_keys}
+                if len(titled) == 1:
+                    return JobMatch(start, start + n, sorted(titled), " ".join(prefix), fuzzy=True, score=0.0)
             if not keys:
                 continue
             scored = sorted(((len(set(k) & context), k) for k in keys), reverse=True)
             best = scored[0][0]
             ids = sorted({i for score, k in scored if score == best for i in self._by_key[k]})
-            return JobMatch(start, start + n, ids, " ".join(stems[start : start + n]), fuzzy=True, score=0.0)
+            everyone = sorted({i for k in keys for i in self._by_key[k]})
+            return JobMatch(start, start + n, ids, " ".join(stems[start : start + n]), fuzzy=True, score=0.0, alternatives=everyone)
         return None
+
+    def _clipped(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
+        """Titles whose words begin as written, the last one clipped as people clip words
+        (« labo » for laboratoire, « compta » for comptabilité, « guichet » for guichetier)."""
+        last = prefix[-1]
+        if len(last) < 4:
+            return set()
+        pool = self._prefixes.get(prefix[:-1], set()) if len(prefix) > 1 else self._by_key.keys()
+        n = len(prefix)
+        return {k for k in pool if len(k) >= n and k[: n - 1] == prefix[:-1] and k[n - 1].startswith(last) and k[n - 1] != last}
+
+    def by_context(
+        self, ids: Sequence[str], context: AbstractSet[str], *, own: AbstractSet[str] = frozenset(), margin: float = 1.0,
+        near: AbstractSet[str] = frozenset(),
+    ) -> list[str]:
+        """The sheets among ``ids`` whose names share the most telling words with the conversation.
+
+        « 4 vendeuses » in a question about a bakery: « Vendeur / Vendeuse en
+        boulangerie-pâtisserie » (D1106) shares « boulangerie ». Each shared word weighs by how
+        rare it is among all titles (inverse document frequency), so « boulangerie » tells
+        more than « commerce »; words of the title's own sentence (``near``) count twice.
+        Returns one sheet when it leads by ``margin``; otherwise all of ``ids``, best first.
+        """
+        wanted = {w for w in context if len(w) > 3} - set(own) - self.ignored
+
+        def shared(role_id: str) -> float:
+            # A word matches a title word it is, or begins when clipped (« labo », laboratoire).
+            stems = self.name_stems.get(role_id, frozenset())
+            return sum(
+                self._idf(w) * (2 if w in near else 1)
+                for w in wanted if w in stems or any(s.startswith(w) for s in stems)
+            )
+
+        scored = sorted(((shared(i), i) for i in ids), key=lambda x: -x[0])
+        if not scored or scored[0][0] == 0:
+            return list(ids)
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        if scored[0][0] - second >= margin:
+            return [scored[0][1]]
+        return [i for _, i in scored]
+
+    def cognates(self, stems: Sequence[str], *, start: int, end: int, cutoff: float = 85.0) -> JobMatch | None:
+        """A job named in another language with words close to French titles' words.
+
+        « medical lab technician »: each word is matched to the French title words it spells
+        nearly alike (« technician » ~ « technicien », « medical ») or begins (« lab »,
+        laboratoire), in any order; the sheet whose names hold the most of them, weighted by
+        rarity, wins when it holds at least two and leads clearly.
+        """
+        from rapidfuzz import fuzz, process
+
+        if self._vocab is None:
+            self._vocab = sorted({w for stems_ in self.name_stems.values() for w in stems_})
+        matched: list[set[str]] = []
+        for word in stems[start:end]:
+            if len(word) < 3 or word in self.ignored:
+                continue
+            near = {m for m, _, _ in process.extract(word, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8)}
+            if len(word) <= 4:
+                near |= {v for v in self._vocab if v.startswith(word)}
+            if near:
+                matched.append(near)
+        if len(matched) < 2:
+            return None
+        scored = []
+        for role_id, names in self.name_stems.items():
+            found = [max(self._idf(w) for w in near & names) for near in matched if near & names]
+            if len(found) >= 2:
+                scored.append((len(found), sum(found), role_id))
+        if not scored:
+            return None
+        scored.sort(reverse=True)
+        best = scored[0]
+        if len(scored) > 1 and scored[1][:1] == best[:1] and best[1] - scored[1][1] < 0.5:
+            return None
+        return JobMatch(start, end, [best[2]], " ".join(stems[start:end]), fuzzy=True, score=0.0)
+
+    def _idf(self, word: str) -> float:
+        if self._df is None:
+            df: dict[str, int] = {}
+            for stems in self.name_stems.values():
+                for w in stems:
+                    df[w] = df.get(w, 0) + 1
+            self._df = df
+        return math.log((len(self.name_stems) + 1) / (self._df.get(word, 0) + 1))
 
     def display(self, role, words: str) -> str:
         """The title of ``role`` closest to how the person wrote it, as the referential spells it."""

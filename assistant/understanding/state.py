@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..models import Audience, Clarify, Format, Funding, Profile, Situation
+from .lexicon import normalise_words
 from .reading import Reading
 
 __all__ = ["DialogueState", "Event", "Pending", "Shown", "plan"]
@@ -38,6 +39,8 @@ class Pending(BaseModel):
     slot: Literal["job", "department"]
     question: str
     choices: dict[str, str]
+    #: every sheet the words could name (the choices show the first few)
+    candidates: list[str] = Field(default_factory=list)
 
 
 class Shown(BaseModel):
@@ -78,6 +81,8 @@ class DialogueState(BaseModel):
     #: the last answer's own lines, so the next one does not repeat them word for word
     said: list[str] = Field(default_factory=list)
     question: str = ""
+    #: the nouns of the last questions (``Reading.nouns``): what a job title is said about
+    topic: list[str] = Field(default_factory=list)
     intents: list[str] = Field(default_factory=list)
     focus: str | None = None
 
@@ -92,6 +97,8 @@ class DialogueState(BaseModel):
             for name in ("asker_job", "learners_job", "target_job"):
                 if getattr(self, name) == value:
                     setattr(self, name, None)
+        elif event.op in ("drop", "relax") and value is None:
+            setattr(self, slot, [] if slot == "funding" else None)
         elif event.op == "drop":
             if slot == "funding" and value is not None:
                 self.funding = [f for f in self.funding if f != value]
@@ -183,6 +190,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             for role_id in mention.role_ids:
                 events.append(Event(turn=turn, op="negate", slot="job", value=role_id))
     refused = set(state.refused_jobs) | {e.value for e in events if e.op == "negate"}
+    context = {*state.topic, *reading.nouns}
     asks_for_others = state.learners_are_asker is False
     for mention in reading.jobs:
         if mention.negated or mention.whose == "other":
@@ -190,12 +198,19 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         ids = [i for i in mention.role_ids if i not in refused]
         if not ids:
             continue
-        known = [i for i in ids if i in (state.asker_job, state.learners_job, state.target_job)]
+        known = [i for i in [*ids, *mention.alternatives] if i in (state.asker_job, state.learners_job, state.target_job)]
         if state.pending is not None and state.pending.slot == "job":
             # The answer to « which job? » written in the person's own words.
             known = known or [i for i in ids if i in state.pending.choices.values()]
-        if len(ids) > 1 and known:
-            ids = known[:1]
+        own = set(normalise_words(mention.words))
+        known = list(dict.fromkeys(known))
+        if len(known) > 1:
+            known = jobs.by_context(known, context, own=own)
+        if known and (len(ids) > 1 or mention.alternatives):
+            ids = known if len(known) > 1 else known[:1]
+        if len(ids) > 1:
+            # The conversation's other words choose between sheets (« vendeuses » of a bakery).
+            ids = jobs.by_context(ids, context, own=own, near=set(mention.near))
         if len(ids) > 1:
             # The most likely sheets first: those the team wrote about (common jobs), then
             # those whose own title starts with the words used.
@@ -211,6 +226,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             options = {roles[i].label if i in roles else i: i for i in ids[:4]}
             events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
                 slot="job", question=f"Pour « {mention.words} », de quel métier s'agit-il ?", choices=options,
+                candidates=ids[:40],
             ).model_dump()))
             continue
         job = ids[0]
@@ -258,6 +274,10 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
     # Constraints stated, then relative ones, then what is let go.
     for slot in ("format", "max_hours", "max_price", "certifying"):
         value = getattr(reading, slot)
+        if slot == "certifying" and value is False and state.certifying is True:
+            # « sans le certifiant alors », after asking for one: the requirement is let go.
+            events.append(Event(turn=turn, op="relax", slot="certifying"))
+            continue
         if value is not None:
             put(slot, value)
     if reading.funding:

@@ -210,3 +210,42 @@ def test_certifying_request_never_presents_an_example_as_certifying(corpus_assis
         if line.startswith("- « ") and "prépare" in line:
             numbers = [int(n) for n in re.findall(r"\[(\d+)\]", line)]
             assert not any(answer.citations[n - 1].illustrative for n in numbers if answer.citations[n - 1].kind == "training"), line
+
+
+def _opening(text: str) -> str:
+    """The answer's first line of text (headings left out)."""
+    return next(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def test_a_funding_question_in_a_follow_up_is_answered_first(corpus_assistant):
+    first = corpus_assistant.answer("Je suis responsable RH dans l'Aisne, je cherche une formation pour mes comptables")
+    follow = corpus_assistant.answer(
+        "on est 45 salariés, l'OPCO prend en charge pour une entreprise comme la nôtre ?",
+        conversation_id=first.conversation_id,
+    )
+    opening = _opening(follow.answer)
+    assert "[1]" in opening and "OPCO" in opening, follow.answer
+    assert follow.citations[0].kind in ("document", "orientia")
+
+
+def test_which_sectors_is_answered_with_the_list(corpus_assistant):
+    answer = corpus_assistant.answer("je suis en 3eme au college, quels secteurs sont les plus touchés par l'IA ?")
+    assert "numérique" in " ".join(_opening(answer.answer).split(". ")[:3]) or "numérique" in answer.answer.split("\n\n")[0]
+
+
+def test_how_many_jobs_is_answered_with_the_figure(corpus_assistant):
+    answer = corpus_assistant.answer("l'IA pourrait créer combien d'emplois dans la région ?")
+    assert "230 000" in answer.answer.split("\n\n")[0], answer.answer
+
+
+def test_a_pupil_asking_what_the_cpf_is_gets_an_answer(corpus_assistant):
+    first = corpus_assistant.answer("je suis en 3eme au college a Laon, c'est quoi l'IA ?")
+    answer = corpus_assistant.answer("c koi le cpf jai vu ca sur tiktok", conversation_id=first.conversation_id)
+    assert answer.answered and answer.answer.strip() and answer.citations
+
+
+def test_a_funding_question_leads_with_the_route_of_the_situation(corpus_assistant):
+    first = corpus_assistant.answer("Bonsoir, infirmière au CHU d'Amiens, qu'est-ce que l'IA change dans les soins ?")
+    answer = corpus_assistant.answer("Et ça se finance comment quand on est à l'hôpital public ?", conversation_id=first.conversation_id)
+    assert "plan de formation" in _opening(answer.answer)
+    assert "## Prochaine étape" not in answer.answer  # said once, first

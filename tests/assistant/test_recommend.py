@@ -117,3 +117,22 @@ def test_citations_name_their_real_source(corpus_assistant):
     for c in answer.citations:
         if c.kind == "study":
             assert "Orientia" not in c.source
+
+
+def test_nearest_options_relax_the_fewest_constraints(corpus_assistant):
+    """When nothing meets every constraint, only the options relaxing the fewest are offered."""
+    answer = corpus_assistant.answer("formation IA certifiante gratuite en présentiel dans l'Aisne de moins de 5 heures")
+    assert answer.trainings
+    assert len({len(t.relaxed) for t in answer.trainings}) == 1, [(t.id, t.relaxed) for t in answer.trainings]
+
+
+def test_a_required_bound_is_never_relaxed(corpus_assistant):
+    """« moins cher » after a list: nothing dearer is offered again, whatever else is relaxed."""
+    kb = corpus_assistant.knowledge()
+    profile = Profile(department="02", format="présentiel", max_price=100, certifying=True, max_hours=5)
+    assert not any(not violations(t, profile) for t in kb.trainings.values())
+    vector = corpus_assistant.retriever.embed("formation IA")
+    rec = corpus_assistant.recommender.recommend(kb, "formation IA", profile, vector=vector, required={"max_price"})
+    assert rec.trainings and not rec.all_constraints_met
+    assert all(t.price_eur <= 100 for t in rec.trainings)
+    assert all("le budget" not in t.relaxed for t in rec.trainings)

@@ -268,3 +268,147 @@ def test_a_conversation_replays_from_its_events(understanding, kb):
     )
     replayed = DialogueState.replay(state.events)
     assert replayed.profile(kb.roles) == state.profile(kb.roles)
+
+
+# -- jobs chosen by the conversation, as people name them (issue 10, classes 3 and 6) ---------
+
+
+def test_the_conversation_chooses_between_job_sheets(understanding, kb):
+    """« vendeuses » begins many titles; a bakery makes them the bakery's sales staff."""
+    state, _ = talk(understanding, kb, "bjr, jai une boulangerie a Hirson, 4 vendeuses. c'est quoi l'IA pour un commerce comme le mien ?")
+    profile = state.profile(kb.roles)
+    assert (profile.rome_code, profile.learners_are_asker, profile.audience) == ("D1106", False, "entreprise")
+    assert state.pending is None
+
+
+def test_a_sheet_named_in_a_follow_up_stays_when_the_title_comes_back(understanding, kb):
+    state, _ = talk(
+        understanding, kb, "bjr, jai une boulangerie a Hirson, 4 vendeuses",
+        "je voudrais former les vendeuses, en présentiel pas loin, moins de 100 euros par personne",
+    )
+    assert code(state, kb) == "D1106"
+    assert state.pending is None
+
+
+def test_a_title_beginning_several_sheets_follows_the_place_of_work(understanding, kb):
+    state, _ = talk(understanding, kb, "conseiller clientèle à la banque, à Arras")
+    assert code(state, kb) == "C1206"
+
+
+def test_a_title_without_context_is_asked_about(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis conseiller, l'IA va changer quoi pour moi ?")
+    assert state.pending is not None and len(state.pending.choices) >= 2
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("je dirige une petite entreprise, je voudrais former ma secrétaire à l'IA générative", "M1607"),  # titled so
+    ("Bonjour je suis guichetière dans une agence bancaire a Lille", "C1201"),  # ROME's own title
+    ("coucou je bosse en caisse dans un super U a Frévent", "D1505"),  # a workplace cue
+])
+def test_jobs_as_people_name_them(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+
+
+def test_a_team_named_by_its_clipped_trade(understanding, kb):
+    state, _ = talk(understanding, kb, "On est 45 salariés dans l'Aisne, je gère les RH. L'OPCO peut financer une formation IA pour l'équipe compta ?")
+    profile = state.profile(kb.roles)
+    assert (profile.rome_code, profile.learners_are_asker, profile.audience) == ("M1203", False, "rh")
+
+
+def test_a_clipped_title_is_asked_about_then_a_description_answers(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis technicien de labo dans l'Oise, vous avez des formations IA ?")
+    assert state.pending is not None
+    assert code(state, kb) is None
+    talk(understanding, kb, "labo d'analyses médicales, en biologie", state=state)
+    assert code(state, kb) == "J1302"
+    assert state.pending is None and state.department == "60"
+
+
+def test_a_machine_after_a_possessive_is_no_clipped_title(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis technicienne de laboratoire d'analyses medicales a Compiegne. L'IA arrive dans nos automates")
+    assert code(state, kb) == "J1302"
+    assert state.pending is None
+
+
+def test_we_the_drivers_are_the_asker(understanding, kb):
+    state, _ = talk(understanding, kb, "salut, chauffeur poids lourd a calais. l'ia pour nous les routiers ça existe ?")
+    profile = state.profile(kb.roles)
+    assert (profile.rome_code, profile.learners_are_asker) == ("N4101", True)
+
+
+def test_working_in_a_sector_makes_an_employee(understanding, kb):
+    state, _ = talk(understanding, kb, "je travaille dans la banque a Lille, l'ia ça va me toucher comment ?")
+    assert state.audience == "salarie"
+
+
+# -- constraints: negations and cues end with their sentence; time gone by is no limit ----------
+
+
+def test_a_negation_ends_with_its_sentence(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis magasinier", "faudrait que ce soit pas loin, j'ai pas de voiture. a distance c mieux")
+    assert state.format == "distanciel"
+
+
+def test_a_drop_cue_ends_with_its_sentence(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis magasinier", "ok pas grave. et les formations en distanciel à moins de 500 euros ?")
+    assert (state.format, state.max_price) == ("distanciel", 500.0)
+
+
+def test_time_gone_by_is_no_duration_limit(understanding, kb):
+    state, _ = talk(understanding, kb, "jsuis au chomage depuis 6 mois, j'etais operatrice de production en industrie alimentaire")
+    assert state.max_hours is None
+
+
+def test_asking_how_funding_works_states_no_payer(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis infirmière", "Et ça se finance comment quand on est à l'hôpital public ?")
+    assert state.funding == []
+
+
+@pytest.mark.parametrize("follow_up", ["bon ok sans le certifiant alors", "bon le certifiant c'est pas obligé"])
+def test_letting_go_of_a_certification(understanding, kb, follow_up):
+    state, _ = talk(understanding, kb, "je suis chauffeur livreur, je veux une formation certifiante", follow_up)
+    assert state.certifying is None
+    assert DialogueState.replay(state.events).certifying is None
+
+
+def test_an_acronym_title_needs_capitals(understanding, kb):
+    """« dose » stems to « dos », a title's acronym (DOS): never a job in lower case."""
+    _, reading = talk(understanding, kb, "je suis infirmière", "au fait pour un patient de 80kg c'est quoi la dose max de paracetamol par jour ?")
+    assert reading.safety == "medical"
+
+
+def test_the_workplace_in_the_titles_sentence_decides(understanding, kb):
+    """« mécanicien » alone is a title of the marine mechanic's sheet; a garage makes it the car
+    mechanic, even when a later sentence names a word of another sheet (« diagnostic »)."""
+    state, _ = talk(understanding, kb, "Patron d'un garage à Méru (Oise), j'ai 3 mécaniciens. Une formation IA pour eux, genre diagnostic ?")
+    assert code(state, kb) == "I1604"
+    assert state.learners_are_asker is False
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("Graphiste à Soissons, je cherche une formation IA certifiante", "E1205"),  # a title of its own
+    ("Une formation IA gratuite d'une journée pour les agents publics, près de Laon ?", None),
+])
+def test_titles_are_not_widened_beyond_what_they_name(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+    assert state.pending is None
+
+
+def test_a_student_is_a_pupil_audience(understanding, kb):
+    state, _ = talk(understanding, kb, "Je suis étudiante : quelles études pour devenir data scientist ?")
+    assert state.audience == "eleve"
+
+
+def test_an_english_title_maps_to_the_french_sheet_by_its_cognates(understanding, kb):
+    """The referential is French: « medical lab technician » meets « technicien de laboratoires
+    d'analyses médicales » word by word (technician ~ technicien, lab- ~ laboratoire)."""
+    state, _ = talk(understanding, kb, "Hello, I work as a medical lab technician in a hospital in Lille. What AI skills should I build?")
+    assert code(state, kb) == "J1302"
+    assert (state.language, state.department) == ("en", "59")
+
+
+def test_thousands_written_apart_are_one_number(understanding, kb):
+    state, _ = talk(understanding, kb, "Graphiste à Soissons, je cherche une formation IA à moins de 1 500 €.")
+    assert state.max_price == 1500.0
