@@ -57,7 +57,7 @@ class DatabaseUnavailable(NotReady):
         )
 
 
-_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+_DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file")
 
 
 def storage_error(exc: BaseException) -> OrientiaError | None:
