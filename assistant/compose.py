@@ -412,10 +412,15 @@ class GroundedWriter(AnswerWriter):
     def _change_line(data: WriterInput, p: dict) -> str:
         """« Voici des formations moins chères… », or that there are none."""
         rec, profile = data.recommendation, data.profile
-        met = rec is not None and bool(rec.trainings) and rec.all_constraints_met
-        relaxed = sorted({r for t in (rec.trainings if rec else []) for r in t.relaxed})
-        key = "met" if met else "relaxed" if rec is not None and rec.trainings else "none"
+        # Trainings of the previous answer are no news: « moins cher » or a new constraint met
+        # only by them has found nothing new, and the line must not announce a list.
+        fresh = [t for t in (rec.trainings if rec else []) if t.id not in data.shown_before]
+        met = rec is not None and bool(fresh) and rec.all_constraints_met
+        relaxed = sorted({r for t in fresh for r in t.relaxed})
+        key = "met" if met else "relaxed" if fresh else "none"
         if data.change == "cheaper" and profile.max_price is not None:
+            if key == "none" and profile.max_price <= 0:
+                return p["cheaper_free"]
             price = _euros(profile.max_price + 0.01)
             return p[{"met": "cheaper", "relaxed": "cheaper_relaxed", "none": "cheaper_none"}[key]].format(
                 price=price, relaxed=", ".join(relaxed))
@@ -430,6 +435,8 @@ class GroundedWriter(AnswerWriter):
             return p["corrected"].format(understood=_understood(profile, p))
         if rec is not None and not rec.trainings:
             return p["constraints_unmet_none"].format(wanted=wanted)
+        if rec is not None and not fresh:
+            return p["constraints_same" if rec.all_constraints_met else "constraints_unmet_same"].format(wanted=wanted)
         return p["constraints_changed" if met else "constraints_unmet"].format(wanted=wanted)
 
     def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:

@@ -249,3 +249,12 @@ def test_a_funding_question_leads_with_the_route_of_the_situation(corpus_assista
     answer = corpus_assistant.answer("Et ça se finance comment quand on est à l'hôpital public ?", conversation_id=first.conversation_id)
     assert "plan de formation" in _opening(answer.answer)
     assert "## Prochaine étape" not in answer.answer  # said once, first
+
+
+def test_a_change_met_only_by_trainings_already_shown_announces_no_new_list(corpus_assistant):
+    # Free trainings were shown: « moins cher » cannot find cheaper, and must not say "here are".
+    first = corpus_assistant.answer("Je suis magasinier à Douai, quelles formations IA gratuites ?")
+    assert first.trainings and min(t.price_eur or 0 for t in first.trainings) == 0
+    cheaper = corpus_assistant.answer("moins cher ?", conversation_id=first.conversation_id)
+    assert "Voici" not in cheaper.answer
+    assert "pas moins cher" in cheaper.answer, cheaper.answer
