@@ -232,6 +232,7 @@ def bench(
     questions: Annotated[Path, typer.Option(help="Jeu de questions YAML")] = Path("tests/eval/questions.yaml"),
     http: Annotated[bool, typer.Option(help="Mesurer aussi par HTTP avec 1, 10 et 50 clients simultanés")] = True,
     levels: Annotated[str, typer.Option(help="Nombres de clients simultanés de la mesure HTTP")] = "1,10,50",
+    workers: Annotated[str, typer.Option(help="Processus de l'application mesurés par HTTP (au-delà de 1 : avec un serveur Chroma)")] = "1",
     scaling: Annotated[bool, typer.Option(help="Mesurer la recherche sur des index synthétiques de 1 000 et 10 000 passages")] = True,
     large: Annotated[bool, typer.Option(help="Ajouter un index synthétique de 100 000 passages (plusieurs minutes)")] = False,
     ingest_pages: Annotated[int, typer.Option(help="Mesurer aussi l'import d'un document de N pages (lent : 0 pour ne pas le faire)", min=0)] = 0,
@@ -257,7 +258,8 @@ def bench(
         assistant.index.close()
         first_turns = [q["question"] for q in load_questions(questions) if not q.get("follows")]
         counts = tuple(int(n) for n in levels.split(",") if n.strip())
-        typer.echo(format_load(run_load(settings.data_dir, first_turns, levels=counts)))
+        for count in (int(n) for n in workers.split(",") if n.strip()):
+            typer.echo(format_load(run_load(settings.data_dir, first_turns, levels=counts, workers=count)))
         assistant = Assistant(settings)
         assistant.observing = False
     typer.echo(format_bench(run_bench(assistant, questions, rounds=rounds, concurrency=concurrency)))

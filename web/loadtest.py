@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +76,49 @@ def _server(data_dir: Path, extra_env: dict[str, str]):
 
 
 def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of ``pid`` and of its child processes (the workers), summed."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _peak_rss_mb(int(child))
     except OSError:
         pass
-    return 0.0
+    return total
+
+
+@contextmanager
+def _chroma_server(folder: Path):
+    """A ``chroma run`` on 127.0.0.1 for the several-worker measure; its URL."""
+    import shutil
+
+    import httpx
+
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = _free_port()
+    process = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("chroma run did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _level(url: str, questions: list[str], clients: int) -> dict[str, Any]:
@@ -149,7 +185,8 @@ def _level(url: str, questions: list[str], clients: int) -> dict[str, Any]:
 
 
 def run_load(
-    data_dir: Path, questions: list[str], *, levels: tuple[int, ...] = (1, 10, 50), extra_env: dict[str, str] | None = None
+    data_dir: Path, questions: list[str], *, levels: tuple[int, ...] = (1, 10, 50),
+    extra_env: dict[str, str] | None = None, workers: int = 1,
 ) -> dict[str, Any]:
     """Throughput and latency at each concurrency level, through a real server over ``data_dir``.
 
@@ -164,22 +201,31 @@ def run_load(
 
     results = []
     peak = 0.0
-    with tempfile.TemporaryDirectory(prefix="orientia-load-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="orientia-load-") as scratch, ExitStack() as stack:
         copy = Path(scratch) / "data"
-        shutil.copytree(data_dir, copy)
+        env = dict(extra_env or {})
+        if workers > 1:
+            # Several processes need a Chroma server: a fresh one, filled by the first start.
+            env["ORIENTIA_CHROMA_URL"] = stack.enter_context(_chroma_server(Path(scratch) / "chroma"))
+            env["ORIENTIA_WORKERS"] = str(workers)
+            copy.mkdir()
+        else:
+            shutil.copytree(data_dir, copy)
         for clients in levels:
-            with _server(copy, extra_env or {}) as (url, pid):
+            with _server(copy, env) as (url, pid):
                 httpx.post(f"{url}/api/ask", json={"question": "préchauffage : formation IA"}, timeout=120)
                 results.append(_level(url, questions, clients))
                 peak = max(peak, _peak_rss_mb(pid))
     single = results[0]["throughput_per_s"] or 1.0
     for r in results:
         r["speedup"] = r["throughput_per_s"] / single
-    return {"levels": results, "server_peak_rss_mb": peak}
+    return {"levels": results, "server_peak_rss_mb": peak, "workers": workers}
 
 
 def format_load(report: dict[str, Any]) -> str:
-    lines = ["Par HTTP (uvicorn sur 127.0.0.1, clients httpx, chaque question une fois par niveau) :"]
+    workers = report.get("workers", 1)
+    how = f"{workers} processus, serveur Chroma" if workers > 1 else "1 processus, Chroma embarqué"
+    lines = [f"Par HTTP (uvicorn sur 127.0.0.1, {how}, clients httpx, chaque question une fois par niveau) :"]
     for r in report["levels"]:
         lines.append(
             f"  {r['clients']:>2} client(s) : {r['throughput_per_s']:.1f} réponses/s (×{r['speedup']:.2f}), "
