@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from web.loadtest import format_load, run_load
 
 QUESTIONS = [
@@ -26,3 +28,15 @@ def test_load_levels_count_answers_errors_and_health_checks(corpus_dir, tmp_path
     assert report["levels"][0]["speedup"] == 1.0
     assert report["server_peak_rss_mb"] > 0
     assert "3 client(s)" in format_load(report)
+
+
+@pytest.mark.chroma_server
+def test_the_load_with_several_workers_uses_a_chroma_server(tmp_path):
+    # The data folder is not used: two worker processes fill a fresh Chroma server themselves.
+    report = run_load(tmp_path / "unused", QUESTIONS[:2], levels=(2,), workers=2)
+    level = report["levels"][0]
+    assert report["workers"] == 2
+    assert level["requests"] == 2 and level["errors"] == 0
+    # Two worker processes under the supervisor: their memory is counted too.
+    assert report["server_peak_rss_mb"] > 2 * 200
+    assert "2 processus, serveur Chroma" in format_load(report)
