@@ -42,6 +42,7 @@ def prepare(text: str, casual: dict[str, str]) -> str:
     from ..text import fold
 
     text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    text, kept = _keep_named_compounds(text)
     text = " ".join(text.replace("-", " ").split())
     words = text.split(" ")
     out: list[str] = []
@@ -62,9 +63,44 @@ def prepare(text: str, casual: dict[str, str]) -> str:
     # « 1 500 € », « 2 000 salariés »: French writes thousands apart; one number, not two.
     text = _THOUSANDS.sub(lambda m: m.group(0).replace(" ", ""), text)
     try:
-        return alpha2digit(text, "fr")
+        text = alpha2digit(text, "fr")
     except Exception:  # noqa: BLE001 - a number it cannot read stays as words
-        return text
+        pass
+    for key, compound in kept.items():
+        text = text.replace(key, compound)
+    return text
+
+
+_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+
+
+def _keep_named_compounds(text: str) -> tuple[str, dict[str, str]]:
+    """Hide hyphenated names holding a number word (« Trois-Rivières », « Quatre-Vents ») from the
+    number reader, which would make them « 3 Rivières »; « vingt-deux » is a number and is read.
+
+    Returns the text with placeholders and what each placeholder stands for (hyphens as spaces).
+    """
+    from text_to_num import text2num
+
+    def is_number(words: str) -> bool:
+        try:
+            text2num(words.lower(), "fr")
+        except ValueError:
+            return False
+        return True
+
+    kept: dict[str, str] = {}
+
+    def keep(match: re.Match[str]) -> str:
+        compound = match.group(0)
+        parts = compound.split("-")
+        if is_number(compound) or not any(is_number(part) for part in parts):
+            return compound
+        key = f"\u27e6{len(kept)}\u27e7"
+        kept[key] = " ".join(parts)
+        return key
+
+    return _COMPOUND.sub(keep, text), kept
 
 
 def number_value(token) -> float | None:

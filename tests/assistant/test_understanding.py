@@ -412,3 +412,55 @@ def test_an_english_title_maps_to_the_french_sheet_by_its_cognates(understanding
 def test_thousands_written_apart_are_one_number(understanding, kb):
     state, _ = talk(understanding, kb, "Graphiste à Soissons, je cherche une formation IA à moins de 1 500 €.")
     assert state.max_price == 1500.0
+
+
+# -- referentials sampled at random (issue 11) ---------------------------------------------------
+
+
+def test_random_communes_give_their_departement_or_ask(understanding, kb):
+    """200 communes of the COG drawn at random: the right département every time; a name found
+    in two départements asks which instead of guessing."""
+    import csv
+    import random
+
+    path = KNOWLEDGE / "referentials" / "cog-2026" / "communes_hdf_cog2026.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    departments: dict[str, set[str]] = {}
+    for row in rows:
+        departments.setdefault(row["nom"], set()).add(row["departement"])
+    wrong = []
+    for row in random.Random(2026).sample(rows, 200):
+        state, _ = talk(understanding, kb, f"j'habite à {row['nom']}, quelles formations IA ?")
+        asked = state.pending is not None and state.pending.slot == "department"
+        if state.department != row["departement"] and not (asked and len(departments[row["nom"]]) > 1):
+            wrong.append((row["nom"], row["departement"], state.department))
+    assert wrong == []
+
+
+def test_a_commune_named_with_a_number_word_is_not_a_number(understanding, kb):
+    state, _ = talk(understanding, kb, "je travaille à Trois-Rivières")
+    assert state.department == "80"
+    state, _ = talk(understanding, kb, "vingt-deux heures maximum")
+    assert state.max_hours == 22
+
+
+def test_official_titles_typed_without_accents_find_their_sheet(understanding, kb):
+    """200 official short titles drawn at random, typed in lower case without accents: ≥ 95 % find
+    a sheet carrying the title."""
+    import csv
+    import random
+
+    from assistant.text import fold
+
+    carriers: dict[str, set[str]] = {}
+    for role in kb.roles.values():
+        for name in role.names:
+            carriers.setdefault(fold(name).strip(), set()).add(role.id)
+    path = KNOWLEDGE / "referentials" / "rome4-v460" / "unix_referentiel_appellation_v460_utf8.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    right = 0
+    for row in random.Random(7).sample(rows, 200):
+        title = row["libelle_appellation_court"]
+        state, _ = talk(understanding, kb, f"je suis {fold(title).lower()}, que dois-je apprendre sur l'IA ?")
+        right += state.job in carriers.get(fold(title).strip(), set()) | {row["code_rome"]}
+    assert right / 200 >= 0.95, right
