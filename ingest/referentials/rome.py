@@ -141,7 +141,8 @@ def load_rome(bundle: Bundle) -> tuple[list[Role], list[Problem]]:
         except ValueError:
             problems.append(Problem(file=t.file, line=line, record=code, reason="position_phrase : nombre entier attendu"))
             continue
-        sentences[(code, kind)].append((position, whitespace(row["libelle_texte"])))
+        # The texte file escapes every apostrophe SQL-style (« d''une ») : one is meant.
+        sentences[(code, kind)].append((position, whitespace(row["libelle_texte"].replace("''", "'"))))
     for (code, kind), parts in sentences.items():
         field = {"definition": "definition", "acces_metier": "access"}.get(kind)
         if field:

@@ -311,3 +311,11 @@ def test_legacy_role_ids_of_frozen_sets_are_translated():
         for source in item.get("expect_sources") or []:
             assert not (source.startswith("role:") and source[5:] in legacy)
     assert legacy["comptable"] == "M1203"
+
+
+def test_rome_texts_have_single_apostrophes(bundled):
+    # The official texte file doubles every apostrophe (« d''une ») : sheets show one.
+    sheets = [r.record for r in bundled.records if r.kind == "role" and getattr(r.record, "definition", "")]
+    assert sheets
+    assert not any("''" in (s.definition or "") or "''" in (getattr(s, "access", "") or "") for s in sheets)
+    assert any("d'une" in (s.definition or "") for s in sheets)
