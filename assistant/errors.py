@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["OrientiaError", "NotFound", "BadRequest", "NotReady", "StorageFull", "DatabaseUnavailable", "storage_error"]
+import contextlib
+from collections.abc import Iterator
+
+__all__ = ["OrientiaError", "NotFound", "BadRequest", "NotReady", "StorageFull", "DatabaseUnavailable", "storage_error", "storage_errors_said"]
 
 
 class OrientiaError(Exception):
@@ -58,6 +61,20 @@ class DatabaseUnavailable(NotReady):
 
 
 _DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file")
+
+
+@contextlib.contextmanager
+def storage_errors_said() -> Iterator[None]:
+    """Re-raise a storage failure (full disk, database down) as its French error; others pass."""
+    try:
+        yield
+    except OrientiaError:
+        raise
+    except Exception as exc:
+        said = storage_error(exc)
+        if said is None:
+            raise
+        raise said from exc
 
 
 def storage_error(exc: BaseException) -> OrientiaError | None:

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from .config import Settings
 from .embeddings import Embedder, load_embedder
-from .errors import NotReady, OrientiaError, storage_error
+from .errors import NotReady, storage_errors_said
 from .lexical import LexicalIndex
 from .models import (
     Certification,
@@ -322,16 +322,8 @@ class Index:
         unknown = sorted({str(r["kind"]) for r in records} - RECORD_MODELS.keys())
         if unknown:
             raise ValueError(f"record kinds the index cannot load: {', '.join(unknown)}")
-        try:
-            with self.writing():
-                return self._publish(records, chunks, progress)
-        except OrientiaError:
-            raise
-        except Exception as exc:
-            said = storage_error(exc)
-            if said is None:
-                raise
-            raise said from exc
+        with storage_errors_said(), self.writing():
+            return self._publish(records, chunks, progress)
 
     def _publish(self, records, chunks, progress) -> PublishReport:
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
 from .config import Settings
 from .constraints import Constraints
-from .errors import BadRequest, NotFound, NotReady, OrientiaError
+from .errors import BadRequest, NotFound, NotReady
 from .index import Index, KnowledgeBase
 from .models import (
     Answer,
@@ -61,19 +61,12 @@ def _storage_errors_said(method: Callable[..., T]) -> Callable[..., T]:
     """A full disk or an unreachable database while answering: the French error, not a crash."""
     import functools
 
-    from .errors import storage_error
+    from .errors import storage_errors_said
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
+        with storage_errors_said():
             return method(*args, **kwargs)
-        except OrientiaError:
-            raise
-        except Exception as exc:
-            said = storage_error(exc)
-            if said is None:
-                raise
-            raise said from exc
 
     return wrapper
 

@@ -190,6 +190,11 @@ class Store:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
         self.engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=not url.startswith("sqlite"))
+        if self.engine.dialect.name not in SUPPORTED_DIALECTS:
+            raise ValueError(
+                f"ORIENTIA_DATABASE_URL : base « {self.engine.dialect.name} » non prise en charge "
+                "(SQLite ou PostgreSQL, postgresql+psycopg://…)."
+            )
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         wait_for_database(self.engine, seconds=connect_seconds)
@@ -648,6 +653,10 @@ def row_dict(row: Any) -> dict[str, Any]:
     return {k: _aware(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
 
 
+#: the databases the store's statements are written for (``upsert`` picks one of them)
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
 def upsert(
     conn: sa.Connection, table: sa.Table, values: dict[str, Any], *, keys: list[str],
     update: list[str] | dict[str, Any],
@@ -670,8 +679,8 @@ def upsert(
         statement = postgresql.insert(table).values(**values)
     elif conn.dialect.name == "sqlite":
         statement = sqlite.insert(table).values(**values)
-    else:  # pragma: no cover - the supported databases are SQLite and PostgreSQL
-        raise NotImplementedError(f"no upsert for {conn.dialect.name}")
+    else:  # Store refuses other databases at start (SUPPORTED_DIALECTS)
+        raise ValueError(f"unsupported database dialect {conn.dialect.name!r}")
     set_ = update if isinstance(update, dict) else {name: statement.excluded[name] for name in update}
     return statement.on_conflict_do_update(index_elements=keys, set_=set_)
 

@@ -193,27 +193,13 @@ class ChromaServer:
         self._log = folder / "chroma.log"
 
     def start(self, timeout: float = 60.0) -> None:
-        import sys
+        from web.loadtest import start_chroma
 
-        import httpx
-
-        chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
         with self._log.open("a") as log:
-            self.process = subprocess.Popen(
-                [chroma, "run", "--host", "127.0.0.1", "--port", str(self.port), "--path", str(self.folder / "server")],
-                stdout=log, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
             try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
+                self.process = start_chroma(self.folder / "server", self.port, log=log, timeout=timeout)
+            except RuntimeError:
                 pytest.fail(f"chroma run did not start: {self._log.read_text(errors='replace')}")
-            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -90,32 +90,41 @@ def _peak_rss_mb(pid: int) -> float:
     return total
 
 
-@contextmanager
-def _chroma_server(folder: Path):
-    """A ``chroma run`` on 127.0.0.1 for the several-worker measure; its URL."""
+def start_chroma(folder: Path, port: int, *, log=subprocess.DEVNULL, timeout: float = 120.0) -> subprocess.Popen:
+    """Start ``chroma run`` on 127.0.0.1:``port`` over ``folder`` and wait for its heartbeat.
+
+    Raises:
+        RuntimeError: it exited or did not answer within ``timeout`` seconds (it is killed).
+    """
     import shutil
 
     import httpx
 
     chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-    port = _free_port()
     process = subprocess.Popen(
         [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT if log is not subprocess.DEVNULL else subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("chroma run did not start")
+        time.sleep(0.2)
+
+
+@contextmanager
+def _chroma_server(folder: Path):
+    """A ``chroma run`` on 127.0.0.1 for the several-worker measure; its URL."""
+    port = _free_port()
+    process = start_chroma(folder, port)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("chroma run did not start")
-            time.sleep(0.2)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
