@@ -377,7 +377,9 @@ class GroundedWriter(AnswerWriter):
                 full = f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}."
                 if t.id in data.shown_before or full in data.said_before:
                     # Already described: named again briefly, not repeated word for word.
-                    lines.append(p["shown_again"].format(title=t.title) + f" {cites.cite(chunk)}")
+                    # « still fits » only when it does: otherwise what it relaxes, as for the others.
+                    again = p["shown_again_relaxed"].format(title=t.title, relaxed=", ".join(t.relaxed)) if t.relaxed else p["shown_again"].format(title=t.title)
+                    lines.append(f"{again} {cites.cite(chunk)}")
                     continue
                 refs = cites.cite(chunk)
                 # Asked for certifying trainings: the bloc each one prepares, cited where it is named.

@@ -258,3 +258,14 @@ def test_a_change_met_only_by_trainings_already_shown_announces_no_new_list(corp
     cheaper = corpus_assistant.answer("moins cher ?", conversation_id=first.conversation_id)
     assert "Voici" not in cheaper.answer
     assert "pas moins cher" in cheaper.answer, cheaper.answer
+
+
+def test_a_training_shown_before_that_no_longer_fits_says_what_it_relaxes(corpus_assistant):
+    first = corpus_assistant.answer("je suis aide-soignante à Valenciennes, l'IA va changer mon travail ?")
+    shown = {t.id for t in first.trainings}
+    follow = corpus_assistant.answer("je veux une formation mais pas en ligne", conversation_id=first.conversation_id)
+    again = [t for t in follow.trainings if t.id in shown]
+    assert again, "the case needs a training shown again"
+    for training in again:
+        line = next(line for line in follow.answer.splitlines() if f"« {training.title} »" in line)
+        assert ("qui convient toujours" in line) == (training.format != "distanciel"), line
