@@ -459,7 +459,16 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"Fiche ROME {role.rome_code} ({role.label}) : {definition}. {ref}")
         if note is None:
             lines.append(f"L'étude régionale ne couvre pas ce métier : Orientia n'en estime pas l'exposition à l'IA. {ref}")
-        else:
+        if not role.skills_to_build:
+            # No skills noted by the team: the sheet's own, digital-transition ones first.
+            digital, core = role.key_skills()
+            if digital or core:
+                rome_ref = cites.cite(role_chunk)
+                if digital:
+                    lines.append(p["rome_digital_skills"].format(skills=" ; ".join(digital)) + f" {rome_ref}")
+                if core:
+                    lines.append(p["rome_core_skills"].format(skills=" ; ".join(core)) + f" {rome_ref}")
+        if note is not None:
             note_ref = cites.cite(note)
             if role.ai_exposure is not None:
                 lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")

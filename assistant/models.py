@@ -323,6 +323,13 @@ class Role(_Record):
         """Every name of the job: label, official titles, then the everyday names."""
         return [self.label, *self.aliases, *self.everyday_names]
 
+    def key_skills(self, limit: int = 5) -> tuple[list[str], list[str]]:
+        """The sheet's skills to show first: those ROME flags for the digital transition, then,
+        to make up ``limit``, its core skills (« Principale »), each in ROME's order."""
+        digital = [s.label for s in self.skills if s.digital][:limit]
+        core = [s.label for s in self.skills if not s.digital and s.core == "Principale"]
+        return digital, core[: max(0, limit - len(digital))] if len(digital) < 3 else []
+
 
 class Place(BaseModel):
     """A commune of the region (INSEE Code officiel géographique), keyed by its INSEE code."""

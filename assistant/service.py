@@ -205,8 +205,13 @@ class Assistant:
         focus = detect_focus(read, ignore=job_names)
         constraint_change = any(e.slot in PROFILE_SLOTS or e.slot == "funding" for e in events)
         new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
+        names_domain = bool(scope_rules()["domain_terms"].search(plain(read)))
+        place_only = constraint_change and all(
+            e.slot in ("department", "commune") for e in events if e.slot in PROFILE_SLOTS or e.slot == "funding"
+        )
         follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or _is_follow_up(
-            question, constraint_change=constraint_change, new_job=new_job, reading=reading
+            question, constraint_change=constraint_change, new_job=new_job, reading=reading,
+            names_domain=names_domain, place_only=place_only,
         ))
         if follow_up and state.intents:
             intents |= set(state.intents)
@@ -254,6 +259,15 @@ class Assistant:
             return self._finish_turn(conversation_id, question, answer)
 
         answered = self._in_scope(question, hits, merged, follow_up or new_job)
+        names_job = any(m.whose != "other" for m in reading.jobs)
+        if not answered and not names_domain and not names_job and not reading.social:
+            # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said
+            # as such, and not one of the questions the regional offer leaves unanswered.
+            answer = self._refusal(conversation_id, "off_topic", state, kb, phrase="out_of_scope")
+            self._save(conversation_id, state, answer, asked=None)
+            timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+            return self._finish_turn(conversation_id, question, answer)
         if not answered:
             answer = Answer(
                 conversation_id=conversation_id, answered=False,
@@ -352,9 +366,16 @@ class Assistant:
                 slot="job", question=text, choices=choices,
             ).model_dump()))
 
-    def _refusal(self, conversation_id: str, kind: Safety, state: DialogueState, kb: KnowledgeBase) -> Answer:
-        """What Orientia says instead of answering: emergency numbers, a doctor, its scope."""
-        text = " ".join(phrases(state.language)["refusals"][kind].split())
+    def _refusal(
+        self, conversation_id: str, kind: Safety, state: DialogueState, kb: KnowledgeBase, *, phrase: str | None = None,
+    ) -> Answer:
+        """What Orientia says instead of answering: emergency numbers, a doctor, its scope.
+
+        Args:
+            phrase: the refusal's wording when it is not the kind's own (``out_of_scope``: a
+                subject outside the domain rather than a task Orientia does not do).
+        """
+        text = " ".join(phrases(state.language)["refusals"][phrase or kind].split())
         log.info("Refused a question (%s)", kind)
         return Answer(
             conversation_id=conversation_id, answered=False, answer=text,
@@ -652,17 +673,24 @@ class Assistant:
         return steps
 
 
-def _is_follow_up(question: str, *, constraint_change: bool, new_job: bool, reading) -> bool:
+def _is_follow_up(
+    question: str, *, constraint_change: bool, new_job: bool, reading, names_domain: bool = True, place_only: bool = False,
+) -> bool:
     """A refinement of the previous question (« et à distance ? », « moins cher ? »).
 
-    A turn that names a new job starts a new topic; one that only changes constraints, asks
-    for a relative change or is a short continuation keeps the previous one.
+    A turn that names a new job starts a new topic; one that changes constraints, asks for a
+    relative change, or is a short continuation keeps the previous one. A short turn is a
+    continuation when it opens like one or has no verb (« et dans l'Oise ? »), only thanks,
+    or names something of the domain; a place alone in a full sentence of another subject
+    (« il fait beau demain à Berck ? ») is no refinement.
     """
     if new_job:
         return False
-    if constraint_change or reading.cheaper or reading.shorter or reading.dropped or reading.funding_dropped:
+    if reading.cheaper or reading.shorter or reading.dropped or reading.funding_dropped:
         return True
-    return len(question.split()) <= 6
+    if constraint_change and (not place_only or reading.elliptical or names_domain):
+        return True
+    return len(question.split()) <= 6 and (reading.elliptical or reading.social or names_domain)
 
 
 def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:

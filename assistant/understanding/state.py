@@ -269,7 +269,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
             slot="department",
             question=f"Il existe plusieurs communes nommées {reading.commune} dans la région : laquelle ?",
-            choices={f"{reading.commune} ({d})": d for d in reading.ambiguous_departments},
+            choices={
+                f"{reading.ambiguous_communes.get(d, reading.commune)} ({d})": d for d in reading.ambiguous_departments
+            },
         ).model_dump()))
     # Constraints stated, then relative ones, then what is let go.
     for slot in ("format", "max_hours", "max_price", "certifying"):
