@@ -1,4 +1,5 @@
-"""``orientia bench --ingest-pages N``: an N-page upload end to end beside the model's raw speed.
+"""``orientia bench``: the first start on an empty data folder, and (``--ingest-pages N``) an
+N-page upload end to end beside the model's raw speed.
 
 A synthetic Word document of N pages (one ``Page n`` section each, ~1,500 characters of varied
 French text) goes through the admin path in a temporary data folder: safety checks, parsing,
@@ -22,7 +23,7 @@ from .documents import check_upload
 from .library import Upload, build
 from .pipeline import ingest
 
-__all__ = ["run_ingest_bench", "format_ingest_bench", "synthetic_docx"]
+__all__ = ["run_ingest_bench", "format_ingest_bench", "synthetic_docx", "run_first_start", "format_first_start"]
 
 _WORDS = (
     "entreprise salariés compétences intelligence artificielle données formation atelier outil "
@@ -127,3 +128,48 @@ def format_ingest_bench(r: dict[str, Any]) -> str:
         f"  rapport bout en bout / modèle seul : {r['ratio']:.2f} (objectif ≥ 0,8)",
         f"  tailles de lot essayées sur {r['sample']} passages : {sizes}",
     ])
+
+
+def run_first_start(settings: Settings) -> dict[str, Any]:
+    """What a first ``orientia serve`` on an empty data folder does before ``/readyz`` says 200,
+    timed in this process: load the embedding model, import the bundled knowledge (its vectors
+    are bundled too), load the new version, then read a first question (the French language
+    pipeline and the referentials' lookups)."""
+    from assistant import Assistant
+    from assistant.embeddings import load_embedder
+
+    folder = Path(tempfile.mkdtemp(prefix="orientia-bench-start-"))
+    try:
+        temp_settings = settings.model_copy(update={"data_dir": folder / "data", "database_url": "", "chroma_url": ""})
+        started = time.perf_counter()
+        embedder = load_embedder(settings.embedding_model)
+        model = time.perf_counter() - started
+        index = Index(temp_settings, embedder=embedder)
+        mark = time.perf_counter()
+        report = ingest([settings.bundled_knowledge], index)
+        imported = time.perf_counter() - mark
+        mark = time.perf_counter()
+        assistant = Assistant(temp_settings, index=index)
+        assistant.observing = False
+        assistant.knowledge()
+        loaded = time.perf_counter() - mark
+        mark = time.perf_counter()
+        assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
+        first = time.perf_counter() - mark
+        index.close()
+        return {
+            "seconds": time.perf_counter() - started, "model_seconds": model, "import_seconds": imported,
+            "load_seconds": loaded, "first_answer_seconds": first, "records": report.records,
+            "passages": report.chunks, "embedded": report.embedded,
+        }
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def format_first_start(r: dict[str, Any]) -> str:
+    return (
+        f"Premier démarrage (dossier vide, vecteurs fournis) : {r['seconds']:.1f} s (objectif ≤ 60 s) — modèle "
+        f"{r['model_seconds']:.1f} s, import de {r['records']} enregistrements et {r['passages']} passages "
+        f"({r['embedded']} calculés) {r['import_seconds']:.1f} s, chargement {r['load_seconds']:.1f} s, "
+        f"première réponse {r['first_answer_seconds']:.1f} s"
+    )

@@ -236,6 +236,7 @@ def bench(
     scaling: Annotated[bool, typer.Option(help="Mesurer la recherche sur des index synthétiques de 1 000 et 10 000 passages")] = True,
     large: Annotated[bool, typer.Option(help="Ajouter un index synthétique de 100 000 passages (plusieurs minutes)")] = False,
     ingest_pages: Annotated[int, typer.Option(help="Mesurer aussi l'import d'un document de N pages (lent : 0 pour ne pas le faire)", min=0)] = 0,
+    first_start: Annotated[bool, typer.Option(help="Mesurer le premier démarrage sur un dossier de données vide")] = True,
 ) -> None:
     """Measure answer latency (alone, concurrent, over HTTP), index scaling, ingest speed and memory."""
     from assistant import Assistant
@@ -244,6 +245,10 @@ def bench(
 
     settings = _settings()
     _logging("WARNING")
+    if first_start:
+        from ingest.bench import format_first_start, run_first_start
+
+        typer.echo(format_first_start(run_first_start(settings)))
     if ingest_pages:
         from ingest.bench import format_ingest_bench, run_ingest_bench
 

@@ -339,6 +339,28 @@ class Reader:
         before = w.words[max(0, start - 2) : start]
         return any(b in negation for b in before) or before == ["plutot", "que"]
 
+    def _verb_negated(self, w: _Words, start: int, end: int) -> bool:
+        """Whether a negation bears on a word itself or on the verb that governs it, in the same
+        stretch of text (« la visio je supporte pas »; not « en présentiel pas loin », where the
+        negation bears on « loin »)."""
+        negation = self.lex.negation
+        first = w.token[start]
+        doc: Any = w.doc
+        node = _phrase_head(w, start, end)
+        for _ in range(4):
+            if node.i == first or node.pos_ in ("VERB", "AUX"):
+                low, high = sorted((node.i, first))
+                if not any(doc[k].is_punct for k in range(low, high)) and any(
+                    c.dep_.startswith("advmod") and fold(c.text) in negation for c in node.children
+                ):
+                    return True
+                if node.pos_ in ("VERB", "AUX"):
+                    return False
+            if node.head is node:
+                return False
+            node = node.head
+        return False
+
     def _places(self, w: _Words, doc, reading: Reading) -> None:
         lex = self.lex
         cue_ends = {end for _, end, _ in lex.place_cues.find(w.stems)}
@@ -394,7 +416,7 @@ class Reader:
             # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
             if any(b in lex.negation or b == "sans" for b in _same_stretch_before(w, start, 4)):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
-            elif self._negated(w, start, end):
+            elif self._verb_negated(w, start, end):
                 # « la visio je supporte pas »: a format refused is no wish for it
                 refused.add(value)
                 continue

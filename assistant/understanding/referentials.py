@@ -432,8 +432,9 @@ _NOT_SHORT = frozenset({"saint", "sainte", "st", "ste", "notre", "mont", "grand"
 
 
 def _too_common(word: str) -> bool:
-    from .nlp import COMMON_ZIPF
     from wordfreq import zipf_frequency
+
+    from .nlp import COMMON_ZIPF
 
     # A town's own name may be well known (« Boulogne », « Villeneuve »): a little above the
     # threshold of lower-case names is still a name.

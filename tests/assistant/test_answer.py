@@ -269,3 +269,30 @@ def test_a_training_shown_before_that_no_longer_fits_says_what_it_relaxes(corpus
     for training in again:
         line = next(line for line in follow.answer.splitlines() if f"« {training.title} »" in line)
         assert ("qui convient toujours" in line) == (training.format != "distanciel"), line
+
+
+def test_a_subject_outside_the_domain_is_refused_as_such_even_in_a_conversation(corpus_assistant):
+    first = corpus_assistant.answer("c'est quoi l'intelligence artificielle ?")
+    # A place in a sentence about something else is no refinement of the previous question.
+    weather = corpus_assistant.answer("il pleut demain à Arras ?", conversation_id=first.conversation_id)
+    assert not weather.answered and weather.refusal == "off_topic"
+    assert weather.trainings == [] and weather.citations == []
+    # A thank-you is no new subject, and the conversation goes on.
+    thanks = corpus_assistant.answer("merci beaucoup", conversation_id=first.conversation_id)
+    assert thanks.refusal is None
+    job = corpus_assistant.answer("je suis comptable, quelles formations ?", conversation_id=first.conversation_id)
+    remote = corpus_assistant.answer("et à distance ?", conversation_id=job.conversation_id)
+    assert remote.answered and remote.profile.format == "distanciel" and remote.trainings
+
+
+def test_a_job_without_a_team_note_gets_the_skills_of_its_rome_sheet(corpus_assistant):
+    answer = corpus_assistant.answer("Je suis croupier dans un casino à Saint-Amand, l'IA va changer quoi ?")
+    assert answer.profile.rome_code == "G1206"
+    skills = [line for line in answer.answer.splitlines() if line.startswith("Compétences principales de la fiche ROME")]
+    assert skills and re.search(r"\[\d+\]$", skills[0])  # cited: the ROME sheet's passage
+
+
+def test_hotel_and_restaurant_jobs_are_in_the_least_exposed_family(corpus_assistant):
+    answer = corpus_assistant.answer("Je suis serveuse dans une brasserie à Lille, l'IA va changer mon métier ?")
+    assert answer.profile.rome_code == "G1803"
+    assert "faible" in answer.answer

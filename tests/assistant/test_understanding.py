@@ -464,3 +464,75 @@ def test_official_titles_typed_without_accents_find_their_sheet(understanding, k
         state, _ = talk(understanding, kb, f"je suis {fold(title).lower()}, que dois-je apprendre sur l'IA ?")
         right += state.job in carriers.get(fold(title).strip(), set()) | {row["code_rome"]}
     assert right / 200 >= 0.95, right
+
+
+# -- Places typed as people type them ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "department", "commune"),
+    [
+        ("je bosse a doullens dans un entrepot", "80", "Doullens"),
+        ("agente d'accueil a hesdin", "62", "Hesdin-la-Forêt"),  # the commune nouvelle of 2025
+        ("j'habite a vervins, ya des formations ?", "02", "Vervins"),
+        # the short name of a compound commune
+        ("je suis aide-soignante à boulogne", "62", "Boulogne-sur-Mer"),
+        ("magasinier a henin", "62", "Hénin-Beaumont"),
+    ],
+)
+def test_communes_in_lower_case_or_by_their_short_name(understanding, kb, question, department, commune):
+    state, reading = talk(understanding, kb, question)
+    assert state.department == department
+    assert reading.commune == commune
+
+
+@pytest.mark.parametrize("question", ["a long terme, l'IA va changer quoi ?", "je vis à la campagne, c'est grave ?"])
+def test_everyday_words_are_no_communes(understanding, kb, question):
+    state, _ = talk(understanding, kb, question)
+    assert state.department is None
+
+
+def test_a_short_name_shared_by_communes_of_several_departements_asks_with_their_full_names(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à montreuil")
+    assert state.pending is not None and state.pending.slot == "department"
+    assert "Montreuil-sur-Mer (62)" in state.pending.choices
+
+
+def test_the_region_is_no_commune(understanding, kb):
+    state, _ = talk(understanding, kb, "which jobs does AI change most in Hauts-de-France?")
+    assert state.department is None and state.pending is None
+
+
+# -- Audience, roles and constraints -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["je suis en licence d'histoire, l'IA va changer quoi pour moi ?", "I'm an exchange student in Amiens, where can I learn AI?"],
+)
+def test_students_are_pupils_audience(understanding, kb, question):
+    state, _ = talk(understanding, kb, question)
+    assert state.audience == "eleve"
+
+
+def test_whoever_trains_their_own_staff_asks_as_the_company(understanding, kb):
+    state, _ = talk(understanding, kb, "Pharmacienne à Arras, je veux former mes 3 préparateurs aux outils d'IA")
+    assert code(state, kb) == "J1307"  # the learners' job, chosen by the pharmacy around them
+    assert state.learners_are_asker is False
+    assert state.audience == "entreprise"
+
+
+def test_a_job_cue_wins_over_the_possessive_it_holds(understanding, kb):
+    state, _ = talk(understanding, kb, "mon job c'est aide-soignante, de nuit")
+    assert code(state, kb) == "J1501"
+    assert state.learners_are_asker is True
+
+
+def test_a_refused_format_is_the_other_one(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Lille", "surtout pas en visio, je décroche au bout de 10 minutes")
+    assert state.format == "présentiel"
+
+
+def test_an_adjective_between_number_and_unit(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Lille", "sur une petite journée si possible")
+    assert state.max_hours == 7

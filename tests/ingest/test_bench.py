@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ingest.bench import format_ingest_bench, run_ingest_bench, synthetic_docx
+from ingest.bench import (
+    format_first_start,
+    format_ingest_bench,
+    run_first_start,
+    run_ingest_bench,
+    synthetic_docx,
+)
 from ingest.loaders import load_file
 
 from ..conftest import make_settings
@@ -27,4 +33,14 @@ def test_ingest_bench_measures_the_upload_and_the_model(tmp_path):
     assert set(report["batch_sizes_per_s"]) == {2, 16}
     text = format_ingest_bench(report)
     assert "rapport bout en bout / modèle seul" in text and "objectif ≥ 0,8" in text
+    assert not (tmp_path / "data").exists(), "the measurement works in a temporary data folder"
+
+
+def test_first_start_is_measured_on_an_empty_data_folder(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    report = run_first_start(settings)
+    assert report["records"] > 5000 and report["passages"] > report["embedded"]
+    assert report["embedded"] == 0, "the bundled vectors cover the bundled knowledge"
+    assert report["seconds"] >= report["import_seconds"] + report["load_seconds"] > 0
+    assert "Premier démarrage" in format_first_start(report)
     assert not (tmp_path / "data").exists(), "the measurement works in a temporary data folder"

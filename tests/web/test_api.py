@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
-from ..conftest import ready_client
+from ..conftest import KNOWLEDGE, ready_client
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,20 @@ def test_ask_profile_override_and_conversation(client):
     assert follow["conversation_id"] == first["conversation_id"]
     assert follow["profile"]["role"] == "M1203" and follow["profile"]["max_price"] == 500
     assert all(t["price_eur"] <= 500 for t in follow["trainings"])
+
+
+def test_a_conversation_id_the_client_chose_starts_a_new_conversation(client):
+    """Only server-issued ids continue a conversation: a chosen or guessed one gets a new id."""
+    first = client.post("/api/ask", json={"question": "Je suis comptable à Arras, quelles formations ?"}).json()
+    issued = first["conversation_id"]
+    assert len(issued) >= 32
+    for chosen in ("admin", "a", "00000000000000000000000000000000"):
+        body = client.post("/api/ask", json={"question": "et à distance ?", "conversation_id": chosen}).json()
+        assert body["conversation_id"] not in (chosen, issued)
+        assert body["profile"]["role"] is None  # nobody's profile comes back
+    again = client.post("/api/ask", json={"question": "et à distance ?", "conversation_id": issued}).json()
+    assert again["conversation_id"] == issued and again["profile"]["role"] == "M1203"
+
 
 
 @pytest.mark.parametrize(
@@ -117,7 +133,13 @@ def test_detail_endpoints_and_404(client):
     certs = client.get("/api/certifications").json()
     assert certs["total"] >= 10
     roles = client.get("/api/roles").json()
-    assert roles["total"] >= 50 and {"id", "label", "rome_code", "ai_exposure"} <= set(roles["items"][0])
+    assert {"id", "label", "rome_code", "ai_exposure"} <= set(roles["items"][0])
+    # Every job sheet of the bundled ROME 4.0 referential, paged.
+    with (KNOWLEDGE / "referentials" / "rome4-v460" / "unix_referentiel_code_rome_v460_utf8.csv").open(encoding="utf-8") as handle:
+        sheets = list(csv.DictReader(handle))
+    assert roles["total"] == len(sheets) == 1584
+    last = client.get("/api/roles", params={"limit": 100, "offset": 1500}).json()
+    assert len(last["items"]) == 84
     for url in ("/api/trainings/F999", "/api/certifications/RNCP00000", "/api/sources/study:nope:1", "/api/roles/astronaute", "/api/nothing"):
         response = client.get(url)
         assert response.status_code == 404, url
