@@ -152,6 +152,12 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     return score
 
 
+def _family_name(title: str) -> str:
+    """« Hôtellerie, restauration et tourisme face à l'IA » -> « hôtellerie, restauration et tourisme »."""
+    name = re.sub(r"\s+face à l'IA$", "", title.strip().replace("\u2019", "'"))
+    return name[:1].lower() + name[1:] if name[:2] != name[:2].upper() else name
+
+
 #: how passages name each situation of ``Profile.situation``
 _SITUATION_WORDS = {
     "demandeur_emploi": "demandeur d'emploi",
@@ -239,7 +245,11 @@ class GroundedWriter(AnswerWriter):
         # not repeat. The job's own record and its family's section are the role section's.
         covered: set[str] = set()
         if role is not None:
-            covered |= {f"role:{role.id}", f"study:{role.sector}"}
+            covered.add(f"role:{role.id}")
+            if not role_seen:
+                # The family's section comes with the job's; once given, the family page's other
+                # sections may answer a new question (« et les biais ? »), uncited ones only.
+                covered.add(f"study:{role.sector}")
         if data.change and focus != "funding":
             max_passages = 0
         elif data.change:
@@ -251,12 +261,17 @@ class GroundedWriter(AnswerWriter):
         else:
             max_passages = 3
         passages: list[Chunk] = []
+        first = True
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
             if chunk.kind == "training" or key in covered or (chunk.kind == "role" and role is not None):
                 continue
-            if chunk.id in data.cited_before:
+            # A passage cited before is not given again, unless it is what this question finds
+            # first: its other sentences answer it (repeated lines are dropped below).
+            again = chunk.id in data.cited_before and not (first and not data.change)
+            first = False
+            if again:
                 continue
             if chunk.kind == "certification" and "certification" not in data.intents:
                 continue  # certifications have their own section
@@ -301,13 +316,19 @@ class GroundedWriter(AnswerWriter):
         elif role is not None and not role_seen and not general:
             key = "role_eleve" if audience == "eleve" else "role"
             if role.ai_exposure and audience != "eleve":
+                family = kb.study.get(role.sector or "")
                 lines.append(p["direct_role"].format(
                     de_role=de_job(job_label), role=job_label,
                     exposure=p["exposure_labels"][role.ai_exposure],
+                    family=_family_name(family.title) if family is not None else "",
                 ))
             else:
                 lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
-        elif passages and focus in (None, "funding") and (role is None or general or role_seen) and (general or not has_trainings or focus == "funding"):
+        elif passages and focus in (None, "funding") and (role is None or general or role_seen) and (
+            general or not has_trainings or focus == "funding"
+            # A new question about a job already presented (« et les biais ? ») is answered first.
+            or (role_seen and focus is None and "training" not in data.intents)
+        ):
             first = passages.pop(0)
             limit = 1 if audience == "eleve" else 2
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -203,7 +204,8 @@ class Assistant:
         intents = detect_intents(read)
         job_names = [kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles]
         focus = detect_focus(read, ignore=job_names)
-        constraint_change = any(e.slot in PROFILE_SLOTS or e.slot == "funding" for e in events)
+        # Who asks is no constraint on trainings (« nous les artisans » changes the tone, not the list).
+        constraint_change = any((e.slot in PROFILE_SLOTS and e.slot != "audience") or e.slot == "funding" for e in events)
         new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
         names_domain = bool(scope_rules()["domain_terms"].search(plain(read)))
         place_only = constraint_change and all(
@@ -224,7 +226,11 @@ class Assistant:
         # Knowledge passages; trainings come from the recommender, which applies the constraints.
         # Job sheets and certifications answer questions about a job or a certification; a
         # general question (« c'est quoi l'IA ? ») is answered by the study and the guides.
-        kinds = {"study", "document", "role", "certification"}
+        # Other jobs' sheets only when the question names a job or a ROME code: the known job's
+        # own sheet is looked up, and other sheets would crowd out the passages that answer.
+        kinds = {"study", "document", "certification"}
+        if reading.jobs or re.search(r"\b[A-N]\d{4}\b", read.upper()):
+            kinds.add("role")
         if state.job is None and not intents & {"certification"} and not reading.jobs:
             kinds = {"study", "document"}
         hits = self.retriever.search(

@@ -165,7 +165,15 @@ def test_several_workers_serve_one_port(shared_sqlite, tmp_path):
     with _serve(shared_sqlite, tmp_path / "w", "--workers", "2") as (url, process, log_path):
         _wait_ready(url, process, log_path)
         with httpx.Client(timeout=120) as client:
-            first = client.post(f"{url}/api/ask", json={"question": QUESTION}).json()
+            # /readyz reaches either worker: the other may still be loading (it answers 503 then).
+            # Both are ready once several checks in a row say so.
+            deadline, in_a_row = time.monotonic() + 180, 0
+            while in_a_row < 8 and time.monotonic() < deadline:
+                in_a_row = in_a_row + 1 if client.get(f"{url}/readyz").status_code == 200 else 0
+                time.sleep(0.1)
+            response = client.post(f"{url}/api/ask", json={"question": QUESTION})
+            assert response.status_code == 200, response.text
+            first = response.json()
             # Each request may reach either worker: the conversation lives in the database.
             for _ in range(4):
                 follow = client.post(f"{url}/api/ask", json={"question": "et à distance ?", "conversation_id": first["conversation_id"]})
