@@ -114,9 +114,12 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
     if not sentences:
         return [] if is_injection(chunk.text) else [chunk.text.strip()]
     wanted = _stems(question) | _stems(chunk.section)
+    acronyms = [a for a in re.findall(r"\b[a-z]{3,5}\b", fold(question)) if a not in _COMMON_SHORT]
     scored = []
     for position, sentence in enumerate(sentences):
         overlap = len(_stems(sentence) & wanted)
+        # « c'est quoi le CPF ? »: the sentence that spells it out answers first.
+        overlap += 2 * sum(1 for a in acronyms if _spells_out(a, sentence))
         length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
         scored.append((overlap - length_penalty - position * 0.05, position, sentence))
     chosen = sorted(scored, reverse=True)[:limit]
