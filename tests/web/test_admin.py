@@ -618,3 +618,55 @@ def test_official_formats_upload_and_entity_tricks_are_refused(client, token, tm
         training = client.get(f"/api/trainings/{record.record.id}")
         assert training.status_code == 200
         assert "mcf-extrait.csv" in training.json()["sources"]
+
+
+
+def _zip(folder: Path, target: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.glob("*.csv")):
+            archive.write(path, path.name)
+    return target
+
+
+def test_a_partial_rome_release_is_refused_and_the_index_keeps_serving(client, token, tmp_path):
+    """A RefRomeCsv zip replaces the whole referential: a cut of three sheets would orphan the
+    team's notes on the others, so the job fails, says which, and the live version serves on."""
+    before = client.get("/api/admin/versions", headers=_bearer(token)).json()["active"]
+    release = _zip(ROOT / "tests" / "data" / "referentials" / "rome4-v460", tmp_path / "RefRomeCsv.zip")
+    response = _upload(client, token, [release])
+    assert response.status_code == 202, response.text
+    job = _wait(client, token, response.json()["job_id"])
+    assert job["status"] == "failed"
+    assert any("code ROME absent des fiches importées" in e for e in job["errors"])
+    assert client.get("/api/admin/versions", headers=_bearer(token)).json()["active"] == before
+    assert client.get("/api/roles").json()["total"] == 1584
+
+
+@pytest.fixture(scope="module")
+def roomy_client(tmp_path_factory, corpus_dir, embedder):
+    """An app whose uploads may hold a whole ROME release (2.3 MB zipped)."""
+    target = tmp_path_factory.mktemp("admin-roomy") / "data"
+    with ready_client(corpus_dir, target, embedder, upload_max_mb=5, admin_password=PASSWORD) as client:
+        client.data_dir = target
+        yield client
+
+
+def test_a_whole_rome_release_uploaded_as_a_zip_becomes_the_referential(roomy_client, tmp_path):
+    from typer.testing import CliRunner
+
+    from web.cli import app
+
+    result = CliRunner().invoke(app, ["admin", "create-token"], env={"ORIENTIA_DATA_DIR": str(roomy_client.data_dir)})
+    token = result.output.strip().splitlines()[-1]
+    release = _zip(ROOT / "knowledge" / "referentials" / "rome4-v460", tmp_path / "RefRomeCsv_v460.zip")
+    response = _upload(roomy_client, token, [release])
+    assert response.status_code == 202, response.text
+    job = _wait(roomy_client, token, response.json()["job_id"])
+    assert job["status"] == "done", job["errors"]
+    listed = {d["filename"]: d for d in roomy_client.get("/api/admin/documents", headers=_bearer(token)).json()["items"]}
+    assert listed["RefRomeCsv_v460.zip"]["records"] == 1584
+    assert roomy_client.get("/api/roles").json()["total"] == 1584
+    answer = roomy_client.post("/api/ask", json={"question": "Je suis comptable à Lille, que dois-je apprendre sur l'IA ?"}).json()
+    assert answer["profile"]["rome_code"] == "M1203"
