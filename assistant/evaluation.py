@@ -216,7 +216,9 @@ def _pct(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:5.3f}"
 
 
-def format_report(report: dict[str, Any]) -> str:
+def format_report(report: dict[str, Any], *, failures: bool = True) -> str:
+    """The question set's scores as a table; ``failures=False`` leaves out the questions missed
+    (a held-out set is read by its scores only, so that nobody tunes on its questions)."""
     o, b = report["orientia"], report["baseline_dense_only"] or {}
     c = report["counts"]
     lines = [
@@ -233,7 +235,7 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     for field, value in o["profile_fields"].items():
         lines.append(f"{'  profil.' + field:38} {_pct(value):>9}")
-    if report["failures"]:
+    if failures and report["failures"]:
         lines.append("")
         lines.append(f"Écarts ({len(report['failures'])}) :")
         for f in report["failures"]:

@@ -85,3 +85,28 @@ def test_eval_runs_on_a_small_set(corpus_copy, monkeypatch, tmp_path):
     assert report["orientia"]["recall@5"] == 1.0
     assert report["orientia"]["out_of_scope_declined"] == 1.0
     assert report["orientia"]["profile_overall"] == 1.0
+
+
+def test_a_held_out_run_prints_scores_but_never_its_missed_questions(corpus_copy, monkeypatch, tmp_path):
+    """Nobody tunes on a held-out set: its report names no question, only its scores."""
+    monkeypatch.setenv("ORIENTIA_DATA_DIR", str(corpus_copy))
+    questions = tmp_path / "q.yaml"
+    # One question is missed on purpose (an expected source nothing returns).
+    questions.write_text(
+        '- id: secret-question\n  question: "Je suis comptable à Arras, que dois-je apprendre ?"\n'
+        '  expect_sources: ["study:nothing-like-this"]\n',
+        encoding="utf-8",
+    )
+    conversations = tmp_path / "c.yaml"
+    conversations.write_text(
+        '- id: secret-conversation\n  turns:\n    - say: "Je suis comptable à Arras"\n      expect: {job: J1506}\n',
+        encoding="utf-8",
+    )
+    common = ["eval", "--questions", str(questions), "--conversations", str(conversations), "--no-baseline"]
+    development = runner.invoke(app, common)
+    assert development.exit_code == 0, development.output
+    assert "secret-question" in development.output and "secret-conversation" in development.output
+    heldout = runner.invoke(app, [*common, "--heldout"])
+    assert heldout.exit_code == 0, heldout.output
+    assert "recall@5" in heldout.output and "tours entièrement justes" in heldout.output
+    assert "secret-question" not in heldout.output and "secret-conversation" not in heldout.output

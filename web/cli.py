@@ -212,10 +212,11 @@ def eval_command(
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         typer.echo(f"== {questions}")
-        typer.echo(format_report(report["questions"]))
+        # The held-out sets print their scores only: their questions are never read to tune.
+        typer.echo(format_report(report["questions"], failures=not heldout))
         if "conversations" in report:
             typer.echo(f"\n== {conversations}")
-            typer.echo(format_conversations(report["conversations"]))
+            typer.echo(format_conversations(report["conversations"], failures=not heldout))
     if gate is not None:
         failures = check_floors(report, gate, heldout=heldout)
         for line in failures:
