@@ -264,7 +264,7 @@ class GroundedWriter(AnswerWriter):
         else:
             max_passages = 3
         passages: list[Chunk] = []
-        first = True
+        leading = True
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
@@ -272,8 +272,8 @@ class GroundedWriter(AnswerWriter):
                 continue
             # A passage cited before is not given again, unless it is what this question finds
             # first: its other sentences answer it (repeated lines are dropped below).
-            again = chunk.id in data.cited_before and not (first and not data.change)
-            first = False
+            again = chunk.id in data.cited_before and not (leading and not data.change)
+            leading = False
             if again:
                 continue
             if chunk.kind == "certification" and "certification" not in data.intents:
