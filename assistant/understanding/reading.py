@@ -340,15 +340,16 @@ class Reader:
         return any(b in negation for b in before) or before == ["plutot", "que"]
 
     def _verb_negated(self, w: _Words, start: int, end: int) -> bool:
-        """Whether a negation bears on a word itself or on the verb that governs it, in the same
-        stretch of text (« la visio je supporte pas »; not « en présentiel pas loin », where the
-        negation bears on « loin »)."""
+        """Whether a negation bears on a word itself or on the verb that governs it and comes
+        after it, in the same stretch of text (« la visio je supporte pas »; not « en présentiel
+        pas loin », where the negation bears on « loin », nor « je peux pas me déplacer donc à
+        distance », where the refused verb comes first and the format is the way out)."""
         negation = self.lex.negation
         first = w.token[start]
         doc: Any = w.doc
         node = _phrase_head(w, start, end)
         for _ in range(4):
-            if node.i == first or node.pos_ in ("VERB", "AUX"):
+            if node.i == first or (node.pos_ in ("VERB", "AUX") and node.i > first):
                 low, high = sorted((node.i, first))
                 if not any(doc[k].is_punct for k in range(low, high)) and any(
                     c.dep_.startswith("advmod") and fold(c.text) in negation for c in node.children
@@ -414,7 +415,7 @@ class Reader:
         for start, end, labels in lex.format.find(stems):
             value = sorted(labels)[0]
             # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
-            if any(b in lex.negation or b == "sans" for b in _same_stretch_before(w, start, 4)):
+            if _negation_just_before(w, start, lex.negation | {"sans"}):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
             elif self._verb_negated(w, start, end):
                 # « la visio je supporte pas »: a format refused is no wish for it
@@ -619,6 +620,20 @@ def _same_stretch_before(w: _Words, index: int, n: int) -> list[str]:
             break
         out.insert(0, w.words[j])
     return out
+
+
+def _negation_just_before(w: _Words, index: int, negation: set[str]) -> bool:
+    """Whether a negation comes right before ``index``, with only prepositions, articles or
+    adverbs between (« pas de distanciel », « surtout pas en visio », « sans présentiel »), in the
+    same stretch of text; not the negation of another verb (« je peux pas me déplacer donc à
+    distance »)."""
+    before = _same_stretch_before(w, index, 4)
+    for offset, word in enumerate(reversed(before), start=1):
+        if word in negation:
+            return True
+        if w.tok(index - offset).pos_ not in ("ADP", "DET", "ADV"):
+            return False
+    return False
 
 
 def _skip_articles(w: _Words, start: int) -> int:

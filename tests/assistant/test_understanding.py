@@ -536,3 +536,20 @@ def test_a_refused_format_is_the_other_one(understanding, kb):
 def test_an_adjective_between_number_and_unit(understanding, kb):
     state, _ = talk(understanding, kb, "je suis comptable à Lille", "sur une petite journée si possible")
     assert state.max_hours == 7
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("je peux pas me déplacer donc à distance c'est mieux", "distanciel"),  # another verb's negation
+        ("j'ai pas de voiture donc a distance", "distanciel"),
+        ("le présentiel j'aime pas trop", "distanciel"),  # the refused format comes first
+        ("je veux pas de distanciel", "présentiel"),
+        ("pas à distance svp", "présentiel"),
+        ("sans présentiel, je travaille de nuit", "distanciel"),
+        ("en présentiel pas loin de chez moi", "présentiel"),  # « pas » bears on « loin »
+    ],
+)
+def test_the_reach_of_a_negation_on_the_format(understanding, kb, question, wanted):
+    state, _ = talk(understanding, kb, "je suis comptable à Lille", question)
+    assert state.format == wanted
