@@ -95,6 +95,8 @@ class Lexicon:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         self.casual = {fold(k): v for k, v in raw["casual"].items()}
+        #: English job names -> French titles, applied to English questions only
+        self.english_jobs = {fold(k): v for k, v in raw.get("english_jobs", {}).items()}
         self.format = PhraseTable.of(raw["format"])
         self.funding = PhraseTable.of(raw["funding"])
         self.payers = PhraseTable.of(raw["payers"])
@@ -124,6 +126,7 @@ class Lexicon:
         self.correction = PhraseTable.of(raw["correction"])
         self.self_job_cues = PhraseTable.of(raw["self_job_cues"])
         self.become = PhraseTable.of(raw["become"])
+        self.job_modifiers = {normalise_words(w)[0] for w in raw["job_modifiers"] if normalise_words(w)}
         self.relations = PhraseTable.of(raw["relations"])
         self.possessives = {normalise_words(w)[0] for w in raw["possessives"]}
         self.learners_cues = PhraseTable.of(raw["learners_cues"])

@@ -26,6 +26,8 @@ Whose = Literal["self", "learners", "other", "target", "unspecified"]
 Safety = Literal["emergency", "medical", "off_topic", "secrets"]
 
 _ROME_CODE = re.compile(r"^[A-N]\d{4}$")
+#: English negations as the folded words split them (« don't » -> « don », « t »)
+_ENGLISH_NEGATION = frozenset({"not", "never", "no", "don", "doesn", "didn", "won", "isn", "aren", "cannot"})
 # A number glued to its unit, as people type it: « 14h », « 500€ », « 3,5h ».
 _GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)(h|€|e|eur|k€)$", re.IGNORECASE)
 
@@ -101,6 +103,8 @@ class _Words:
     token: list[int] = field(default_factory=list)
     #: whether each word was written in capitals (acronyms: « DOS », « IDE »)
     upper: list[bool] = field(default_factory=list)
+    #: the question is in English (the French parser reads it poorly)
+    english: bool = False
 
     def tok(self, word_index: int):
         return self.doc[self.token[word_index]]  # type: ignore[index]
@@ -118,11 +122,15 @@ class Reader:
 
     def read(self, question: str) -> Reading:
         lex = self.lex
-        text = prepare(question, lex.casual)
+        # An English question names jobs in English: they are rewritten to the French titles
+        # the referential uses (« nurse » -> infirmier), the rest of the question is kept.
+        english = english_share([w.lower().strip(".,;:!?") for w in question.split()]) > 0.6
+        text = prepare(question, {**lex.casual, **lex.english_jobs} if english else lex.casual)
         doc = pipeline()(text)
         w = _align(doc)
         reading = Reading(text=text)
         reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
+        w.english = reading.language == "en"
         reading.safety = self._safety(w)
         # Proper nouns are left out: names of people and places tell nothing of a job.
         reading.nouns = list(dict.fromkeys(
@@ -177,6 +185,11 @@ class Reader:
         # d'une boulangerie », « boulangerie » is not the asker's job. « Je bosse en caisse »,
         # « je travaille au guichet »: a workplace cue governs a known title the same way.
         cue_ends = {_skip_articles(w, end) for _, end, _ in [*cues, *lex.sector_cues.find(stems)]}
+        if reading.language == "en":
+            # « I work as a nurse »: the French parser takes « a » for a verb, not an article.
+            cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and w.words[end] in ("a", "an", "the")}
+        # « je suis intérimaire cariste »: a word qualifying the job stands between cue and title.
+        cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and stems[end] in lex.job_modifiers}
         # « agent magasinier », « technicien de maintenance »: a generic word between the cue
         # and the title leaves the title governed by the cue.
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
@@ -217,11 +230,15 @@ class Reader:
                 matches.append(guess)
                 cue_ends.add(0)
         for _, end, _ in cues:
+            if 0 < end < len(stems) and _punct_between(w, end - 1, end):
+                continue  # « … my job? Copilot writes … »: a cue does not reach past its sentence
             if end < len(stems) and end not in covered and not any(m.start == end for m in matches):
                 nearby = [m for m in matches if end <= m.start <= end + 2]
                 if nearby:
                     continue
                 start = _skip_articles(w, end)
+                if reading.language == "en" and start < len(stems) and w.words[start] in ("a", "an", "the"):
+                    start += 1  # « I work as a nurse »: the French parser takes « a » for a verb
                 # « je suis lycéen », « je suis au chômage »: who asks, not a job.
                 if start >= len(stems) or lex.audience.find(stems[start : start + 3]) or lex.situation.find(stems[start : start + 3]):
                     continue
@@ -233,13 +250,13 @@ class Reader:
                 if begun is not None and begun.end - begun.start < 2:
                     begun = None
                 guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
-                if guess is None and reading.language == "en":
+                if reading.language == "en" and (guess is None or guess.end - guess.start < 2):
                     # « I work as a medical lab technician in Lille »: the referential is French.
                     start += w.words[start] in ("a", "an", "the")
                     stop = start
                     while stop < len(stems) and stop - start < 5 and not _is_function_word(w, stop):
                         stop += 1
-                    guess = self.jobs.cognates(stems, start=start, end=stop)
+                    guess = self.jobs.cognates(stems, start=start, end=stop) or guess
                 if guess is not None:
                     matches.append(guess)
                 elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):
@@ -255,7 +272,10 @@ class Reader:
                 continue
             if lex.relations.contains(key) and whose in ("other", "unspecified"):
                 continue
-            if match.end - match.start == 1 and not near_cue and match.start > 0 and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP"):
+            if (
+                match.end - match.start == 1 and not near_cue and match.start > 0 and not w.english
+                and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP")
+            ):
                 continue
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
@@ -337,7 +357,10 @@ class Reader:
             node = node.head
         # « pas développeur », « plutôt que développeur »
         before = w.words[max(0, start - 2) : start]
-        return any(b in negation for b in before) or before == ["plutot", "que"]
+        if any(b in negation for b in before) or before == ["plutot", "que"]:
+            return True
+        # English, which the French parser reads poorly: « I don't want to become a developer »
+        return w.english and any(b in _ENGLISH_NEGATION for b in _same_stretch_before(w, start, 6))
 
     def _verb_negated(self, w: _Words, start: int, end: int) -> bool:
         """Whether a negation bears on a word itself or on the verb that governs it and comes
@@ -620,6 +643,12 @@ def _same_stretch_before(w: _Words, index: int, n: int) -> list[str]:
             break
         out.insert(0, w.words[j])
     return out
+
+
+def _punct_between(w: _Words, a: int, b: int) -> bool:
+    """Whether punctuation stands between words ``a`` and ``b`` (word indexes, a < b)."""
+    doc: Any = w.doc
+    return any(doc[k].is_punct for k in range(w.token[a] + 1, w.token[b]))
 
 
 def _negation_just_before(w: _Words, index: int, negation: set[str]) -> bool:

@@ -169,6 +169,8 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         jobs: the title index (``referentials.JobIndex``), for how titles are shown.
         turn: the number of this turn.
     """
+    from ..compose import phrases  # the clarifying questions in the asker's language
+
     events: list[Event] = []
     correcting = reading.correction or reading.instead
 
@@ -225,15 +227,15 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             ids = sorted(ids, key=likely)
             options = {roles[i].label if i in roles else i: i for i in ids[:4]}
             events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
-                slot="job", question=f"Pour « {mention.words} », de quel métier s'agit-il ?", choices=options,
+                slot="job", question=phrases(reading.language)["clarify_job"].format(words=mention.words), choices=options,
                 candidates=ids[:40],
             ).model_dump()))
             continue
         job = ids[0]
-        events.append(Event(turn=turn, op="set", slot="job_words", value={**state.job_words, job: jobs.display(roles[job], mention.words)}))
         whose = mention.whose
         if whose == "unspecified":
             whose = "learners" if (asks_for_others or reading.team or reading.audience in ("rh", "entreprise")) else "self"
+        events.append(Event(turn=turn, op="set", slot="job_words", value={**state.job_words, job: jobs.display(roles[job], mention.words)}))
         if whose == "target":
             put("target_job", job)
         elif whose == "learners":
@@ -268,7 +270,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
     elif reading.ambiguous_departments and reading.commune:
         events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
             slot="department",
-            question=f"Il existe plusieurs communes nommées {reading.commune} dans la région : laquelle ?",
+            question=phrases(reading.language)["clarify_commune"].format(commune=reading.commune),
             choices={
                 f"{reading.ambiguous_communes.get(d, reading.commune)} ({d})": d for d in reading.ambiguous_departments
             },

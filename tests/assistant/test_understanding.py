@@ -553,3 +553,38 @@ def test_an_adjective_between_number_and_unit(understanding, kb):
 def test_the_reach_of_a_negation_on_the_format(understanding, kb, question, wanted):
     state, _ = talk(understanding, kb, "je suis comptable à Lille", question)
     assert state.format == wanted
+
+
+@pytest.mark.parametrize(
+    ("question", "rome"),
+    [
+        ("Hi, I work as a nurse at the hospital in Arras. What should I learn about AI?", "J1506"),
+        ("I'm a truck driver based in Dunkirk, is AI a threat?", "N4101"),
+        ("I'm a cashier in a supermarket in Lens", "D1505"),
+        # a word qualifying the job between the cue and the title
+        ("I'm a freelance web developer in Lille, will AI take my job?", "M1855"),
+        ("je suis intérimaire cariste a Douai", "N1101"),
+    ],
+)
+def test_english_and_qualified_titles(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+
+
+def test_a_job_cue_does_not_reach_past_its_sentence(understanding, kb):
+    state, _ = talk(understanding, kb, "I'm a web developer in Amiens. Is AI going to eat my job? Copilot writes half my code.")
+    assert code(state, kb) == "M1855"  # not the co-pilot's sheet
+
+
+def test_an_english_negation_refuses_the_job(understanding, kb):
+    state, _ = talk(understanding, kb, "I don't want to become a developer, I'm an accountant in Lille")
+    assert code(state, kb) == "M1203"
+    assert "M1805" in {kb.roles[r].rome_code for r in state.refused_jobs}
+
+
+def test_a_clarifying_question_is_asked_in_the_asker_language(understanding, kb):
+    state, _ = talk(understanding, kb, "I'm an adviser in Lille")  # « conseiller »: several sheets
+    assert state.pending is not None and state.pending.slot == "job"
+    assert state.pending.question.startswith("Which job")
+    french, _ = talk(understanding, kb, "je suis conseiller à Lille")
+    assert french.pending is not None and french.pending.question.startswith("Pour « conseiller »")
