@@ -32,9 +32,10 @@ class Bootstrap:
                 removed["conversations"], removed["records"], removed["feedback"],
             )
         if not self.assistant.index.is_empty():
-            self.state = "ready"
-            # Load the index now rather than on the first question.
-            threading.Thread(target=self._warm, name="orientia-warm", daemon=True).start()
+            # Load the index and the language pipeline before saying ready: the first question
+            # would otherwise wait for them (seconds, tens of seconds on a busy machine).
+            self.state = "warming"
+            threading.Thread(target=self._warm_then_ready, name="orientia-warm", daemon=True).start()
             return
         self.state = "ingesting"
         self._thread = threading.Thread(target=self._run, name="orientia-bootstrap", daemon=True)
@@ -43,6 +44,10 @@ class Bootstrap:
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def _warm_then_ready(self) -> None:
+        self._warm()
+        self.state = "ready"
 
     def _warm(self) -> None:
         try:

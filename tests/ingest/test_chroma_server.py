@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from assistant import Assistant, Index
@@ -61,8 +63,11 @@ def test_a_chroma_server_restart_gives_a_french_503_then_recovers(tmp_path, star
         ingest([starter_dir], assistant.index)
         question = {"question": "Combien d'emplois l'IA pourrait-elle créer dans la région d'ici 2030 ?"}
         with TestClient(create_app(settings, assistant=assistant)) as client:
+            deadline = time.monotonic() + 120
+            while client.get("/readyz").status_code != 200:  # warming up: index and language pipeline
+                assert time.monotonic() < deadline, "the app never became ready"
+                time.sleep(0.1)
             assert client.post("/api/ask", json=question).status_code == 200
-            assert client.get("/readyz").status_code == 200
 
             server.stop()
             down = client.post("/api/ask", json=question)
