@@ -31,8 +31,11 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 @lru_cache(maxsize=2)
+@lru_cache(maxsize=2)
 def phrases(language: str = "fr") -> dict:
-    """The writer's phrases: French (``templates/phrases.yaml``), or English over French."""
+    """The writer's phrases: French (``templates/phrases.yaml``), or English over French.
+
+    Read once per language (callers only read them)."""
     folder = Path(__file__).parent / "templates"
     french = yaml.safe_load((folder / "phrases.yaml").read_text(encoding="utf-8"))
     if language != "en":

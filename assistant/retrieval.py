@@ -59,9 +59,19 @@ _MENTIONS = {
 }
 
 
-def detect_intents(question: str) -> set[str]:
-    """Which kinds of passages the question asks for."""
-    text = plain(question)
+def _without(text: str, phrases: Sequence[str]) -> str:
+    """``text`` (already ``plain``) with each phrase blanked, plural and feminine forms included:
+    a job title says nothing of what is asked (« aide-soignante » asks for no « aide »)."""
+    for phrase in phrases:
+        folded = plain(phrase).strip()
+        if folded:
+            text = re.sub(rf"\b{re.escape(folded)}(s|e|es)?\b", " ", text)
+    return text
+
+
+def detect_intents(question: str, *, ignore: Sequence[str] = ()) -> set[str]:
+    """Which kinds of passages the question asks for (``ignore``: job titles to blank first)."""
+    text = _without(f" {plain(question)} ", ignore)
     return {name for name, pattern in _INTENTS.items() if re.search(pattern, text)}
 
 
@@ -76,10 +86,7 @@ def detect_focus(question: str, *, ignore: Sequence[str] = ()) -> str | None:
     text = f" {plain(question)} "
     # Names that contain "formation" but are schemes, not a request for trainings.
     text = re.sub(r"\b(fne formation|plan de formation|compte personnel de formation|mon compte formation|organismes? de formation)\b", " dispositif ", text)
-    for phrase in ignore:
-        folded = plain(phrase).strip()
-        if folded:
-            text = re.sub(rf"\b{re.escape(folded)}(s|e|es)?\b", " ", text)
+    text = _without(text, ignore)
     # "Comment former mon équipe ?" asks how to go about it, not for a list of trainings.
     if re.match(r"\s*(comment|par ou commencer|how (do|can|should) (i|we))\b(?!.*\b(financ\w*|payer)\b)", text) and not re.search(
         r"\b(quelles?|quels?|which)\b", text

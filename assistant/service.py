@@ -201,16 +201,20 @@ class Assistant:
 
         t0 = time.perf_counter()
         read = reading.text or question
-        intents = detect_intents(read)
-        job_names = [kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles]
+        # The job titles as written (« aide-soignante ») and as the sheets name them say nothing of
+        # what is asked: « aide » is no funding question, « formateur » no training request.
+        job_names = [m.words for m in reading.jobs] + [
+            kb.roles[e.value].label for e in events if e.slot.endswith("_job") and e.value in kb.roles
+        ]
+        intents = detect_intents(read, ignore=job_names)
         focus = detect_focus(read, ignore=job_names)
-        # Who asks is no constraint on trainings (« nous les artisans » changes the tone, not the list).
-        constraint_change = any((e.slot in PROFILE_SLOTS and e.slot != "audience") or e.slot == "funding" for e in events)
+        # The constraints this turn changed; who asks is none (« nous les artisans » changes the
+        # tone, not the list).
+        changed = {e.slot for e in events if (e.slot in PROFILE_SLOTS and e.slot != "audience") or e.slot == "funding"}
+        constraint_change = bool(changed)
+        place_only = constraint_change and changed <= {"department", "commune"}
         new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
         names_domain = bool(scope_rules()["domain_terms"].search(plain(read)))
-        place_only = constraint_change and all(
-            e.slot in ("department", "commune") for e in events if e.slot in PROFILE_SLOTS or e.slot == "funding"
-        )
         follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or _is_follow_up(
             question, constraint_change=constraint_change, new_job=new_job, reading=reading,
             names_domain=names_domain, place_only=place_only,
@@ -264,7 +268,10 @@ class Assistant:
             self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
             return self._finish_turn(conversation_id, question, answer)
 
-        answered = self._in_scope(question, hits, merged, follow_up or new_job)
+        # A turn that opens like a continuation (« et faut être bon en maths ? ») stays in the
+        # conversation's subject, however long: it is in scope even when no refinement.
+        continues = previous_turn > 0 and reading.elliptical
+        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues)
         names_job = any(m.whose != "other" for m in reading.jobs)
         if not answered and not names_domain and not names_job and not reading.social:
             # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said

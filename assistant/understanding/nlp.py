@@ -30,13 +30,14 @@ COMMON_ZIPF = 3.5
 
 
 @lru_cache(maxsize=4096)
-def is_common_word(word: str) -> bool:
+def is_common_word(word: str, *, margin: float = 0.0) -> bool:
     """Whether a folded word is an everyday French word, by its frequency in ``wordfreq``'s
     French lists (shipped in the package). A commune typed in lower case after « à » counts as
-    a place only when its name is not such a word (« a bapaume », not « a long terme »)."""
+    a place only when its name is not such a word (« a bapaume », not « a long terme »);
+    ``margin`` raises the bar (a town's own name may be well known: « Boulogne »)."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "fr") >= COMMON_ZIPF
+    return zipf_frequency(word, "fr") >= COMMON_ZIPF + margin
 
 
 def pipeline():

@@ -16,6 +16,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from .lexicon import normalise_words, words_of
+from .nlp import is_common_word
 
 _ROME = re.compile(r"^[A-N]\d{4}$")
 
@@ -431,26 +432,16 @@ _ARTICLES = ("le", "la", "les", "l")
 _NOT_SHORT = frozenset({"saint", "sainte", "st", "ste", "notre", "mont", "grand", "petit", "haut", "bas", "vieux", "neuf", "neuve", "bois", "fort"})
 
 
-def _too_common(word: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    from .nlp import COMMON_ZIPF
-
-    # A town's own name may be well known (« Boulogne », « Villeneuve »): a little above the
-    # threshold of lower-case names is still a name.
-    return zipf_frequency(word, "fr") >= COMMON_ZIPF + 0.5
-
-
 def _short_names(commune: str) -> list[tuple[str, ...]]:
     """The short names of a compound commune name: its first part, with and without article."""
     parts = [part for part in commune.replace("'", "' ").split("-") if part.strip()]
     if len(parts) < 2 and not commune.lower().startswith(("le ", "la ", "les ", "l'")):
         return []
-    first = [w for w in words_of(parts[0])]
+    first = words_of(parts[0])
     article = first[:1] if first and first[0] in _ARTICLES else []
     core = first[len(article):]
     # An everyday word is no short name (« Les Hauts-Talican » is not « hauts »).
-    if len(core) != 1 or len(core[0]) < 4 or core[0] in _NOT_SHORT or _too_common(core[0]):
+    if len(core) != 1 or len(core[0]) < 4 or core[0] in _NOT_SHORT or is_common_word(core[0], margin=0.5):
         return []
     names = [tuple(core)]
     if article:

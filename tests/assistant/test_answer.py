@@ -296,3 +296,17 @@ def test_hotel_and_restaurant_jobs_are_in_the_least_exposed_family(corpus_assist
     answer = corpus_assistant.answer("Je suis serveuse dans une brasserie à Lille, l'IA va changer mon métier ?")
     assert answer.profile.rome_code == "G1803"
     assert "faible" in answer.answer
+
+
+def test_a_long_follow_up_that_opens_like_one_is_no_new_subject(corpus_assistant):
+    first = corpus_assistant.answer("je suis en terminale à Saint-Omer, ça vaut le coup de faire des études dans l'IA ?")
+    maths = corpus_assistant.answer("et faut être bon en maths pour ça ?", conversation_id=first.conversation_id)
+    assert maths.answered and maths.refusal is None
+
+
+def test_a_job_title_asks_nothing_by_its_words(corpus_assistant):
+    """« aide-soignante » holds « aide » but asks for no funding: the job's exposure leads."""
+    answer = corpus_assistant.answer("je suis aide-soignante à Cambrai, l'IA va changer quoi pour moi ?")
+    assert answer.profile.rome_code == "J1501"
+    assert answer.answer.startswith("Pour le métier d'aide-soignant")
+    assert "## Financer la formation" not in answer.answer

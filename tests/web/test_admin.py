@@ -15,6 +15,7 @@ import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,12 +39,19 @@ PASSWORD = "Ruche-Connectee-2027!"
 PROBE = "Quelles compétences IA pour un comptable ?"
 
 
+@contextmanager
+def _admin_app(tmp_path_factory, corpus_dir, embedder, name: str, *, upload_max_mb: int):
+    """An app over a private copy of the corpus with the first admin bootstrapped."""
+    target = tmp_path_factory.mktemp(name) / "data"
+    with ready_client(corpus_dir, target, embedder, upload_max_mb=upload_max_mb, admin_password=PASSWORD) as client:
+        client.data_dir = target
+        yield client
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, corpus_dir, embedder):
     """One app over a private copy of the corpus; uploads limited to 1 MB; admin bootstrapped."""
-    target = tmp_path_factory.mktemp("admin") / "data"
-    with ready_client(corpus_dir, target, embedder, upload_max_mb=1, admin_password=PASSWORD) as client:
-        client.data_dir = target
+    with _admin_app(tmp_path_factory, corpus_dir, embedder, "admin", upload_max_mb=1) as client:
         yield client
 
 
@@ -647,9 +655,7 @@ def test_a_partial_rome_release_is_refused_and_the_index_keeps_serving(client, t
 @pytest.fixture(scope="module")
 def roomy_client(tmp_path_factory, corpus_dir, embedder):
     """An app whose uploads may hold a whole ROME release (2.3 MB zipped)."""
-    target = tmp_path_factory.mktemp("admin-roomy") / "data"
-    with ready_client(corpus_dir, target, embedder, upload_max_mb=5, admin_password=PASSWORD) as client:
-        client.data_dir = target
+    with _admin_app(tmp_path_factory, corpus_dir, embedder, "admin-roomy", upload_max_mb=5) as client:
         yield client
 
 
