@@ -153,6 +153,16 @@ class Lexicon:
                 for phrase in phrases:
                     ignored.update(normalise_words(str(phrase)))
         self.context_ignored = frozenset(ignored)
+        self.activity_ignored = frozenset(
+            w for verb in raw.get("activity_ignored_verbs") or [] for w in normalise_words(str(verb))[:1]
+        )
+        #: a context word's stems -> the title words it stands for
+        self.context_equivalents: dict[str, frozenset[str]] = {}
+        for word, equivalents in (raw.get("context_equivalents") or {}).items():
+            for stem in normalise_words(str(word)):
+                self.context_equivalents[stem] = frozenset(
+                    w for e in equivalents for w in normalise_words(str(e)) if len(w) > 3
+                )
 
 
 @lru_cache(maxsize=1)

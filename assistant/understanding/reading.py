@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
 from ..text import fold
-from .lexicon import Lexicon, lexicon, stem_words, words_of
+from .lexicon import Lexicon, lexicon, normalise_words, stem_words, words_of
 from .nlp import english_share, is_common_word, number_value, pipeline, prepare
 from .referentials import JobIndex, PlaceIndex
 
@@ -137,7 +137,14 @@ class Reader:
             stem for i, stem in enumerate(w.stems)
             if w.tok(i).pos_ in ("NOUN", "ADJ") and len(stem) > 3 and stem not in lex.context_ignored
         ))
+        # « une usine agroalimentaire » says « industrie alimentaire » as the titles write it.
+        reading.nouns += [
+            e for stem in list(reading.nouns) for e in sorted(lex.context_equivalents.get(stem, ()))
+            if e not in reading.nouns
+        ]
         self._jobs(w, reading)
+        if not reading.jobs and not w.english:
+            self._activity(w, reading)
         self._places(w, doc, reading)
         self._constraints(w, reading)
         self._relative_and_dropped(w, reading)
@@ -215,7 +222,7 @@ class Reader:
             elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and not lex.team.contains(stems[i + 1 : i + 2]):
                 # « 4 vendeuses », « j'ai 3 mécaniciens »: people counted are people to train.
                 possessive_ends.add(i + 1)
-        matches = self.jobs.find(stems, upper=w.upper)
+        matches = [self.jobs.specialise(m, stems, nouns) for m in self.jobs.find(stems, upper=w.upper)]
         covered = {i for m in matches for i in range(m.start, m.end)}
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
         # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
@@ -226,16 +233,13 @@ class Reader:
         if nominal and not any(m.start == 0 for m in matches):
             # Only a beginning of two words or more: one word alone says too little.
             guess = self.jobs.partial(stems, start=0, context=nouns)
-            if guess is not None and guess.end - guess.start >= 2:
+            if guess is not None and (guess.end - guess.start >= 2 or self.jobs.is_label(stems[guess.start : guess.end])):
                 matches.append(guess)
                 cue_ends.add(0)
         for _, end, _ in cues:
             if 0 < end < len(stems) and _punct_between(w, end - 1, end):
                 continue  # « … my job? Copilot writes … »: a cue does not reach past its sentence
             if end < len(stems) and end not in covered and not any(m.start == end for m in matches):
-                nearby = [m for m in matches if end <= m.start <= end + 2]
-                if nearby:
-                    continue
                 start = _skip_articles(w, end)
                 if reading.language == "en" and start < len(stems) and w.words[start] in ("a", "an", "the"):
                     start += 1  # « I work as a nurse »: the French parser takes « a » for a verb
@@ -245,10 +249,21 @@ class Reader:
                 if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
                     continue
                 # The beginning of a title over two words or more (« technicien de labo ») says
-                # more than a title spelt nearly alike (« technicien de forage »).
+                # more than a title spelt nearly alike (« technicien de forage »); one word is
+                # enough when it is a sheet's own title (« je suis facteur »).
                 begun = self.jobs.partial(stems, start=start, context=nouns)
-                if begun is not None and begun.end - begun.start < 2:
+                if begun is not None and begun.end - begun.start < 2 and not self.jobs.is_label(stems[begun.start : begun.end]):
                     begun = None
+                nearby = [m for m in matches if end <= m.start <= end + 2]
+                if nearby:
+                    # « je suis dessinateur industriel »: the longer title read from the cue
+                    # wins over a shorter one found inside it (« industriel »).
+                    if begun is None or not all(
+                        begun.start <= m.start and m.end <= begun.end and m.end - m.start < begun.end - begun.start
+                        for m in nearby
+                    ):
+                        continue
+                    matches = [m for m in matches if m not in nearby]
                 guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
                 if reading.language == "en" and (guess is None or guess.end - guess.start < 2):
                     # « I work as a medical lab technician in Lille »: the referential is French.
@@ -282,6 +297,36 @@ class Reader:
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
                 alternatives=match.alternatives, near=self._sentence_nouns(w, match.start, reading.nouns),
             ))
+
+    def _activity(self, w: _Words, reading: Reading) -> None:
+        """« je conduis des bus à Amiens »: a job said by what the person does, not its title."""
+        doc: Any = w.doc
+        for i in range(len(w.stems)):
+            tok = w.tok(i)
+            if tok.pos_ != "VERB":
+                continue
+            children = list(tok.children)
+            if not any(c.dep_.startswith("nsubj") and fold(c.text) in ("je", "j'", "j") for c in children):
+                continue
+            if any(fold(c.text) in ("me", "m'", "m") for c in children):
+                continue  # « je me forme », « je m'occupe de… »: no doer's title
+            verb = normalise_words(tok.lemma_)
+            if not verb or verb[0] in self.lex.activity_ignored or self._verb_negated(w, i, i + 1):
+                continue
+            objects = [c for c in children if c.dep_ in ("obj", "obl:arg", "obl:mod", "obl")]
+            # What is done, short words too (« des bus »), and the question's other nouns.
+            done = {s for c in objects for t in c.subtree if t.pos_ == "NOUN" for s in normalise_words(t.text)}
+            match = self.jobs.by_activity(verb[0], done | set(reading.nouns))
+            if match is None:
+                continue
+            last = max((c.right_edge.i for c in objects[:1]), default=tok.i)
+            words = " ".join(t.text for t in doc[tok.i : last + 1])
+            reading.jobs.append(JobMention(
+                role_ids=match.role_ids, words=words, whose="self", fuzzy=True,
+                alternatives=match.alternatives, near=self._sentence_nouns(w, i, reading.nouns),
+            ))
+            reading.unknown_job = None
+            return
 
     @staticmethod
     def _sentence_nouns(w: _Words, start: int, nouns: list[str]) -> list[str]:

@@ -121,6 +121,8 @@ class JobIndex:
             self._by_key.pop(key, None)
         self._longest = max((len(k) for k in self._by_key), default=0)
         self._fuzzy_keys = [" ".join(k) for k in self._by_key if sum(len(w) for w in k) >= 5]
+        #: every word of every title: a word among them is spelt right, never a typo of another
+        self._title_words = frozenset(w for k in self._by_key for w in k)
         self._prefixes: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
         for key in self._by_key:
             for n in range(1, min(3, len(key)) + 1):
@@ -187,8 +189,8 @@ class JobIndex:
         best: JobMatch | None = None
         for n in range(min(4, len(stems) - start), 0, -1):
             window = " ".join(stems[start : start + n])
-            if len(window) < 5:
-                continue
+            if len(window) < 5 or (n == 1 and window in self._title_words):
+                continue  # too short, or a title word spelt right (« facteur » is no « acteur »)
             hit = process.extractOne(window, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if hit and (best is None or hit[1] > best.score):
                 key = tuple(hit[0].split())
@@ -233,6 +235,74 @@ class JobIndex:
             everyone = sorted({i for k in keys for i in self._by_key[k]})
             return JobMatch(start, start + n, ids, " ".join(stems[start : start + n]), fuzzy=True, score=0.0, alternatives=everyone)
         return None
+
+    def specialise(self, match: JobMatch, stems: Sequence[str], context: AbstractSet[str]) -> JobMatch:
+        """A more specific title the conversation completes, for an exact title that begins others.
+
+        « opérateur de production » (H2909) in « … dans une usine agroalimentaire » is the
+        « Opérateur / Opératrice de production en industrie alimentaire » (H2105): the longer
+        title whose other words the conversation says wins, when one leads.
+        """
+        key = tuple(stems[match.start : match.end])
+        if match.fuzzy or not context:
+            return match
+        wanted = {w for w in context if len(w) > 3} - set(key) - self.ignored
+        scored: dict[str, float] = {}
+        for longer in self._prefixes.get(key, ()):
+            if len(longer) <= len(key):
+                continue
+            extra = {w for w in longer[len(key):] if len(w) > 3}
+            score = sum(self._idf(w) for w in extra & wanted)
+            for role_id in self._by_key.get(longer, ()):
+                scored[role_id] = max(scored.get(role_id, 0.0), score)
+        ranked = sorted(scored.items(), key=lambda x: -x[1])
+        if not ranked or ranked[0][1] <= 0 or (len(ranked) > 1 and ranked[1][1] >= ranked[0][1]):
+            return match
+        if ranked[0][0] in match.role_ids:
+            return match
+        return JobMatch(match.start, match.end, [ranked[0][0]], match.words, fuzzy=False, score=match.score,
+                        alternatives=sorted({*match.role_ids, ranked[0][0]}))
+
+    def by_activity(self, verb: str, objects: AbstractSet[str]) -> JobMatch | None:
+        """The sheets of someone who does what a sentence says (« je conduis des bus »).
+
+        The doer of the verb is a title's first word sharing the verb's beginning (conduire ->
+        conducteur, réparer -> réparateur); among the titles it begins, those sharing most of
+        the sentence's other words (« bus ») win. Nothing when no title word is shared: « je
+        conduis » alone says too little.
+        """
+        agent_endings = ("eur", "ric", "ant", "ier", "ien", "air", "ist")
+        if len(verb) < 4:
+            return None
+        wanted = {o for o in objects if o != verb and len(o) > 2} - self.ignored
+        if not wanted:
+            return None
+        heads = {
+            key[0] for key in self._by_key
+            if key[0] == verb or (
+                key[0].endswith(agent_endings)
+                and len(_common_prefix(key[0], verb)) >= max(4, min(5, len(verb) - 1))
+            )
+        }
+        if not heads:
+            return None
+        scored: dict[str, float] = {}
+        for key, ids in self._by_key.items():
+            if key[0] not in heads:
+                continue
+            score = sum(self._idf(w) for w in key[1:] if w in wanted or (len(w) > 3 and any(_kin(o, w) for o in wanted if len(o) > 3)))
+            for role_id in ids:
+                scored[role_id] = max(scored.get(role_id, 0.0), score)
+        ranked = sorted(((s, i) for i, s in scored.items() if s > 0), reverse=True)
+        if not ranked:
+            return None
+        best = ranked[0][0]
+        ids = [i for s, i in ranked if s >= best - 0.5][:4]
+        return JobMatch(0, 0, ids, verb, fuzzy=True, score=0.0, alternatives=[i for _, i in ranked[:8]])
+
+    def is_label(self, stems: Sequence[str]) -> bool:
+        """Whether ``stems`` are a sheet's own title (« Facteur / Factrice » for M1603)."""
+        return tuple(stems) in self._label_keys
 
     def _clipped(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
         """Titles whose words begin as written, the last one clipped as people clip words
@@ -346,6 +416,13 @@ def _kin(word: str, stem: str) -> bool:
         return True
     short, long_ = sorted((word, stem), key=len)
     return long_.startswith(short) and (len(short) >= 5 or short == word)
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
 
 
 def _shared(key: tuple[str, ...], context: AbstractSet[str]) -> int:

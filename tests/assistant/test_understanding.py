@@ -588,3 +588,50 @@ def test_a_clarifying_question_is_asked_in_the_asker_language(understanding, kb)
     assert state.pending.question.startswith("Which job")
     french, _ = talk(understanding, kb, "je suis conseiller à Lille")
     assert french.pending is not None and french.pending.question.startswith("Pour « conseiller »")
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("je suis facteur à Arras", "M1603"),  # a sheet's own title, not « acteur » spelt nearly alike
+    ("facteur à Arras, l'IA ça change quoi ?", "M1603"),  # the same in a nominal sentence
+    ("je suis kiné à Arras", "J1404"),  # an everyday short form (job notes)
+    ("je suis mécano dans un garage à Valenciennes", "I1604"),
+])
+def test_a_title_spelt_right_is_never_corrected_into_another(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+    assert state.pending is None
+
+
+def test_the_longer_title_read_from_the_cue_wins_over_a_word_inside_it(understanding, kb):
+    # « industriel » alone is a title too; « dessinateur industriel » begins two sheets: asked.
+    state, _ = talk(understanding, kb, "je suis dessinateur industriel à Maubeuge")
+    assert state.pending is not None
+    assert set(state.pending.choices.values()) == {"H1202", "H1203"}
+
+
+def test_the_workplace_completes_a_title_that_begins_longer_ones(understanding, kb):
+    # « Opérateur de production » (H2909) begins « … en industrie alimentaire » (H2105).
+    state, _ = talk(understanding, kb, "je suis opérateur de production dans une usine agroalimentaire à Saint-Quentin")
+    assert code(state, kb) == "H2105"
+    state, _ = talk(understanding, kb, "je suis opérateur de production à Saint-Quentin")
+    assert code(state, kb) == "H2909"
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("je conduis des bus à Amiens", "N4103"),
+    ("je prépare des commandes dans un entrepôt à Lesquin", "N1103"),
+    ("je soude des pièces dans une usine à Maubeuge", "H2913"),
+])
+def test_a_job_said_by_what_one_does(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+
+
+@pytest.mark.parametrize("question", [
+    "je me forme à l'IA, je travaille à Lille",  # reflexive: no doer
+    "je travaille à Lille dans une banque",  # a verb that says no trade
+    "je conduis à Amiens",  # nothing done to tell titles apart
+])
+def test_no_job_is_made_up_from_a_verb_that_says_no_trade(understanding, kb, question):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) is None
