@@ -297,8 +297,8 @@ class JobIndex:
         if not ranked:
             return None
         best = ranked[0][0]
-        ids = [i for s, i in ranked if s >= best - 0.5][:4]
-        return JobMatch(0, 0, ids, verb, fuzzy=True, score=0.0, alternatives=[i for _, i in ranked[:8]])
+        leaders = [i for s, i in ranked if s >= best - 0.5][:4]
+        return JobMatch(0, 0, leaders, verb, fuzzy=True, score=0.0, alternatives=[i for _, i in ranked[:8]])
 
     def is_label(self, stems: Sequence[str]) -> bool:
         """Whether ``stems`` are a sheet's own title (« Facteur / Factrice » for M1603)."""
