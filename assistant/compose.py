@@ -158,6 +158,18 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     return score
 
 
+_QUESTION_WORDS = frozenset(
+    "quoi koi qu'est quel quelle quels quelles comment combien pourquoi est-ce "
+    "what how why which who where is are does do can".split()
+)
+
+
+def _asks(question: str) -> bool:
+    """Whether a turn asks something (a question mark, or a question word opening it)."""
+    words = re.findall(r"[\w'-]+", fold(question))
+    return question.rstrip().endswith("?") or any(w in _QUESTION_WORDS for w in words[:6])
+
+
 def _family_name(title: str) -> str:
     """« Hôtellerie, restauration et tourisme face à l'IA » -> « hôtellerie, restauration et tourisme »."""
     name = re.sub(r"\s+face à l'IA$", "", title.strip().replace("\u2019", "'"))
@@ -330,11 +342,15 @@ class GroundedWriter(AnswerWriter):
                 ))
             else:
                 lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
-        elif passages and focus in (None, "funding") and (role is None or general or role_seen) and (
+        elif passages and (
+            # A question asked with no job known (« c'est quoi un bloc de compétences ? ») is
+            # answered first; the trainings or certifications follow.
+            (role is None and _asks(data.question) and (focus in (None, "funding") or "definition" in data.intents))
+            or focus in (None, "funding") and (role is None or general or role_seen) and (
             general or not has_trainings or focus == "funding"
             # A new question about a job already presented (« et les biais ? ») is answered first.
             or (role_seen and focus is None and "training" not in data.intents)
-        ):
+        )):
             first = passages.pop(0)
             limit = 1 if audience == "eleve" else 2
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))

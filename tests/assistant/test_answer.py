@@ -310,3 +310,11 @@ def test_a_job_title_asks_nothing_by_its_words(corpus_assistant):
     assert answer.profile.rome_code == "J1501"
     assert answer.answer.startswith("Pour le métier d'aide-soignant")
     assert "## Financer la formation" not in answer.answer
+
+
+def test_a_question_with_no_job_known_is_answered_first(corpus_assistant):
+    # A pupil's definition question: the definition leads, whatever follows it.
+    answer = corpus_assistant.answer("je suis lycéenne à Lens, c'est quoi un bloc de compétences ?")
+    opening = _opening(answer.answer)
+    assert "bloc de compétences" in opening and "[1]" in opening, answer.answer
+    assert answer.citations[0].title.startswith("Certifications professionnelles et blocs de compétences")
