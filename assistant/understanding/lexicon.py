@@ -134,6 +134,8 @@ class Lexicon:
         self.team_units = PhraseTable.of(raw["team_units"])
         self.audience = PhraseTable.of(raw["audience"])
         self.situation = PhraseTable.of(raw["situation"])
+        self.we_are = PhraseTable.of(raw["we_are"])
+        self.organisations = PhraseTable.of(raw["organisations"])
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}
         self.place_cues = PhraseTable.of(raw["place_cues"])
         self.departments = PhraseTable.of(raw["departments"])

@@ -79,6 +79,9 @@ class Reading(BaseModel):
     situation: str | None = None
     #: « à qui m'adresser ? »: the answer leads with the next step
     asks_next_step: bool = False
+    #: the audience comes only from speaking as an organisation (« on est une asso »): an HR
+    #: asker already known keeps their role
+    audience_weak: bool = False
     #: « je travaille dans la banque »: a sector named instead of a job
     sector_words: str | None = None
     learners_count: int | None = None
@@ -227,6 +230,8 @@ class Reader:
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
         # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
         for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
+            if lex.team.contains(stems[end : end + 1]):
+                continue  # « mes salariés » are the team, not « Salarié agricole »
             guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
             if guess is not None and len(guess.role_ids) <= 4:
                 matches.append(guess)
@@ -354,7 +359,8 @@ class Reader:
         numbered = any(c.dep_ == "nummod" and (number_value(c) or 0) >= 2 for c in head.children) or (
             start > 0 and (number_value(w.tok(start - 1)) or 0) >= 2
         )
-        plural = "Plur" in head.morph.get("Number")
+        # « mes mécanos »: a plural possessive says the plural the parser may not know.
+        plural = "Plur" in head.morph.get("Number") or any(x in ("mes", "nos") for x in w.words[max(0, start - 2) : start])
         window = w.words[max(0, start - 3) : start]
         if "moi" in window and "est" in window[: window.index("moi")]:
             return "self"  # « c'est moi le chauffeur »
@@ -597,6 +603,9 @@ class Reader:
     def _who(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
         found = {label for _, _, labels in lex.audience.find(stems) for label in labels}
+        we_end = {_skip_articles(w, end) for _, end, _ in lex.we_are.find(stems)}
+        # « on est une PME de 20 personnes »: the company asks (unless someone known asks for it).
+        organisation = any(start in we_end for start, _, _ in lex.organisations.find(stems))
         for _, _, labels in lex.situation.find(stems):
             reading.situation = sorted(labels)[0]
         teams = lex.team.find(stems)
@@ -620,6 +629,8 @@ class Reader:
                 reading.audience = "entreprise"
             elif any(j.whose == "self" and not j.negated for j in reading.jobs) or reading.situation:
                 reading.audience = "salarie"
+        if reading.audience is None and organisation:
+            reading.audience, reading.audience_weak = "entreprise", True
         if reading.situation == "eleve":
             reading.audience = "eleve"
 

@@ -169,6 +169,10 @@ class JobIndex:
             for n in range(min(self._longest, len(stems) - i), 0, -1):
                 key = tuple(stems[i : i + n])
                 ids = self._by_key.get(key)
+                if not ids and key[-1][-1:] in ("s", "x") and len(key[-1]) > 4:
+                    # A plural the stemmer left (« mécanos »): the singular title.
+                    key = (*key[:-1], key[-1][:-1])
+                    ids = self._by_key.get(key)
                 if ids and key in self._acronyms and not (upper is not None and all(upper[i : i + n])):
                     ids = None
                 if ids:

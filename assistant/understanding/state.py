@@ -249,8 +249,20 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 put("learners_job", job)
                 put("learners_are_asker", True)
                 put("learners_count", None)
-    if reading.team and not any(e.slot == "learners_are_asker" for e in events) and state.learners_are_asker is not False:
-        if not any(m.whose == "self" for m in reading.jobs if not m.negated):
+    own_title = any(m.whose == "self" and not m.negated for m in reading.jobs)
+    if (
+        reading.team and own_title and reading.audience == "entreprise" and not reading.correction
+        and not any(m.whose == "learners" for m in reading.jobs)
+    ):
+        # « chef d'entreprise …, former mes salariés »: the boss's own title is not the staff's
+        # (what this turn set for the learners from that title is undone).
+        events[:] = [e for e in events if e.slot not in ("learners_job", "learners_are_asker", "learners_count")]
+        put("learners_are_asker", False)
+        put("learners_job", None)
+        if reading.learners_count:
+            put("learners_count", reading.learners_count)
+    elif reading.team and not any(e.slot == "learners_are_asker" for e in events) and state.learners_are_asker is not False:
+        if not own_title:
             put("learners_are_asker", False)
             if reading.learners_count:
                 put("learners_count", reading.learners_count)
@@ -258,7 +270,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 put("learners_job", None)
 
     # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
-    if reading.audience:
+    if reading.audience and not (reading.audience_weak and state.audience in ("rh", "entreprise")):
         put("audience", reading.audience)
     elif reading.correction and any(m.whose == "self" for m in reading.jobs) and state.audience in ("entreprise", "rh"):
         put("audience", "salarie")

@@ -635,3 +635,44 @@ def test_a_job_said_by_what_one_does(understanding, kb, question, rome):
 def test_no_job_is_made_up_from_a_verb_that_says_no_trade(understanding, kb, question):
     state, _ = talk(understanding, kb, question)
     assert code(state, kb) is None
+
+
+@pytest.mark.parametrize("question", [
+    "on est une PME de 20 personnes dans le BTP à Amiens, par où commencer avec l'IA ?",
+    "nous sommes une association d'aide à domicile de 40 salariés, quelles formations IA ?",
+])
+def test_speaking_as_the_organisation_is_the_company(understanding, kb, question):
+    state, _ = talk(understanding, kb, question)
+    assert state.audience == "entreprise"
+
+
+def test_working_in_an_organisation_is_not_speaking_for_it(understanding, kb):
+    state, _ = talk(understanding, kb, "je travaille dans une PME de 20 personnes à Amiens comme comptable")
+    assert state.audience == "salarie"
+
+
+def test_an_hr_asker_speaking_for_the_organisation_stays_hr(understanding, kb):
+    state, _ = talk(
+        understanding, kb,
+        "Bonjour, je m'occupe de la formation dans un EHPAD à Arras, pour nos aides-soignantes",
+        "on est une asso du médico-social, c'est quoi notre opco ?",
+    )
+    assert state.audience == "rh"
+
+
+def test_a_boss_training_his_staff_is_not_training_himself(understanding, kb):
+    state, _ = talk(understanding, kb, "chef d'entreprise dans la logistique à Dourges, quelles aides pour former mes salariés à l'IA ?")
+    assert state.learners_are_asker is False
+    assert state.learners_job is None  # « mes salariés » are no « Salarié agricole »
+
+
+def test_a_plural_possessive_names_the_learners(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis patron d'un garage à Douai, mes mécanos doivent se former à l'IA ?")
+    assert code(state, kb) == "I1604"
+    assert state.learners_are_asker is False
+    assert state.audience == "entreprise"
+
+
+def test_a_pupil_passing_the_bac(understanding, kb):
+    state, _ = talk(understanding, kb, "je passe le bac cette année, quelles études pour travailler dans l'IA ?")
+    assert state.audience == "eleve"
