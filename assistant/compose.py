@@ -104,6 +104,16 @@ def _stems(text: str) -> set[str]:
     return {w[:6] for w in _WORD.findall(fold(text))}
 
 
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    """French and English function words (spaCy's lists, accents folded): « quoi », « des »
+    and « the » say nothing of what a passage is about."""
+    from spacy.lang.en.stop_words import STOP_WORDS as english
+    from spacy.lang.fr.stop_words import STOP_WORDS as french
+
+    return frozenset(fold(w) for w in (*french, *english)) - {"ia", "ai"}
+
+
 def _sentences(text: str) -> list[str]:
     flat = re.sub(r"\s*\n\s*[-*]\s+", " ; ", text)
     flat = re.sub(r"\s+", " ", flat).strip()
@@ -143,7 +153,7 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     from .understanding.lexicon import normalise_words
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
-    asked = {w for w in normalise_words(question) if len(w) > 2}
+    asked = {w for w in normalise_words(" ".join(x for x in _WORD.findall(fold(question)) if x not in _stop_words())) if len(w) > 2}
     said = set(normalise_words(f"{chunk.section} {text}"))
     score = float(len(asked & said))
     folded = fold(question)
@@ -188,7 +198,7 @@ _COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec m
 
 def _spells_out(acronym: str, text: str) -> bool:
     """Whether ``text`` has words whose initials make ``acronym`` (small words skipped)."""
-    words = [w for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 or w in ("l",)]
+    words = [w for w in re.findall(r"[a-z]+", fold(text)) if w not in _stop_words()]
     initials = "".join(w[0] for w in words)
     return len(acronym) >= 3 and acronym in initials and any(
         "".join(w[0] for w in words[i : i + len(acronym)]) == acronym and all(len(w) > 3 for w in words[i : i + len(acronym)])

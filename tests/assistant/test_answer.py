@@ -318,3 +318,12 @@ def test_a_question_with_no_job_known_is_answered_first(corpus_assistant):
     opening = _opening(answer.answer)
     assert "bloc de compétences" in opening and "[1]" in opening, answer.answer
     assert answer.citations[0].title.startswith("Certifications professionnelles et blocs de compétences")
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("c'est quoi la VAE ?", "validation des acquis"),  # spelt out over « des », « de l' »
+    ("l'OPCO de la construction c'est lequel ?", "Constructys"),  # « lequel » is no content word
+])
+def test_function_words_do_not_choose_the_passage_that_answers(corpus_assistant, question, says):
+    answer = corpus_assistant.answer(question)
+    assert says in " ".join(answer.answer.split("\n\n")[0].split(". ")[:2]), answer.answer
