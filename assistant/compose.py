@@ -18,7 +18,7 @@ import yaml
 
 from .index import KnowledgeBase
 from .models import Chunk, Citation, Profile
-from .recommend import Recommendation
+from .recommend import Recommendation, mentioned_codes
 from .retrieval import Hit
 from .scope import is_injection
 from .text import de_job, fold
@@ -156,6 +156,8 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     asked = {w for w in normalise_words(" ".join(x for x in _WORD.findall(fold(question)) if x not in _stop_words())) if len(w) > 2}
     said = set(normalise_words(f"{chunk.section} {text}"))
     score = float(len(asked & said))
+    # A code written in the question (« RNCP38777BC04 ») is asked for by name.
+    score += 3 * sum(1 for code in mentioned_codes(question) if code in chunk.text.upper() or code in chunk.record_key.upper())
     folded = fold(question)
     if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
         score += 1
@@ -290,9 +292,16 @@ class GroundedWriter(AnswerWriter):
             max_passages = 3
         passages: list[Chunk] = []
         leading = True
+        # A bloc asked by its code (« le bloc RNCP38777BC04 ») is answered by the passage that
+        # names it, not by its certification's first passage found.
+        blocs_asked = {c for c in mentioned_codes(data.question) if "BC" in c}
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
+            names_bloc = any(code in chunk.text.upper() for code in blocs_asked)
+            if names_bloc and key in covered and any(p.record_key == key for p in passages):
+                passages = [chunk if p.record_key == key else p for p in passages]
+                continue
             if chunk.kind == "training" or key in covered or (chunk.kind == "role" and role is not None):
                 continue
             # A passage cited before is not given again, unless it is what this question finds

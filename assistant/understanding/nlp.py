@@ -141,8 +141,11 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN
     from spacy.lang.fr.stop_words import STOP_WORDS as FR
 
-    # Words shared by both lists tell nothing about the language.
-    return frozenset(EN - FR), frozenset(FR - EN)
+    # Words shared by both lists tell nothing about the language, nor « ai »/« IA », the
+    # subject itself (« j'ai » in French, « AI » in English). Chat spellings of English function
+    # words (« im », « whats », « gonna ») are English too.
+    chat_english = {"im", "whats", "gonna", "wanna", "dont", "cant", "thx", "u", "ur", "pls", "plz", "ive", "id", "isnt"}
+    return frozenset((EN - FR) | chat_english), frozenset(FR - EN - {"ai"})
 
 
 def english_share(words: list[str]) -> float:

@@ -79,6 +79,8 @@ class Reading(BaseModel):
     situation: str | None = None
     #: « à qui m'adresser ? »: the answer leads with the next step
     asks_next_step: bool = False
+    #: a limit stated without a unit (« c'est 800 max »)
+    bare_limit: float | None = None
     #: the audience comes only from speaking as an organisation (« on est une asso »): an HR
     #: asker already known keeps their role
     audience_weak: bool = False
@@ -572,6 +574,11 @@ class Reader:
             elif i + 1 < len(w.stems) and (lex.team.contains(w.stems[i + 1 : i + 2]) or self.jobs.find(w.stems[i + 1 : i + 4])):
                 if 1 < value < 10000:
                     reading.learners_count = int(value)
+            elif not minimum and value >= 1 and (
+                lex.at_most_strong.contains(w.stems[i + 1 : i + 2])
+                or any(end == len(before) and end - start >= 2 for start, end, _ in lex.at_most_strong.find(before))
+            ):
+                reading.bare_limit = value  # « 800 max »: which limit, the conversation says
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import Audience, Clarify, Format, Funding, Profile, Situation
+from ..models import MAX_HOURS, MAX_PRICE, Audience, Clarify, Format, Funding, Profile, Situation
 from .lexicon import normalise_words
 from .reading import Reading
 
@@ -131,7 +131,8 @@ class DialogueState(BaseModel):
 
     def profile(self, roles: dict) -> Profile:
         """What was understood, as the API shows it (job fields describe the learners)."""
-        job = self.learners_job or self.asker_job
+        # Others to train whose job is not known yet: the asker's own job is not theirs.
+        job = self.learners_job or (self.asker_job if self.learners_are_asker is not False else None)
         role = roles.get(job) if job else None
         target = roles.get(self.target_job) if self.target_job else None
         return Profile(
@@ -225,6 +226,15 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 return (not noted, not label.lower().startswith(first), label)
 
             ids = sorted(ids, key=likely)
+            if mention.whose == "learners":
+                # « mes préparatrices »: which sheet is asked, but they are others to train (what
+                # the asker's own title set for the learners this turn is undone).
+                own = {e.value for e in events if e.slot == "asker_job"}
+                events[:] = [
+                    e for e in events
+                    if not (e.slot == "learners_job" and e.value in own) and not (e.slot == "learners_are_asker" and e.value)
+                ]
+                put("learners_are_asker", False)
             options = {roles[i].label if i in roles else i: i for i in ids[:4]}
             events.append(Event(turn=turn, op="set", slot="pending", value=Pending(
                 slot="job", question=phrases(reading.language)["clarify_job"].format(words=mention.words), choices=options,
@@ -296,6 +306,14 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             continue
         if value is not None:
             put(slot, value)
+    if reading.bare_limit is not None and reading.max_hours is None and reading.max_price is None:
+        # « en fait c'est 800 max » after « 500 € par personne »: a number with no unit changes
+        # the limit the conversation last set (none set: it says nothing).
+        last = next((e.slot for e in reversed(state.events) if e.slot in ("max_price", "max_hours") and e.value is not None), None)
+        if last == "max_price" and 0 <= reading.bare_limit <= MAX_PRICE:
+            put("max_price", reading.bare_limit)
+        elif last == "max_hours" and 0 < reading.bare_limit <= MAX_HOURS:
+            put("max_hours", reading.bare_limit)
     if reading.funding:
         if reading.instead and state.funding:
             put("funding", reading.funding, op="replace")

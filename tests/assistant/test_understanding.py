@@ -676,3 +676,30 @@ def test_a_plural_possessive_names_the_learners(understanding, kb):
 def test_a_pupil_passing_the_bac(understanding, kb):
     state, _ = talk(understanding, kb, "je passe le bac cette année, quelles études pour travailler dans l'IA ?")
     assert state.audience == "eleve"
+
+
+def test_a_limit_without_unit_changes_the_limit_last_set(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Arras, une formation IA ?", "pas plus de 500 euros", "en fait c'est 800 max")
+    assert state.max_price == 800
+    state, _ = talk(understanding, kb, "je suis comptable à Arras, une formation IA ?", "10 heures maximum", "bon 20 max")
+    assert state.max_hours == 20
+    # Nothing set before: a bare number says nothing; a count of sites is no limit.
+    state, _ = talk(understanding, kb, "je suis comptable à Arras, 800 max", "on a un deuxième site à Noyon")
+    assert state.max_price is None and state.max_hours is None
+
+
+@pytest.mark.parametrize("follow_up", ["finalement la durée c'est pas un problème", "et si possible gratos"])
+def test_everyday_ways_to_drop_or_ask(understanding, kb, follow_up):
+    state, _ = talk(understanding, kb, "je suis conducteur de bus à Lille", "des formations de moins de 10h ?", follow_up)
+    if "gratos" in follow_up:
+        assert state.max_price == 0 and state.max_hours == 10
+    else:
+        assert state.max_hours is None
+
+
+def test_learners_asked_about_are_others_while_their_job_is_asked(understanding, kb):
+    state, _ = talk(understanding, kb, "Je suis gérante d'une pharmacie à Saint-Omer, mes préparatrices devraient se former à l'IA ?")
+    profile = state.profile(kb.roles)
+    assert state.pending is not None and "J1307" in state.pending.choices.values()
+    assert profile.learners_are_asker is False
+    assert profile.rome_code is None  # the manager's own sheet is not theirs
