@@ -283,7 +283,14 @@ class Reader:
                     matches.append(guess)
                 elif not (w.tok(start).pos_ == "PROPN" and w.tok(start).text[:1].isupper()):
                     # (« je suis Kévin Dufour »: a name, never asked about nor stored)
-                    reading.unknown_job = _span_text(w, start, min(start + 3, len(stems)))
+                    # The words that say the job: up to the end of the clause (« le ménage dans des
+                    # bureaux »), places and trailing small words left out, six words at most.
+                    stop = start + 1
+                    while stop < min(start + 6, len(stems)) and not _punct_between(w, stop - 1, stop) and w.tok(stop).pos_ != "PROPN":
+                        stop += 1
+                    while stop > start + 1 and (_is_function_word(w, stop - 1) or w.tok(stop - 1).pos_ == "ADP"):
+                        stop -= 1
+                    reading.unknown_job = _span_text(w, start, stop)
         for match in sorted(matches, key=lambda m: m.start):
             key = tuple(stems[match.start : match.end])
             near_cue = match.start in cue_ends

@@ -703,3 +703,8 @@ def test_learners_asked_about_are_others_while_their_job_is_asked(understanding,
     assert state.pending is not None and "J1307" in state.pending.choices.values()
     assert profile.learners_are_asker is False
     assert profile.rome_code is None  # the manager's own sheet is not theirs
+
+
+def test_an_unknown_job_is_asked_about_with_the_words_of_its_clause(understanding, kb):
+    _, reading = talk(understanding, kb, "je fais le ménage dans des bureaux à Amiens")
+    assert reading.unknown_job == "ménage dans des bureaux"  # the place and small words left out
