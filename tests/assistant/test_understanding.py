@@ -708,3 +708,8 @@ def test_learners_asked_about_are_others_while_their_job_is_asked(understanding,
 def test_an_unknown_job_is_asked_about_with_the_words_of_its_clause(understanding, kb):
     _, reading = talk(understanding, kb, "je fais le ménage dans des bureaux à Amiens")
     assert reading.unknown_job == "ménage dans des bureaux"  # the place and small words left out
+
+
+def test_a_workplace_cue_with_an_article_governs_the_title(understanding, kb):
+    state, _ = talk(understanding, kb, "je bosse à la caisse chez Auchan à Lens, l'IA va changer quoi ?")
+    assert code(state, kb) == "D1505"
