@@ -128,13 +128,9 @@ def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str
         return [] if is_injection(chunk.text) else [chunk.text.strip()]
     wanted = _stems(question) | _stems(chunk.section)
     acronyms = [a for a in re.findall(r"\b[a-z]{3,5}\b", fold(question)) if a not in _COMMON_SHORT]
-    # A question of quantity (« jusqu'à combien ? ») is answered by a sentence with a figure.
-    quantity = bool(_QUANTITY.search(fold(question)))
     scored = []
     for position, sentence in enumerate(sentences):
         overlap = len(_stems(sentence) & wanted)
-        if quantity and re.search(r"\d", sentence):
-            overlap += 3
         # « c'est quoi le CPF ? »: the sentence that spells it out answers first.
         overlap += 2 * sum(1 for a in acronyms if _spells_out(a, sentence))
         length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
@@ -163,7 +159,7 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
     score += 3 * sum(1 for code in mentioned_codes(question) if code in chunk.text.upper() or code in chunk.record_key.upper())
     folded = fold(question)
-    if _QUANTITY.search(folded) and re.search(r"\d", text):
+    if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
         score += 1
     for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
         # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
@@ -198,8 +194,6 @@ _SITUATION_WORDS = {
     "independant": "indépendant travailleur non salarié",
     "fonction_publique": "fonction publique établissement public",
 }
-
-_QUANTITY = re.compile(r"\b(combien|montant|plafond|how (much|many))\b")
 
 _COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
 

@@ -327,8 +327,3 @@ def test_a_question_with_no_job_known_is_answered_first(corpus_assistant):
 def test_function_words_do_not_choose_the_passage_that_answers(corpus_assistant, question, says):
     answer = corpus_assistant.answer(question)
     assert says in " ".join(answer.answer.split("\n\n")[0].split(". ")[:2]), answer.answer
-
-
-def test_a_question_of_quantity_is_answered_with_the_figure(corpus_assistant):
-    answer = corpus_assistant.answer("le pass formation ça couvre jusqu'à combien ?")
-    assert "9 €" in " ".join(answer.answer.split("\n\n")[0].split(". ")[:2]), answer.answer
