@@ -10,6 +10,7 @@ knowledge base, with their postal codes when known. Both are matched on stemmed 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
@@ -123,6 +124,10 @@ class JobIndex:
         self._fuzzy_keys = [" ".join(k) for k in self._by_key if sum(len(w) for w in k) >= 5]
         #: every word of every title: a word among them is spelt right, never a typo of another
         self._title_words = frozenset(w for k in self._by_key for w in k)
+        #: titles by their first word (the doer in « conducteur de bus »), for ``by_activity``
+        self._by_head: dict[str, list[tuple[str, ...]]] = {}
+        for key in self._by_key:
+            self._by_head.setdefault(key[0], []).append(key)
         self._prefixes: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
         for key in self._by_key:
             for n in range(1, min(3, len(key)) + 1):
@@ -281,19 +286,16 @@ class JobIndex:
         wanted = {o for o in objects if o != verb and len(o) > 2} - self.ignored
         if not wanted:
             return None
-        heads = {
-            key[0] for key in self._by_key
-            if key[0] == verb or (
-                key[0].endswith(agent_endings)
-                and len(_common_prefix(key[0], verb)) >= max(4, min(5, len(verb) - 1))
+        heads = [
+            head for head in self._by_head
+            if head == verb or (
+                head.endswith(agent_endings)
+                and len(os.path.commonprefix([head, verb])) >= max(4, min(5, len(verb) - 1))
             )
-        }
-        if not heads:
-            return None
+        ]
         scored: dict[str, float] = {}
-        for key, ids in self._by_key.items():
-            if key[0] not in heads:
-                continue
+        for key in (key for head in heads for key in self._by_head[head]):
+            ids = self._by_key[key]
             score = sum(self._idf(w) for w in key[1:] if w in wanted or (len(w) > 3 and any(_kin(o, w) for o in wanted if len(o) > 3)))
             for role_id in ids:
                 scored[role_id] = max(scored.get(role_id, 0.0), score)
@@ -420,13 +422,6 @@ def _kin(word: str, stem: str) -> bool:
         return True
     short, long_ = sorted((word, stem), key=len)
     return long_.startswith(short) and (len(short) >= 5 or short == word)
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return a[:n]
 
 
 def _shared(key: tuple[str, ...], context: AbstractSet[str]) -> int:
