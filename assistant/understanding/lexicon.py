@@ -116,6 +116,7 @@ class Lexicon:
         self.continuations = PhraseTable.of(raw["continuations"])
         self.social = PhraseTable.of(raw["social"])
         self.sector_cues = PhraseTable.of(raw["sector_cues"])
+        self.domain_cues = PhraseTable.of(raw["domain_cues"])
         self.cheaper = PhraseTable.of(raw["cheaper"])
         self.shorter = PhraseTable.of(raw["shorter"])
         self.closer = PhraseTable.of(raw["closer"])

@@ -18,7 +18,7 @@ from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
 from ..text import fold
 from .lexicon import Lexicon, lexicon, normalise_words, stem_words, words_of
 from .nlp import english_share, is_common_word, number_value, pipeline, prepare
-from .referentials import JobIndex, PlaceIndex
+from .referentials import JobIndex, JobMatch, PlaceIndex
 
 __all__ = ["JobMention", "Reading", "Reader"]
 
@@ -229,6 +229,24 @@ class Reader:
                 possessive_ends.add(i + 1)
         matches = [self.jobs.specialise(m, stems, nouns) for m in self.jobs.find(stems, upper=w.upper)]
         covered = {i for m in matches for i in range(m.start, m.end)}
+        # « je bosse à l'accueil », « je fais la paie »: a job named by its field of work;
+        # « je suis dans la compta »: a sector names a job only when it clips a sheet's title.
+        fields = [(end, True) for _, end, _ in lex.domain_cues.find(stems)]
+        fields += [(end, False) for _, end, _ in lex.sector_cues.find(stems) if (end, True) not in fields]
+        for end, by_field in fields:
+            start = _skip_determiners(w, end)
+            if start >= len(stems) or _is_function_word(w, start) or self._verb_negated(w, 0, end):
+                continue
+            if self._says_who(stems, end - 1, start):
+                continue  # « je suis au lycée », « je suis à la retraite »: who asks, not a job
+            if start in covered:
+                cue_ends.add(start)  # a title said as a field (« je fais la paie »): the cue governs it
+                continue
+            field_match = self._field(w, start, nouns, ask=False, by_field=by_field)
+            if field_match is not None:
+                matches.append(field_match)
+                covered.add(start)
+                cue_ends.add(start)
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
         # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
         for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
@@ -251,10 +269,13 @@ class Reader:
                 if reading.language == "en" and start < len(stems) and w.words[start] in ("a", "an", "the"):
                     start += 1  # « I work as a nurse »: the French parser takes « a » for a verb
                 # « je suis lycéen », « je suis au chômage »: who asks, not a job.
-                if start >= len(stems) or lex.audience.find(stems[start : start + 3]) or lex.situation.find(stems[start : start + 3]):
+                if start >= len(stems) or self._says_who(stems, end, start):
                     continue
                 if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
                     continue
+                token = w.tok(start)
+                if start not in covered and "Part" in token.morph.get("VerbForm") and fold(token.lemma_) != fold(token.text):
+                    continue  # « je suis passée à la compta », « je suis intéressé »: a state, no title
                 # The beginning of a title over two words or more (« technicien de labo ») says
                 # more than a title spelt nearly alike (« technicien de forage »); one word is
                 # enough when it is a sheet's own title (« je suis facteur »).
@@ -271,7 +292,10 @@ class Reader:
                     ):
                         continue
                     matches = [m for m in matches if m not in nearby]
-                guess = begun or self.jobs.fuzzy(stems, start=start) or self.jobs.partial(stems, start=start, context=nouns)
+                guess = (
+                    begun or self._field(w, start, nouns, ask=True) or self.jobs.fuzzy(stems, start=start)
+                    or self.jobs.partial(stems, start=start, context=nouns)
+                )
                 if reading.language == "en" and (guess is None or guess.end - guess.start < 2):
                     # « I work as a medical lab technician in Lille »: the referential is French.
                     start += w.words[start] in ("a", "an", "the")
@@ -311,6 +335,26 @@ class Reader:
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
                 alternatives=match.alternatives, near=self._sentence_nouns(w, match.start, reading.nouns),
             ))
+
+    def _says_who(self, stems: list[str], cue_end: int, start: int) -> bool:
+        """Whether the words from a cue's end to ``start`` begin a saying of who asks or of
+        their situation (« au lycée », « au chômage », « lycéen »), not a job."""
+        window = stems[cue_end : start + 3]
+        return any(
+            found <= start - cue_end
+            for table in (self.lex.audience, self.lex.situation) for found, _, _ in table.find(window)
+        )
+
+    def _field(self, w: _Words, start: int, nouns: set[str], *, ask: bool, by_field: bool = True) -> JobMatch | None:
+        """The job named by the field of work at ``start`` (« taxi », « accueil », « compta »)."""
+        stems = w.stems
+        if _is_function_word(w, start):
+            return None
+        # A sheet's title clipped (« compta » for Comptable) first, then the titles ending on it.
+        found = self.jobs.clipped_title(stems[start]) or (self.jobs.by_domain(stems[start], nouns, ask=ask) if by_field else None)
+        if found is None:
+            return None
+        return JobMatch(start, start + 1, found.role_ids, found.words, fuzzy=True, score=0.0, alternatives=found.alternatives)
 
     def _activity(self, w: _Words, reading: Reading) -> None:
         """« je conduis des bus à Amiens »: a job said by what the person does, not its title."""
@@ -738,6 +782,13 @@ def _negation_just_before(w: _Words, index: int, negation: set[str]) -> bool:
 def _skip_articles(w: _Words, start: int) -> int:
     # « au », « aux » are « à le », « à les »: the article is in them.
     while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux")):
+        start += 1
+    return start
+
+
+def _skip_determiners(w: _Words, start: int) -> int:
+    """Past the articles and partitives before a noun (« de la paie », « du standard »)."""
+    while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux", "du", "des", "de", "d'", "d")):
         start += 1
     return start
 

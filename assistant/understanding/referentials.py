@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -128,6 +129,14 @@ class JobIndex:
         self._by_head: dict[str, list[tuple[str, ...]]] = {}
         for key in self._by_key:
             self._by_head.setdefault(key[0], []).append(key)
+        #: short titles by the field they end on (« chargé d'accueil », « gestionnaire de
+        #: paie », « chauffeur de taxi »): the sheets people name by their field, ``by_domain``
+        self._by_field: dict[str, Counter[str]] = {}
+        for key, ids in self._by_key.items():
+            # (« … en banque », « … en usine » say where, not the field)
+            if 2 <= len(key) <= 4 and sum(len(w) > 3 for w in key[1:-1]) <= 1 and len(key[-1]) >= 3 and key[-2] not in ("en", "dan", "chez"):
+                for role_id in ids:
+                    self._by_field.setdefault(key[-1], Counter())[role_id] += 1
         self._prefixes: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
         for key in self._by_key:
             for n in range(1, min(3, len(key)) + 1):
@@ -305,6 +314,42 @@ class JobIndex:
         best = ranked[0][0]
         leaders = [i for s, i in ranked if s >= best - 0.5][:4]
         return JobMatch(0, 0, leaders, verb, fuzzy=True, score=0.0, alternatives=[i for _, i in ranked[:8]])
+
+    def by_domain(self, word: str, context: AbstractSet[str], *, ask: bool) -> JobMatch | None:
+        """The sheets of someone named by their field (« je suis taxi », « je bosse à l'accueil »).
+
+        The field is the word short titles end on (« chargé d'accueil », « hôte d'accueil »,
+        « agent d'accueil »). The conversation's other words choose among their sheets
+        (« au guichet » of a bank); otherwise the sheet holding most of those titles, when it
+        holds most of them (after a job cue, or twice as many as any other). With ``ask``, two to four sheets sharing them make an ambiguous
+        mention (« paysagiste »), which the dialogue asks about.
+        """
+        counts = self._by_field.get(word)
+        if not counts or word in self.ignored or len(self._by_head.get(word, ())) > sum(counts.values()):
+            return None  # (a word beginning more titles names a doer: « conseiller » is no « conseil »)
+        ranked = [role_id for role_id, n in counts.most_common() if n >= 2] or [counts.most_common(1)[0][0]]
+        chosen = self.by_context([role_id for role_id, _ in counts.most_common()], context - {word}) if len(counts) > 1 else []
+        if len(chosen) == 1:
+            return JobMatch(0, 0, chosen, word, fuzzy=True, score=0.0, alternatives=ranked[:4])
+        (leader, first), *rest = counts.most_common()
+        second = rest[0][1] if rest else 0
+        most = first >= 0.6 * sum(counts.values())
+        # Said after a job cue (``ask``), a clear lead is enough; said after a workplace
+        # (« je bosse à la banque »), the field must be most of a handful of titles.
+        if (ask and first >= 3 and (most or first >= 2 * second)) or (first >= 4 and most):
+            return JobMatch(0, 0, [leader], word, fuzzy=True, score=0.0, alternatives=ranked[:4])
+        if ask and first >= 3 and len(ranked) <= 4:
+            return JobMatch(0, 0, ranked, word, fuzzy=True, score=0.0, alternatives=ranked)
+        return None
+
+    def clipped_title(self, word: str) -> JobMatch | None:
+        """The one sheet whose one-word title ``word`` clips (« compta » for « Comptable »)."""
+        if (word,) in self._prefixes:
+            return None  # a word that begins titles as written is no clipping
+        titled = {self._label_keys[k] for k in self._clipped((word,)) if len(k) == 1 and k in self._label_keys}
+        if len(titled) != 1:
+            return None
+        return JobMatch(0, 0, sorted(titled), word, fuzzy=True, score=0.0)
 
     def is_label(self, stems: Sequence[str]) -> bool:
         """Whether ``stems`` are a sheet's own title (« Facteur / Factrice » for M1603)."""
