@@ -209,6 +209,8 @@ class JobIndex:
             window = " ".join(stems[start : start + n])
             if len(window) < 5 or (n == 1 and window in self._title_words):
                 continue  # too short, or a title word spelt right (« facteur » is no « acteur »)
+            if n > 1 and len(stems[start + n - 1]) <= 2:
+                continue  # « technicien à Lille »: a title does not end on « à »
             hit = process.extractOne(window, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if hit and (best is None or hit[1] > best.score):
                 key = tuple(hit[0].split())

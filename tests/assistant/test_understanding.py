@@ -738,3 +738,10 @@ def test_a_place_or_a_pastime_names_no_field_of_work(understanding, kb, question
 def test_a_workplace_cue_with_an_article_governs_the_title(understanding, kb):
     state, _ = talk(understanding, kb, "je bosse à la caisse chez Auchan à Lens, l'IA va changer quoi ?")
     assert code(state, kb) == "D1505"
+
+
+def test_a_bare_generic_title_before_a_place_is_asked_about_not_corrected(understanding, kb):
+    # « technicien à » once read as a typo of a longer title (« technicien av… »).
+    state, _ = talk(understanding, kb, "je suis technicien à Lille")
+    assert code(state, kb) is None
+    assert state.pending is not None
