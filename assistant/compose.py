@@ -114,6 +114,17 @@ def _stop_words() -> frozenset[str]:
     return frozenset(fold(w) for w in (*french, *english)) - {"ia", "ai"}
 
 
+def _said_already(text: str, lines: list[str], *, share: float = 0.6) -> bool:
+    """Whether the answer so far already says most of ``text``: two sources often state one
+    rule (« l'OPCO … moins de 50 salariés ») in nearly the same words."""
+    stop = _stop_words()
+    words = {w for w in _stems(text) if w not in stop and len(w) > 3}
+    if not words:
+        return False
+    written = {w for line in lines for w in _stems(line)}
+    return len(words & written) >= share * len(words)
+
+
 def _sentences(text: str) -> list[str]:
     flat = re.sub(r"\s*\n\s*[-*]\s+", " ; ", text)
     flat = re.sub(r"\s+", " ", flat).strip()
@@ -412,7 +423,9 @@ class GroundedWriter(AnswerWriter):
             for chunk in passages:
                 limit = 1 if audience == "eleve" else 2
                 text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
-                if text:
+                # (lines said word for word in the previous answer are dropped later: they do not count)
+                kept = [line for line in lines if _MARKER_SPACE.sub("", line).strip() not in data.said_before]
+                if text and not _said_already(text, kept):
                     lines.append(f"{text} {cites.cite(chunk)}")
 
         def trainings_section(_position: int) -> None:

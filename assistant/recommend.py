@@ -141,6 +141,10 @@ class Recommender:
             on_topic = [t for t in ranked if fits_job(t)]
             result.off_topic = not any(t.rome_codes for t in on_topic)
             ranked = on_topic
+        elif profile.audience == "eleve":
+            # A pupil has no trade yet: courses made for one (a warehouse course, a teachers'
+            # course) are not theirs; AI literacy for everyone is.
+            ranked = [t for t in ranked if not t.rome_codes] or ranked
         fitting = [t for t in ranked if not broken_by[t.id]]
         if not fitting and constraints:
             result.unmet = constraints.describe()

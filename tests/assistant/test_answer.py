@@ -327,3 +327,38 @@ def test_a_question_with_no_job_known_is_answered_first(corpus_assistant):
 def test_function_words_do_not_choose_the_passage_that_answers(corpus_assistant, question, says):
     answer = corpus_assistant.answer(question)
     assert says in " ".join(answer.answer.split("\n\n")[0].split(". ")[:2]), answer.answer
+
+
+def test_a_pupil_with_no_trade_is_offered_courses_for_everyone(corpus_assistant):
+    first = corpus_assistant.answer("salut je suis en seconde a boulogne sur mer, c'est quoi l'ia ?")
+    answer = corpus_assistant.answer("ya des cours gratuits pour commencer ?", conversation_id=first.conversation_id)
+    kb = corpus_assistant.knowledge()
+    assert answer.trainings
+    # A warehouse course or a teachers' course is made for a trade the pupil does not have.
+    assert all(not kb.trainings[t.id].rome_codes for t in answer.trainings)
+
+
+def test_one_rule_stated_by_two_sources_is_said_once(corpus_assistant):
+    first = corpus_assistant.answer(
+        "Bonjour, je suis responsable RH d'une PME de transport à Arras, je voudrais former mes 6 exploitants à l'IA"
+    )
+    answer = corpus_assistant.answer("qui peut financer, on est 45 salariés ?", conversation_id=first.conversation_id)
+    assert "50 salariés" in answer.answer
+    assert answer.answer.count("moins de 50 salariés") == 1
+
+
+def test_a_passage_saying_again_what_the_answer_says_is_spotted():
+    from assistant.compose import _said_already
+
+    lead = (
+        "Selon tironem.fr, les opérateurs de compétences financent les contrats d'apprentissage et les contrats "
+        "de professionnalisation, deux formes d'alternance qui associent formation et emploi. Ils prennent aussi en "
+        "charge le plan de développement des compétences, mais seulement pour les entreprises de moins de 50 salariés. [1]"
+    )
+    again = (
+        "L'opérateur de compétences (OPCO) finance l'apprentissage et les contrats de professionnalisation, et ne "
+        "prend en charge le plan de formation que pour les entreprises de moins de 50 salariés (tironem.fr)."
+    )
+    new = "La Cité de l'IA a créé, avec l'Université catholique de Lille, un premier diplôme intitulé « l'IA au service de l'entreprise »."
+    assert _said_already(again, ["## Financer la formation", lead])
+    assert not _said_already(new, ["## Financer la formation", lead])
