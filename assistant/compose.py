@@ -31,7 +31,6 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 @lru_cache(maxsize=2)
-@lru_cache(maxsize=2)
 def phrases(language: str = "fr") -> dict:
     """The writer's phrases: French (``templates/phrases.yaml``), or English over French.
 
@@ -81,6 +80,9 @@ class WriterInput:
     said_before: set[str] = field(default_factory=set)
     #: « à qui m'adresser ? »: the answer leads with the next step
     asks_next_step: bool = False
+    #: what the question names (stems of its nouns and adjectives, the IA and work left out;
+    #: see ``Reading.nouns``)
+    named: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -112,6 +114,13 @@ def _stop_words() -> frozenset[str]:
     from spacy.lang.fr.stop_words import STOP_WORDS as french
 
     return frozenset(fold(w) for w in (*french, *english)) - {"ia", "ai"}
+
+
+def _names_any(chunk: Chunk, named: AbstractSet[str]) -> bool:
+    """Whether a passage speaks of anything the question names."""
+    from .understanding.lexicon import normalise_words
+
+    return bool(named) and bool(set(normalise_words(f"{chunk.section} {chunk.text}")) & named)
 
 
 def _said_already(text: str, lines: list[str], *, share: float = 0.6) -> bool:
@@ -301,6 +310,9 @@ class GroundedWriter(AnswerWriter):
             max_passages = 2
         else:
             max_passages = 3
+        # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
+        # from the best passage, even when a job is known.
+        general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
         passages: list[Chunk] = []
         leading = True
         # A bloc asked by its code (« le bloc RNCP38777BC04 ») is answered by the passage that
@@ -338,9 +350,6 @@ class GroundedWriter(AnswerWriter):
         # The first sentence answers the question: what changed in a follow-up, the job's
         # exposure, or the best sentence of the best passage.
         quoted_first = False
-        # A general question (« combien d'emplois ? », « c'est quoi l'IA ? ») is answered first
-        # from the best passage, even when a job is known.
-        general = bool(data.intents & {"study", "definition"}) and focus is None and not data.change
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
         situation_lead = (
@@ -388,7 +397,13 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"{text} {cites.cite(first)}")
                 quoted_first = True
         elif not data.follow_up:
-            intro = p["intro"].get(audience or "", p["intro"]["default"]) if audience in ("eleve", "rh", "entreprise") else p["intro"]["default"]
+            if role is not None and has_trainings and audience not in ("rh", "entreprise"):
+                # A job already presented: say what this answer brings, not « our sources say ».
+                intro = p["intro"]["trainings"].format(de_role=de_job(job_label), role=job_label)
+            elif audience in ("eleve", "rh", "entreprise"):
+                intro = p["intro"].get(audience or "", p["intro"]["default"])
+            else:
+                intro = p["intro"]["default"]
             lines.append(intro)
         if data.language == "en":
             # The answer's own sentences are English; quoted sources stay French, and say so
@@ -420,7 +435,18 @@ class GroundedWriter(AnswerWriter):
             lines.append("")
             if position > 0 or lines:
                 lines.append(f"## {p['headings']['funding'] if 'funding' in data.intents else p['headings']['more']}")
+            # Beside the job's presentation (first given in this answer), « pour aller plus loin »
+            # only holds passages about something the question names besides the IA and work
+            # (« c'est vrai ? » names nothing: neither the definition of AI nor that of a bloc
+            # is asked). In a follow-up, the passages found are the answer itself.
+            # (a team's trainer or a company gets the support around a training: always theirs)
+            further_only = (
+                role is not None and not role_seen and not general and "funding" not in data.intents
+                and audience not in ("rh", "entreprise")
+            )
             for chunk in passages:
+                if further_only and not _names_any(chunk, data.named):
+                    continue
                 limit = 1 if audience == "eleve" else 2
                 text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
                 # (lines said word for word in the previous answer are dropped later: they do not count)

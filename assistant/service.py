@@ -323,7 +323,7 @@ class Assistant:
             cited_before=set(state.cited) if previous_turn else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),
             said_before=set(state.said), asks_next_step=reading.asks_next_step,
-            follow_up=follow_up,
+            follow_up=follow_up, named=frozenset(reading.nouns),
             # A change of constraints is news only with trainings to show (« c koi le cpf ? »
             # from a pupil names the CPF: it asks what it is).
             change=_change(reading, follow_up=follow_up, constraint_change=constraint_change) if recommendation else None,

@@ -362,3 +362,20 @@ def test_a_passage_saying_again_what_the_answer_says_is_spotted():
     new = "La Cité de l'IA a créé, avec l'Université catholique de Lille, un premier diplôme intitulé « l'IA au service de l'entreprise »."
     assert _said_already(again, ["## Financer la formation", lead])
     assert not _said_already(new, ["## Financer la formation", lead])
+
+
+def test_further_reading_beside_a_job_holds_only_what_the_question_names(corpus_assistant):
+    answer = corpus_assistant.answer(
+        "je suis secrétaire médicale à Beauvais, on me dit que l'IA va faire mon boulot, c'est vrai ?"
+    )
+    assert "Code du travail" not in answer.answer  # the definition of a bloc was not asked
+    assert "secrétaire médical" in answer.answer.lower()
+
+
+def test_a_follow_up_with_trainings_says_what_it_brings(corpus_assistant):
+    first = corpus_assistant.answer("je suis secrétaire médicale à Beauvais, l'IA va changer quoi ?")
+    answer = corpus_assistant.answer(
+        "je voudrais pas devenir développeuse hein, juste me former un peu", conversation_id=first.conversation_id
+    )
+    assert answer.trainings
+    assert "Voici ce que disent nos sources." not in answer.answer
