@@ -140,13 +140,33 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(flat) if len(s.strip()) > 20]
 
 
-def best_sentences(chunk: Chunk, question: str, *, limit: int = 2, audience: str | None = None) -> list[str]:
-    """The sentences of a passage that share most with the question, in passage order."""
+def best_sentences(
+    chunk: Chunk, question: str, *, limit: int = 2, audience: str | None = None, said: AbstractSet[str] = frozenset(),
+) -> list[str]:
+    """The sentences of a passage that share most with the question, in passage order.
+
+    ``said``: the previous answer's lines. When the sentences chosen would make one of them
+    again word for word (a passage found again by a follow-up: « faut forcément un bac+5 ? »),
+    the passage's other sentences answer instead.
+    """
     # Instructions planted in a document are never repeated to the user.
     sentences = [s for s in _sentences(chunk.text) if not is_injection(s)]
     if not sentences:
         return [] if is_injection(chunk.text) else [chunk.text.strip()]
-    wanted = _stems(question) | _stems(chunk.section)
+    chosen = _choose(sentences, question, chunk.section, limit=limit, audience=audience)
+    if said and " ".join(chosen) in said:
+        # What follows what was said (« Mais il existe d'autres chemins… »), as an adviser
+        # would go on; the passage's other sentences when nothing follows.
+        given = {s for line in said for s in _sentences(line)}
+        last = max(i for i, s in enumerate(sentences) if s in chosen)
+        after = [s for s in sentences[last + 1 :] if s not in given]
+        rest = [s for s in sentences if s not in given]
+        chosen = after[:limit] if after else _choose(rest, question, chunk.section, limit=limit, audience=audience) if rest else []
+    return chosen
+
+
+def _choose(sentences: list[str], question: str, section: str, *, limit: int, audience: str | None) -> list[str]:
+    wanted = _stems(question) | _stems(section)
     acronyms = [a for a in re.findall(r"\b[a-z]{3,5}\b", fold(question)) if a not in _COMMON_SHORT]
     scored = []
     for position, sentence in enumerate(sentences):
@@ -276,6 +296,8 @@ class GroundedWriter(AnswerWriter):
         audience = profile.audience
         cites = _Citations()
         lines: list[str] = []
+        #: the previous answer's lines: a passage found again answers with its other sentences
+        said = frozenset(data.said_before)
         role = kb.roles.get(profile.role) if profile.role else None
         job_label = profile.role_label or (role.label if role else "")
         rec = data.recommendation
@@ -360,7 +382,7 @@ class GroundedWriter(AnswerWriter):
             lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
         if passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
             first = passages.pop(0)
-            text = " ".join(best_sentences(first, data.question, limit=2, audience=audience))
+            text = " ".join(best_sentences(first, data.question, limit=2, audience=audience, said=said))
             if text:
                 lines.append(f"{text} {cites.cite(first)}")
                 quoted_first = True
@@ -392,7 +414,7 @@ class GroundedWriter(AnswerWriter):
         )):
             first = passages.pop(0)
             limit = 1 if audience == "eleve" else 2
-            text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience))
+            text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience, said=said))
             if text:
                 lines.append(f"{text} {cites.cite(first)}")
                 quoted_first = True
@@ -448,7 +470,7 @@ class GroundedWriter(AnswerWriter):
                 if further_only and not _names_any(chunk, data.named):
                     continue
                 limit = 1 if audience == "eleve" else 2
-                text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience))
+                text = " ".join(best_sentences(chunk, data.question, limit=limit, audience=audience, said=said))
                 # (lines said word for word in the previous answer are dropped later: they do not count)
                 kept = [line for line in lines if _MARKER_SPACE.sub("", line).strip() not in data.said_before]
                 if text and not _said_already(text, kept):

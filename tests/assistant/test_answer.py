@@ -379,3 +379,21 @@ def test_a_follow_up_with_trainings_says_what_it_brings(corpus_assistant):
     )
     assert answer.trainings
     assert "Voici ce que disent nos sources." not in answer.answer
+
+
+def test_a_passage_found_again_goes_on_from_what_was_said():
+    from assistant.compose import best_sentences
+    from assistant.models import Chunk
+
+    chunk = Chunk(
+        id="c", record_key="document:x", kind="document", section="Repère Orientia", title="Études", source="Orientia",
+        text=(
+            "Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5. "
+            "Mais il existe d'autres chemins : des formations plus courtes, l'alternance. "
+            "Pour choisir sa voie, renseignez-vous sur les programmes des écoles."
+        ),
+    )
+    first = best_sentences(chunk, "faut forcement un bac+5 ?", limit=1)
+    assert first == ["Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5."]
+    again = best_sentences(chunk, "faut forcement un bac+5 ?", limit=1, said={first[0]})
+    assert again == ["Mais il existe d'autres chemins : des formations plus courtes, l'alternance."]
