@@ -567,6 +567,7 @@ class GroundedWriter(AnswerWriter):
     def _role(self, lines, role, data: WriterInput, cites, p, *, brief: bool, with_family: bool = True) -> None:
         """What AI changes for the asker's job: exposure, skills, the family's study section."""
         kb = data.kb
+        job_label = data.profile.role_label or role.label
         role_chunk = next(iter(kb.passages(f"role:{role.id}")), None)
         if role_chunk is None:
             return
@@ -594,7 +595,9 @@ class GroundedWriter(AnswerWriter):
         if note is not None:
             note_ref = cites.cite(note)
             if role.ai_exposure is not None:
-                lines.append(p["exposure_line"].format(exposure=p["exposure_labels"][role.ai_exposure]) + f" {note_ref}")
+                lines.append(p["exposure_line"].format(
+                    exposure=p["exposure_labels"][role.ai_exposure], de_role=de_job(job_label), role=job_label,
+                ) + f" {note_ref}")
             if role.exposure_summary:
                 lines.append(f"{role.exposure_summary.strip()} {note_ref}")
             if role.skills_to_build:

@@ -45,7 +45,7 @@ def test_answers_are_grounded(corpus_assistant, question):
 
 def test_employee_answer_has_exposure_skills_blocs_trainings(corpus_assistant):
     answer = corpus_assistant.answer("Je suis comptable à Arras, que dois-je apprendre sur l'IA ?")
-    assert "Exposition du métier à l'IA : forte" in answer.answer
+    assert "Exposition à l'IA du métier de comptable : forte" in answer.answer
     assert "Compétences à développer" in answer.answer
     assert answer.trainings
     # No certification of the bundled export names M1203 among its ROME codes; blocs close to the

@@ -57,7 +57,7 @@ def test_a_refused_llm_answer_ends_with_the_grounded_turn(corpus_dir, tmp_path, 
         items = _lines(response)
         turn = BeautifulSoup(items[-1]["html"], "html.parser").get_text()
         assert "Réponse sans aucune source" not in turn
-        assert "Exposition du métier à l'IA" in turn
+        assert "Exposition à l'IA du métier" in turn
 
 
 def test_without_an_llm_the_page_does_not_stream(corpus_dir, tmp_path, embedder):
