@@ -102,6 +102,7 @@ class Lexicon:
         self.payers = PhraseTable.of(raw["payers"])
         self.payment = PhraseTable.of(raw["payment"])
         self.funding_questions = PhraseTable.of(raw["funding_questions"])
+        self.what_is = PhraseTable.of(raw["what_is"])
         self.funding_question_starts = PhraseTable.of(raw["funding_question_starts"])
         self.certifying = PhraseTable.of(raw["certifying"])
         self.short = PhraseTable.of(raw["short"])

@@ -554,7 +554,11 @@ class Reader:
         elif refused == {"distanciel"} or refused == {"présentiel"}:
             reading.format = "présentiel" if refused == {"distanciel"} else "distanciel"
         weak_drop = {"sans", "pas"}
-        for start, _, labels in lex.funding.find(stems):
+        # « c'est quoi notre OPCO ? », « le CPF c'est quoi ? »: a route asked about is no wish.
+        asked = [(a, b) for a, b, _ in lex.what_is.find(stems)]
+        for start, end, labels in lex.funding.find(stems):
+            if any(0 <= start - b <= 3 or 0 <= a - end <= 1 for a, b in asked):
+                continue
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         asks_who_pays = lex.funding_questions.contains(stems) or any(

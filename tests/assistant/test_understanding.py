@@ -745,3 +745,15 @@ def test_a_bare_generic_title_before_a_place_is_asked_about_not_corrected(unders
     state, _ = talk(understanding, kb, "je suis technicien à Lille")
     assert code(state, kb) is None
     assert state.pending is not None
+
+
+@pytest.mark.parametrize(("question", "funding"), [
+    ("on est une asso du médico-social, c'est quoi notre OPCO ?", []),  # asked about, not wanted
+    ("le CPF c'est quoi ?", []),
+    ("what is the CPF?", []),
+    ("des formations éligibles au CPF ?", ["cpf"]),
+    ("c'est notre OPCO qui paiera", ["opco"]),
+])
+def test_a_funding_route_asked_about_is_no_constraint(understanding, kb, question, funding):
+    state, _ = talk(understanding, kb, "je suis aide-soignante à Arras", question)
+    assert state.profile(kb.roles).funding == funding
