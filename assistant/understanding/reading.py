@@ -274,12 +274,16 @@ class Reader:
                 if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
                     continue
                 token = w.tok(start)
-                if start not in covered and "Part" in token.morph.get("VerbForm") and fold(token.lemma_) != fold(token.text):
+                if (
+                    start not in covered and "Part" in token.morph.get("VerbForm") and fold(token.lemma_) != fold(token.text)
+                    and not self.jobs.knows_word(stems[start])
+                ):
                     continue  # « je suis passée à la compta », « je suis intéressé »: a state, no title
                 # The beginning of a title over two words or more (« technicien de labo ») says
                 # more than a title spelt nearly alike (« technicien de forage »); one word is
                 # enough when it is a sheet's own title (« je suis facteur »).
-                begun = self.jobs.partial(stems, start=start, context=nouns)
+                small = {i for i in range(len(stems)) if _is_function_word(w, i)}
+                begun = self.jobs.partial(stems, start=start, context=nouns, function_words=small)
                 if begun is not None and begun.end - begun.start < 2 and not self.jobs.is_label(stems[begun.start : begun.end]):
                     begun = None
                 nearby = [m for m in matches if end <= m.start <= end + 2]
@@ -293,8 +297,9 @@ class Reader:
                         continue
                     matches = [m for m in matches if m not in nearby]
                 guess = (
-                    begun or self._field(w, start, nouns, ask=True) or self.jobs.fuzzy(stems, start=start)
-                    or self.jobs.partial(stems, start=start, context=nouns)
+                    begun or self._field(w, start, nouns, ask=True)
+                    or self.jobs.fuzzy(stems, start=start, function_words=small)
+                    or self.jobs.partial(stems, start=start, context=nouns, function_words=small)
                 )
                 if reading.language == "en" and (guess is None or guess.end - guess.start < 2):
                     # « I work as a medical lab technician in Lille »: the referential is French.

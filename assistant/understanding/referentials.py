@@ -200,8 +200,14 @@ class JobIndex:
                 i += 1
         return found
 
-    def fuzzy(self, stems: Sequence[str], *, start: int, cutoff: float = 88.0) -> JobMatch | None:
-        """The best title within 1-4 words from ``start``, allowing typos (rapidfuzz ratio)."""
+    def fuzzy(
+        self, stems: Sequence[str], *, start: int, cutoff: float = 88.0, function_words: AbstractSet[int] = frozenset(),
+    ) -> JobMatch | None:
+        """The best title within 1-4 words from ``start``, allowing typos (rapidfuzz ratio).
+
+        ``function_words``: positions of the question's small words (« dans », « à »): a title
+        read with typos never ends on one (« ouvrier dans » is no « ouvrier d… »).
+        """
         from rapidfuzz import fuzz, process
 
         best: JobMatch | None = None
@@ -209,7 +215,7 @@ class JobIndex:
             window = " ".join(stems[start : start + n])
             if len(window) < 5 or (n == 1 and window in self._title_words):
                 continue  # too short, or a title word spelt right (« facteur » is no « acteur »)
-            if n > 1 and len(stems[start + n - 1]) <= 2:
+            if n > 1 and (len(stems[start + n - 1]) <= 2 or start + n - 1 in function_words):
                 continue  # « technicien à Lille »: a title does not end on « à »
             hit = process.extractOne(window, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=cutoff)
             if hit and (best is None or hit[1] > best.score):
@@ -219,6 +225,7 @@ class JobIndex:
 
     def partial(
         self, stems: Sequence[str], *, start: int, clip: bool = True, context: AbstractSet[str] | None = None,
+        function_words: AbstractSet[int] = frozenset(),
     ) -> JobMatch | None:
         """Titles that begin with the words at ``start`` (« agent magasinier … », « chauffeur »).
 
@@ -234,8 +241,8 @@ class JobIndex:
             context = {w for w in stems if len(w) > 2}
         for n in range(min(3, len(stems) - start), 0, -1):
             prefix = tuple(stems[start : start + n])
-            if n > 1 and len(prefix[-1]) <= 2:
-                continue  # « conseiller clientèle à … » : a title does not begin with « à »
+            if n > 1 and (len(prefix[-1]) <= 2 or start + n - 1 in function_words):
+                continue  # « conseiller clientèle à … », « ouvrier dans le bâtiment »: no title ends there
             if prefix in self._label_keys:
                 # « ma secrétaire »: the sheet titled so, not « secrétaire général ».
                 role_id = self._label_keys[prefix]
@@ -352,6 +359,11 @@ class JobIndex:
         if len(titled) != 1:
             return None
         return JobMatch(0, 0, sorted(titled), word, fuzzy=True, score=0.0)
+
+    def knows_word(self, stem: str) -> bool:
+        """Whether a stemmed word is a word of some title (« formatric », « magasin »): the
+        tagger may read « formatrice » as a participle, a title word it stays."""
+        return stem in self._title_words
 
     def is_label(self, stems: Sequence[str]) -> bool:
         """Whether ``stems`` are a sheet's own title (« Facteur / Factrice » for M1603)."""

@@ -757,3 +757,20 @@ def test_a_bare_generic_title_before_a_place_is_asked_about_not_corrected(unders
 def test_a_funding_route_asked_about_is_no_constraint(understanding, kb, question, funding):
     state, _ = talk(understanding, kb, "je suis aide-soignante à Arras", question)
     assert state.profile(kb.roles).funding == funding
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    # the tagger reads these titles as participles; a title word stays a title
+    ("je suis formatrice en entreprise à Lille", "K2111"),
+    ("jsuis magasinié a lesquin", "N1110"),
+])
+def test_a_title_tagged_as_a_participle_is_still_a_title(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+
+
+def test_a_title_beginning_is_never_read_up_to_a_small_word(understanding, kb):
+    # « Ouvrier dans l'industrie … » begins with « ouvrier dans »: the bâtiment worker is asked
+    # about, not taken for a food-industry worker.
+    state, _ = talk(understanding, kb, "je suis ouvrier dans le batiment a Lens")
+    assert code(state, kb) != "H2105"
