@@ -183,9 +183,18 @@ class Reader:
         learning = lex.learning.contains(stems)
         artifacts = {i for start, end, _ in lex.task_artifacts.find(stems) for i in range(start, end)}
         verbs = {i for start, end, _ in lex.task_verbs.find(stems) for i in range(start, end)}
-        if artifacts and verbs - artifacts and not learning:
+        # « tu peux m'écrire un script ? » asks Orientia; « l'IA peut écrire du code à la place
+        # des développeurs ? » asks about AI: a task done by someone else is no request.
+        asked_of_us = [i for i in verbs - artifacts if not _done_by_another(w.tok(i))]
+        if artifacts and asked_of_us and not learning:
             return "off_topic"
-        if lex.medical.contains(stems) and not learning and not self.jobs.find(stems, upper=w.upper):
+        # (« l'IA peut-elle vérifier les doses ? » asks about AI, not for a dose; « je suis
+        # préparatrice, je délivre des médicaments » says a job; « mon médecin » is no job said)
+        says_job = any(
+            m.start == 0 or w.words[m.start - 1] not in ("mon", "ma", "mes", "my")
+            for m in self.jobs.find(stems, upper=w.upper)
+        )
+        if lex.medical.contains(stems) and not learning and not _mentions_ai(w) and not says_job:
             return "medical"
         return None
 
@@ -793,6 +802,32 @@ def _skip_articles(w: _Words, start: int) -> int:
     while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux")):
         start += 1
     return start
+
+
+_TO_US = frozenset({"tu", "vous", "you", "toi", "je", "j'", "j", "moi", "me", "m'", "i", "on", "nous"})
+
+
+def _done_by_another(token) -> bool:
+    """Whether a verb's subject (or the subject of the verb it completes: « l'IA peut
+    écrire ») is something named other than the asker and Orientia."""
+    for verb in (token, token.head):
+        if any(fold(c.text).lstrip("-") in ("tu", "vous", "you", "moi", "nous") for c in verb.children):
+            return False  # (« écris-moi » asks us; the parser may misplace « tu » in « wsh tu peux… »)
+        subjects = [c for c in verb.children if c.dep_.startswith("nsubj")]
+        if subjects:
+            # Something named does it (« l'IA », « ChatGPT », « les robots »); a pronoun is
+            # the asker, Orientia or a clause's « qui ».
+            return all(
+                any(t.pos_ in ("NOUN", "PROPN") for t in s.subtree) and not any(fold(t.text) in _TO_US for t in s.subtree)
+                for s in subjects
+            )
+    return False
+
+
+def _mentions_ai(w: _Words) -> bool:
+    """Whether a question speaks of AI (« IA », « AI » in capitals, « intelligence artificielle »)."""
+    words = w.words
+    return any(x == "ia" for x in words) or "AI" in str(w.doc).split() or "intelligence" in words
 
 
 def _skip_determiners(w: _Words, start: int) -> int:
