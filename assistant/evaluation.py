@@ -282,7 +282,15 @@ def _is_english(text: str) -> bool:
     return english_share(text.lower().split()) > 0.5
 
 
-def _check_turn(field: str, want: Any, answer, kb, previous) -> bool:  # noqa: C901 - one branch per check
+def _suits(training, wanted: Profile, job: str | None) -> bool:
+    """Whether a catalogue training meets the constraints and suits the learners' job (aimed
+    at everyone or at the job's professional domain), as a recommendation must."""
+    return not violations(training, wanted) and (
+        job is None or not training.rome_codes or any(c[:3] == job[:3] for c in training.rome_codes)
+    )
+
+
+def _check_turn(field: str, want: Any, answer, kb, shown, context: tuple[Profile, str | None] | None = None) -> bool:  # noqa: C901 - one branch per check
     from .text import fold
 
     p = answer.profile
@@ -303,11 +311,24 @@ def _check_turn(field: str, want: Any, answer, kb, previous) -> bool:  # noqa: C
         return sorted(p.funding) == sorted(want or [])
     if field in ("cheaper_than_before", "shorter_than_before"):
         attribute = "price_eur" if field == "cheaper_than_before" else "duration_hours"
-        before = [getattr(t, attribute) for t in (previous.trainings if previous else [])]
+        # « moins cher ? » compares with the last trainings shown (a turn between may have shown none)
+        before = [v for t in (shown.trainings if shown else []) if (v := getattr(t, attribute)) is not None]
         now = [getattr(t, attribute) for t in answer.trainings]
         if not want:
             return True
-        return bool(before) and bool(now) and max(now) < min(before)
+        if not before:
+            return False
+        floor = min(before)
+        wanted, job = context or (Profile(), None)
+        exists = any(
+            (v := getattr(t, attribute)) is not None and v < floor and _suits(t, wanted, job)
+            for t in kb.trainings.values()
+        )
+        if exists:
+            return bool(now) and all(v is not None and v < floor for v in now)
+        # Nothing cheaper (shorter) suits these learners: the answer must not pass dearer
+        # (longer) trainings off as what was asked; only those at the floor or below stay.
+        return all(v is not None and v <= floor for v in now)
     if field == "clarify":
         return (getattr(answer, "clarify", None) is not None) == bool(want)
     if field == "nothing_fits":
@@ -358,6 +379,7 @@ def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
     for conversation in conversations:
         conversation_id = None
         previous = None
+        shown = None  # the last answer that showed trainings
         expected_constraints: dict[str, Any] = {}
         expected_job: str | None = None
         all_ok = True
@@ -369,24 +391,18 @@ def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
                 if name in expect:
                     expected_constraints[name] = expect[name]
             wrong: list[str] = []
+            wanted = Profile(**{k: v for k, v in expected_constraints.items() if v not in (None, [])})
+            context = (wanted, expect.get("job", expected_job))
             for name, want in expect.items():
-                ok = _check_turn(name, want, answer, kb, previous)
+                ok = _check_turn(name, want, answer, kb, shown, context)
                 fields[name].append(ok)
                 if not ok:
                     wrong.append(name)
             if "job" in expect:
                 expected_job = expect["job"]
             if answer.trainings and not expect.get("nothing_fits") and not expect.get("cheaper_than_before") and not expect.get("shorter_than_before"):
-                wanted = Profile(**{k: v for k, v in expected_constraints.items() if v not in (None, [])})
-                # Possible: a training meets the constraints and suits the learners' job (aimed
-                # at everyone or at the job's professional domain), as the answer must.
-                possible = any(
-                    not violations(t, wanted) and (
-                        expected_job is None or not t.rome_codes or any(c[:3] == expected_job[:3] for c in t.rome_codes)
-                    )
-                    for t in kb.trainings.values()
-                )
-                if possible:
+                # Counted when possible: a catalogue training suits the learners and the constraints.
+                if any(_suits(t, wanted, expected_job) for t in kb.trainings.values()):
                     ok = all(not violations(kb.trainings[t.id], wanted) for t in answer.trainings if t.id in kb.trainings)
                     fields["constraints_in_trainings"].append(ok)
                     if not ok:
@@ -404,6 +420,8 @@ def run_conversations(assistant: Assistant, path: Path) -> dict[str, Any]:
                     "profile": answer.profile.model_dump(exclude_defaults=True),
                 })
             previous = answer
+            if answer.trainings:
+                shown = answer
         conversations_ok.append(all_ok)
         for name in conversation.get("classes", []):
             by_class[name].append(all_ok)

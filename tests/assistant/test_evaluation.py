@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.evaluation import check_floors, run_conversations
+from types import SimpleNamespace
+
+from assistant.evaluation import _check_turn, check_floors, run_conversations
+from assistant.models import Profile
 
 
 def test_conversations_are_scored_turn_by_turn(corpus_assistant, tmp_path):
@@ -45,3 +48,32 @@ def test_the_gate_fails_under_a_floor(tmp_path):
     bad = {"conversations": {"turns_right": 0.4}, "questions": {"orientia": {}}}
     assert check_floors(bad, floors, heldout=False) == ["conversations.turns_right = 0.4 < 0.5"]
     assert check_floors(bad, floors, heldout=True) == ["questions.orientia.mrr = None < 0.6"]
+
+
+def _shown(*values: float, attribute: str = "price_eur") -> SimpleNamespace:
+    trainings = [SimpleNamespace(**{"price_eur": None, "duration_hours": None, attribute: v}) for v in values]
+    return SimpleNamespace(trainings=trainings, profile=Profile())
+
+
+def test_cheaper_means_cheaper_than_the_cheapest_shown_when_the_catalogue_has_one(corpus_assistant):
+    kb = corpus_assistant.knowledge()
+    context = (Profile(), "M1203")
+    before = _shown(890.0, 450.0)
+    assert _check_turn("cheaper_than_before", True, _shown(0.0, 290.0), kb, before, context)
+    assert not _check_turn("cheaper_than_before", True, _shown(0.0, 490.0), kb, before, context)
+    assert not _check_turn("cheaper_than_before", True, _shown(), kb, before, context)
+    assert not _check_turn("cheaper_than_before", True, _shown(0.0), kb, None, context)
+
+
+def test_nothing_cheaper_than_free_asks_only_not_to_offer_dearer(corpus_assistant):
+    """When a free course was shown, « moins cher ? » cannot be met: saying so and keeping the
+    free ones is right, offering a paying one as the answer is not."""
+    kb = corpus_assistant.knowledge()
+    context = (Profile(), "M1203")
+    before = _shown(890.0, 0.0)
+    assert _check_turn("cheaper_than_before", True, _shown(0.0), kb, before, context)
+    assert _check_turn("cheaper_than_before", True, _shown(), kb, before, context)
+    assert not _check_turn("cheaper_than_before", True, _shown(0.0, 450.0), kb, before, context)
+    shorter = _shown(3.0, 14.0, attribute="duration_hours")
+    assert _check_turn("shorter_than_before", True, _shown(3.0, attribute="duration_hours"), kb, shorter, context)
+    assert not _check_turn("shorter_than_before", True, _shown(7.0, attribute="duration_hours"), kb, shorter, context)
