@@ -83,6 +83,8 @@ class WriterInput:
     #: what the question names (stems of its nouns and adjectives, the IA and work left out;
     #: see ``Reading.nouns``)
     named: frozenset[str] = frozenset()
+    #: the fixed notices given earlier in the conversation (``Draft.told``): each is said once
+    told_before: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -92,6 +94,8 @@ class Draft:
     text: str
     chunks: list[Chunk] = field(default_factory=list)
     next_step: str = ""
+    #: the fixed notices this answer gives (« situation_funding:demandeur_emploi »)
+    told: list[str] = field(default_factory=list)
 
 
 class AnswerWriter(abc.ABC):
@@ -168,13 +172,16 @@ def best_sentences(
 def _choose(sentences: list[str], question: str, section: str, *, limit: int, audience: str | None) -> list[str]:
     wanted = _stems(question) | _stems(section)
     acronyms = [a for a in re.findall(r"\b[a-z]{3,5}\b", fold(question)) if a not in _COMMON_SHORT]
+    quantity = _asks_quantity(question)
     scored = []
     for position, sentence in enumerate(sentences):
         overlap = len(_stems(sentence) & wanted)
         # « c'est quoi le CPF ? »: the sentence that spells it out answers first.
         overlap += 2 * sum(1 for a in acronyms if _spells_out(a, sentence))
         length_penalty = 0.5 if audience == "eleve" and len(sentence) > 220 else 0.0
-        scored.append((overlap - length_penalty - position * 0.05, position, sentence))
+        # « jusqu'à combien ? » is answered by a figure about what is asked, first.
+        figure = quantity and overlap > 0 and bool(re.search(r"\d", sentence))
+        scored.append(((figure, overlap - length_penalty - position * 0.05), position, sentence))
     chosen = sorted(scored, reverse=True)[:limit]
     positions = sorted(position for _, position, _ in chosen)
     # A sentence that announces a list (« trois ensembles d'activités ») comes with the list.
@@ -184,7 +191,7 @@ def _choose(sentences: list[str], question: str, section: str, *, limit: int, au
     return [sentences[i] for i in sorted(set(positions))]
 
 
-def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
+def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:
     """How well a passage's best sentences answer a question: the question's words they share
     (French stems), a figure for « combien », the list itself for « quels ».
 
@@ -193,13 +200,17 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     from .understanding.lexicon import normalise_words
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
-    asked = {w for w in normalise_words(" ".join(x for x in _WORD.findall(fold(question)) if x not in _stop_words())) if len(w) > 2}
+    def content(words: str) -> set[str]:
+        return {w for w in normalise_words(" ".join(x for x in _WORD.findall(fold(words)) if x not in _stop_words())) if len(w) > 2}
+
+    asked = content(question)
     said = set(normalise_words(f"{chunk.section} {text}"))
-    score = float(len(asked & said))
+    # What the question names weighs more than the asker's situation (``context``).
+    score = float(len(asked & said)) + 0.5 * len((content(context) - asked) & said)
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
     score += 3 * sum(1 for code in mentioned_codes(question) if code in chunk.text.upper() or code in chunk.record_key.upper())
     folded = fold(question)
-    if re.search(r"\b(combien|how many|how much)\b", folded) and re.search(r"\d", text):
+    if _asks_quantity(question) and re.search(r"\d", text):
         score += 1
     for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
         # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
@@ -208,6 +219,11 @@ def _answers(chunk: Chunk, question: str, audience: str | None) -> float:
     if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
         score += 2  # « quels secteurs ? » is answered by the list itself
     return score
+
+
+def _asks_quantity(question: str) -> bool:
+    """« combien ? », « how much? »: a figure answers."""
+    return bool(re.search(r"\b(combien|how many|how much)\b", fold(question)))
 
 
 _QUESTION_WORDS = frozenset(
@@ -365,8 +381,8 @@ class GroundedWriter(AnswerWriter):
             # The passages that answer the question asked come first (stable: retrieval order
             # breaks ties), among the first few found.
             # The asker's situation is part of what is asked (« le CPF, au chômage ? »).
-            asked = f"{data.question} {_SITUATION_WORDS.get(profile.situation or '', '')}"
-            passages.sort(key=lambda c: -_answers(c, asked, audience))
+            situation = _SITUATION_WORDS.get(profile.situation or "", "")
+            passages.sort(key=lambda c: -_answers(c, data.question, audience, situation))
         passages = passages[:max_passages]
 
         # The first sentence answers the question: what changed in a follow-up, the job's
@@ -374,9 +390,11 @@ class GroundedWriter(AnswerWriter):
         quoted_first = False
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
+        # Said once in a conversation: the next funding question gets its passages first.
+        told = [f"situation_funding:{profile.situation}"]
         situation_lead = (
             asks_funding and profile.situation in p["situation_funding"]
-            and audience not in ("eleve", "rh", "entreprise")
+            and audience not in ("eleve", "rh", "entreprise") and told[0] not in data.told_before
         )
         if situation_lead:
             lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
@@ -531,7 +549,9 @@ class GroundedWriter(AnswerWriter):
         lines = _without_repeats(lines, data.said_before)
         text = "\n".join(lines).strip()
         # Only passages still cited after the repeats are dropped are returned, renumbered.
-        return _renumbered(text, cites.chunks, next_step)
+        draft = _renumbered(text, cites.chunks, next_step)
+        draft.told = told if situation_lead else []
+        return draft
 
     @staticmethod
     def _change_line(data: WriterInput, p: dict) -> str:

@@ -119,7 +119,7 @@ class LLMWriter(AnswerWriter):
         if grounded.next_step and grounded.next_step not in text:
             text = f"{text}\n\n{grounded.next_step}"
         text, chunks = _renumber(text, grounded.chunks)
-        return Draft(text=text, chunks=chunks, next_step=grounded.next_step)
+        return Draft(text=text, chunks=chunks, next_step=grounded.next_step, told=grounded.told)
 
 
 def make_writer(settings: Settings) -> AnswerWriter:

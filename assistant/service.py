@@ -323,7 +323,7 @@ class Assistant:
             cited_before=set(state.cited) if previous_turn else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),
             said_before=set(state.said), asks_next_step=reading.asks_next_step,
-            follow_up=follow_up, named=frozenset(reading.nouns),
+            follow_up=follow_up, named=frozenset(reading.nouns), told_before=set(state.told),
             # A change of constraints is news only with trainings to show (« c koi le cpf ? »
             # from a pupil names the CPF: it asks what it is).
             change=_change(reading, follow_up=follow_up, constraint_change=constraint_change) if recommendation else None,
@@ -341,6 +341,7 @@ class Assistant:
             language=state.language,
         )
         state.intents, state.focus = sorted(intents), focus
+        state.told = list(dict.fromkeys([*state.told, *draft.told]))
         self._save(conversation_id, state, answer, asked=question, chunks=draft.chunks, kb=kb)
         timings.total = (time.perf_counter() - started) * 1000
         # Observatory (issue 13): one structured, scrubbed record per question.

@@ -80,6 +80,8 @@ class DialogueState(BaseModel):
     cited: list[str] = Field(default_factory=list)
     #: the last answer's own lines, so the next one does not repeat them word for word
     said: list[str] = Field(default_factory=list)
+    #: the fixed notices given in this conversation (``Draft.told``): each is said once
+    told: list[str] = Field(default_factory=list)
     question: str = ""
     #: the nouns of the last questions (``Reading.nouns``): what a job title is said about
     topic: list[str] = Field(default_factory=list)

@@ -398,3 +398,31 @@ def test_a_passage_found_again_goes_on_from_what_was_said():
     assert first == ["Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5."]
     again = best_sentences(chunk, "faut forcement un bac+5 ?", limit=1, said={first[0]})
     assert again == ["Mais il existe d'autres chemins : des formations plus courtes, l'alternance."]
+
+
+def test_a_question_of_quantity_is_answered_by_a_figure():
+    from assistant.compose import best_sentences
+    from assistant.models import Chunk
+
+    chunk = Chunk(
+        id="c", record_key="document:x", kind="document", section="Une aide régionale", title="Aides", source="Orientia",
+        text=(
+            "L'aide régionale prend la forme d'un chèque pour financer une formation. "
+            "Sa prise en charge est plafonnée à 9 € par heure de formation et à 4 000 € par stagiaire. "
+            "Les conditions d'accès à l'aide sont à vérifier auprès de la Région."
+        ),
+    )
+    assert best_sentences(chunk, "l'aide à la formation ça couvre jusqu'à combien ?", limit=1) == [
+        "Sa prise en charge est plafonnée à 9 € par heure de formation et à 4 000 € par stagiaire."
+    ]
+    assert "4 000" not in " ".join(best_sentences(chunk, "c'est quoi l'aide de la région ?", limit=1))
+
+
+def test_the_situations_funding_line_is_said_once_in_a_conversation(corpus_assistant):
+    """A job seeker asking two funding questions hears « France Travail first » once."""
+    first = corpus_assistant.answer("je suis au chômage, j'étais magasinier à Douai, comment financer une formation IA ?")
+    line = first.answer.splitlines()[0]
+    assert "France Travail" in line
+    corpus_assistant.answer("et à distance ?", conversation_id=first.conversation_id)
+    third = corpus_assistant.answer("et ça se finance comment, le CPF ?", conversation_id=first.conversation_id)
+    assert third.answered and line not in third.answer
