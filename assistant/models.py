@@ -16,6 +16,7 @@ __all__ = [
     "FUNDING_LABELS",
     "Audience",
     "Answer",
+    "Learners",
     "certification_url",
     "rome_url",
     "Bloc",
@@ -68,6 +69,9 @@ Funding = Literal["cpf", "plan", "opco", "region", "france_travail", "transition
 Audience = Literal["salarie", "rh", "eleve", "entreprise"]
 Exposure = Literal["forte", "moyenne", "faible"]
 Situation = Literal["demandeur_emploi", "independant", "fonction_publique"]
+#: whom a training is meant for (LHEO « public visé »): people in work, job seekers, company
+#: heads, the self-employed, pupils and students
+Learners = Literal["salarie", "demandeur_emploi", "dirigeant", "independant", "eleve"]
 
 _ROME = re.compile(r"^[A-N]\d{4}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -224,6 +228,8 @@ class Training(_Record):
     certification_code: str | None = None
     blocs: list[str] = Field(default_factory=list)
     rome_codes: list[str] = Field(default_factory=list)
+    #: whom it is meant for; empty: everyone
+    public: list[Learners] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list)
     sessions: list[date] = Field(default_factory=list)
     disability_access: bool = True

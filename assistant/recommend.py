@@ -145,6 +145,10 @@ class Recommender:
             # A pupil has no trade yet: courses made for one (a warehouse course, a teachers'
             # course) are not theirs; AI literacy for everyone is.
             ranked = [t for t in ranked if not t.rome_codes] or ranked
+        # A training meant for others (a session for job seekers, offered to an employee or
+        # a boss) is not theirs.
+        learners = learners_of(profile)
+        ranked = [t for t in ranked if not t.public or learners in t.public]
         fitting = [t for t in ranked if not broken_by[t.id]]
         if not fitting and constraints:
             result.unmet = constraints.describe()
@@ -291,3 +295,16 @@ def _blocs_for_role(kb: KnowledgeBase, role_id: str) -> list:
 def _sector_codes(kb: KnowledgeBase, sector: str) -> frozenset[str]:
     """The ROME codes of a job family's roles."""
     return frozenset(r.rome_code for r in kb.roles.values() if r.sector == sector)
+
+
+def learners_of(profile: Profile) -> str:
+    """Who the people to be trained are (``Training.public``): a pupil, a job seeker, a
+    self-employed person, a company head training themselves, else people in work (an HR
+    team's or a boss's staff included)."""
+    if profile.audience == "eleve":
+        return "eleve"
+    if profile.learners_are_asker is not False and profile.situation in ("demandeur_emploi", "independant"):
+        return str(profile.situation)
+    if profile.audience == "entreprise" and profile.learners_are_asker:
+        return "dirigeant"
+    return "salarie"

@@ -44,6 +44,7 @@ TRAINING_COLUMNS: dict[str, str] = {
     "code_certification": "certification_code",
     "blocs": "blocs",
     "codes_rome": "rome_codes",
+    "public": "public",
     "competences": "skills",
     "prochaines_sessions": "sessions",
     "accessible_handicap": "disability_access",
@@ -51,7 +52,7 @@ TRAINING_COLUMNS: dict[str, str] = {
     "sources": "sources",
     "illustratif": "illustratif",
 }
-_LIST_COLUMNS = {"financements", "blocs", "codes_rome", "competences", "prochaines_sessions", "sources"}
+_LIST_COLUMNS = {"financements", "blocs", "codes_rome", "public", "competences", "prochaines_sessions", "sources"}
 _BOOL_COLUMNS = {"accessible_handicap", "illustratif"}
 _STUDY_TYPES = {"cadrage", "chiffres", "secteurs", "famille", "suite", "contexte"}
 

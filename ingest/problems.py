@@ -36,7 +36,7 @@ class IngestError(Exception):
 
 _FIELD_LABELS = {
     "department": "département", "format": "modalité", "duration_hours": "durée (heures)",
-    "price_eur": "prix (€)", "funding": "financements", "rome_codes": "codes ROME",
+    "price_eur": "prix (€)", "funding": "financements", "rome_codes": "codes ROME", "public": "public visé",
     "rome_code": "code ROME", "certification_code": "code de certification",
     "sessions": "prochaines sessions", "title": "titre", "provider": "organisme", "id": "id",
     "code": "code", "level": "niveau", "blocs": "blocs", "sources": "sources",
@@ -78,7 +78,8 @@ def problems_from_validation(
         else:
             message = _MESSAGES.get(item["type"], item["msg"])
             if item["type"] == "literal_error":
-                expected = item.get("ctx", {}).get("expected", "")
+                # pydantic writes « 'a', 'b' or 'c' »: French, « ou »
+                expected = str(item.get("ctx", {}).get("expected", "")).replace("' or '", "' ou '")
                 message = f"valeur non autorisée {item.get('input')!r} (attendu : {expected})"
         where = f"{field} : " if field else ""
         out.append(Problem(file=file, record=record, line=line, reason=f"{where}{message}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import Profile
-from assistant.recommend import violations
+from assistant.recommend import learners_of, violations
 
 
 @pytest.mark.parametrize(
@@ -136,3 +136,30 @@ def test_a_required_bound_is_never_relaxed(corpus_assistant):
     assert rec.trainings and not rec.all_constraints_met
     assert all(t.price_eur <= 100 for t in rec.trainings)
     assert all("le budget" not in t.relaxed for t in rec.trainings)
+
+
+def test_a_training_meant_for_others_is_not_recommended(corpus_assistant):
+    """A free workshop for job seekers (catalogue column ``public``) is offered to a job seeker,
+    never to an employee of the same trade (issue 10, class 8)."""
+    kb = corpus_assistant.knowledge()
+    reserved = {t.id for t in kb.trainings.values() if t.public == ["demandeur_emploi"]}
+    assert reserved
+    employee = corpus_assistant.answer("je suis magasinier à Lille, une formation IA gratuite en présentiel ?")
+    seeker = corpus_assistant.answer("je suis au chômage, j'étais magasinier à Lille, une formation IA gratuite en présentiel ?")
+    assert employee.trainings and not reserved & {t.id for t in employee.trainings}
+    assert reserved & {t.id for t in seeker.trainings}
+
+
+@pytest.mark.parametrize(
+    ("profile", "learners"),
+    [
+        (Profile(audience="eleve"), "eleve"),
+        (Profile(audience="salarie", situation="demandeur_emploi"), "demandeur_emploi"),
+        (Profile(audience="rh", learners_are_asker=False), "salarie"),
+        (Profile(audience="entreprise", learners_are_asker=True), "dirigeant"),
+        (Profile(audience="entreprise", learners_are_asker=False), "salarie"),
+        (Profile(situation="independant"), "independant"),
+    ],
+)
+def test_who_the_learners_are(profile, learners):
+    assert learners_of(profile) == learners

@@ -45,6 +45,7 @@ def _messages(corpus):
         ({"code_certification": "RNCP99999"}, "la certification RNCP99999 n'existe pas"),
         ({"illustratif": "non", "sources": ""}, "source manquante"),
         ({"financements": "cpf", "code_certification": "", "blocs": ""}, "financement CPF indiqué pour une formation non certifiante"),
+        ({"public": "demandeur_emploi;retraités"}, "public visé : valeur non autorisée 'retraités' (attendu : 'salarie', 'demandeur_emploi', 'dirigeant', 'independant' ou 'eleve')"),
     ],
 )
 def test_broken_training(corpus, changes, fragment):
