@@ -127,6 +127,17 @@ def _names_any(chunk: Chunk, named: AbstractSet[str]) -> bool:
     return bool(named) and bool(set(normalise_words(f"{chunk.section} {chunk.text}")) & named)
 
 
+def _headed_by(chunk: Chunk, data: WriterInput) -> bool:
+    """Whether a passage's heading names the subject the question names (« le Pass Formation
+    ça couvre jusqu'à combien ? »): a word the question says that few headings have."""
+    from .understanding.lexicon import normalise_words
+
+    counts = data.kb.heading_counts
+    said = {w for w in normalise_words(data.question) if len(w) > 2 and w not in _stop_words()}
+    rare = {w for w in said if 0 < counts.get(w, 0) <= 3}
+    return bool(rare & set(normalise_words(chunk.section)))
+
+
 def _said_already(text: str, lines: list[str], *, share: float = 0.6) -> bool:
     """Whether the answer so far already says most of ``text``: two sources often state one
     rule (« l'OPCO … moins de 50 salariés ») in nearly the same words."""
@@ -367,7 +378,7 @@ class GroundedWriter(AnswerWriter):
                 continue
             # A passage cited before is not given again, unless it is what this question finds
             # first: its other sentences answer it (repeated lines are dropped below).
-            again = chunk.id in data.cited_before and not (leading and not data.change)
+            again = chunk.id in data.cited_before and not (leading and not data.change) and not _headed_by(chunk, data)
             leading = False
             if again:
                 continue

@@ -9,11 +9,13 @@ content hash: re-ingesting unchanged files embeds nothing.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +117,14 @@ class KnowledgeBase:
     def passages(self, record_key: str) -> list[Chunk]:
         """The chunks of a record (``kind:id``), in order."""
         return self.record_chunks.get(record_key, [])
+
+    @functools.cached_property
+    def heading_counts(self) -> Counter[str]:
+        """In how many passage headings each word stem appears (« formation »: many; « pass »:
+        one): what makes a word name one subject."""
+        from .understanding.lexicon import normalise_words
+
+        return Counter(w for c in self.chunks if c.kind in ("study", "document") for w in set(normalise_words(c.section)))
 
     def record(self, key: str):
         """A record by key ``kind:id``, or None."""

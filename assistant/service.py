@@ -212,12 +212,23 @@ class Assistant:
         # tone, not the list).
         changed = {e.slot for e in events if (e.slot in PROFILE_SLOTS and e.slot != "audience") or e.slot == "funding"}
         constraint_change = bool(changed)
-        place_only = constraint_change and changed <= {"department", "commune"}
         new_job = any(e.slot in ("asker_job", "learners_job", "target_job") for e in events)
         names_domain = bool(scope_rules()["domain_terms"].search(plain(read)))
-        follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or _is_follow_up(
+        # A constraint said again (« dans l'Aisne uniquement », « dans l'Oise plutôt » while a
+        # question is pending) refines the conversation even when it changes nothing.
+        stated = {
+            name for name, said in (
+                ("department", reading.departments), ("format", reading.format), ("funding", reading.funding),
+                ("max_price", reading.max_price is not None), ("max_hours", reading.max_hours is not None),
+                ("certifying", reading.certifying is not None),
+            ) if said
+        }
+        refines = previous_turn > 0 and bool(stated) and (
+            not stated <= {"department"} or reading.instead or reading.elliptical or len(question.split()) <= 5
+        )
+        follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or refines or _is_follow_up(
             question, constraint_change=constraint_change, new_job=new_job, reading=reading,
-            names_domain=names_domain, place_only=place_only,
+            names_domain=names_domain, place_only=constraint_change and changed <= {"department", "commune"},
         ))
         if follow_up and state.intents:
             intents |= set(state.intents)
@@ -271,9 +282,9 @@ class Assistant:
         # A turn that opens like a continuation (« et faut être bon en maths ? ») stays in the
         # conversation's subject, however long: it is in scope even when no refinement.
         continues = previous_turn > 0 and reading.elliptical
-        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues)
+        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues or refines)
         names_job = any(m.whose != "other" for m in reading.jobs)
-        if not answered and not names_domain and not names_job and not reading.social:
+        if not answered and not names_domain and not names_job and not reading.social and not refines:
             # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said
             # as such, and not one of the questions the regional offer leaves unanswered.
             answer = self._refusal(conversation_id, "off_topic", state, kb, phrase="out_of_scope")
@@ -326,7 +337,7 @@ class Assistant:
             follow_up=follow_up, named=frozenset(reading.nouns), told_before=set(state.told),
             # A change of constraints is news only with trainings to show (« c koi le cpf ? »
             # from a pupil names the CPF: it asks what it is).
-            change=_change(reading, follow_up=follow_up, constraint_change=constraint_change) if recommendation else None,
+            change=_change(reading, follow_up=follow_up, constraint_change=constraint_change or refines) if recommendation else None,
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(

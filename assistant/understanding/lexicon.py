@@ -34,9 +34,21 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(fold(text.replace("-", " ")))
 
 
+@lru_cache(maxsize=1)
+def _stem_overrides() -> dict[str, str]:
+    """Folded words whose Snowball stem would merge them with unrelated words (``lexicon.yaml``,
+    ``stem_overrides``: « éleveur » and « élévateur » are not « élève »)."""
+    import yaml
+
+    raw = yaml.safe_load((Path(__file__).parent / "lexicon.yaml").read_text(encoding="utf-8"))
+    return {fold(word): stem for stem, words in raw.get("stem_overrides", {}).items() for word in words}
+
+
 def stem_words(words: Sequence[str]) -> tuple[str, ...]:
     """The Snowball stems of folded words (digits and symbols kept as they are)."""
-    return tuple(_stemmer().stemWords(list(words)))
+    overrides = _stem_overrides()
+    stems = _stemmer().stemWords(list(words))
+    return tuple(overrides.get(word, stem) for word, stem in zip(words, stems, strict=True))
 
 
 def normalise_words(text: str) -> tuple[str, ...]:
@@ -143,6 +155,7 @@ class Lexicon:
         self.departments = PhraseTable.of(raw["departments"])
         self.emergency = PhraseTable.of(raw["emergency"])
         self.medical = PhraseTable.of(raw["medical"])
+        self.doses = PhraseTable.of(raw["doses"])
         self.task_artifacts = PhraseTable.of(raw["task_artifacts"])
         self.task_verbs = PhraseTable.of(raw["task_verbs"])
         self.learning = PhraseTable.of(raw["learning"])

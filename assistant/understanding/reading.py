@@ -186,7 +186,10 @@ class Reader:
         # « tu peux m'écrire un script ? » asks Orientia; « l'IA peut écrire du code à la place
         # des développeurs ? » asks about AI: a task done by someone else is no request.
         asked_of_us = [i for i in verbs - artifacts if not _done_by_another(w.tok(i))]
-        if artifacts and asked_of_us and not learning:
+        # « écris-moi une lettre pour cette formation »: an order to us stays one, whatever
+        # training it is for; otherwise learning (« apprendre à coder ») is no request.
+        ordered = any(_addressed_to_us(w.tok(i)) for i in asked_of_us)
+        if artifacts and asked_of_us and (ordered or not learning):
             return "off_topic"
         # (« l'IA peut-elle vérifier les doses ? » asks about AI, not for a dose; « je suis
         # préparatrice, je délivre des médicaments » says a job; « mon médecin » is no job said)
@@ -194,7 +197,7 @@ class Reader:
             m.start == 0 or w.words[m.start - 1] not in ("mon", "ma", "mes", "my")
             for m in self.jobs.find(stems, upper=w.upper)
         )
-        if lex.medical.contains(stems) and not learning and not _mentions_ai(w) and not says_job:
+        if not learning and not _mentions_ai(w) and (lex.doses.contains(stems) or (lex.medical.contains(stems) and not says_job)):
             return "medical"
         return None
 
@@ -259,8 +262,8 @@ class Reader:
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
         # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
         for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
-            if lex.team.contains(stems[end : end + 1]):
-                continue  # « mes salariés » are the team, not « Salarié agricole »
+            if lex.team.contains(stems[end : end + 1]) or lex.audience.contains(stems[end : end + 1]):
+                continue  # « mes salariés » are the team, not « Salarié agricole »; « mes élèves » no trade
             guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
             if guess is not None and len(guess.role_ids) <= 4:
                 matches.append(guess)
@@ -600,7 +603,11 @@ class Reader:
     def _numbers(self, w: _Words, reading: Reading) -> None:
         lex = self.lex
         strength: dict[str, int] = {}
+        # « en 3e », « stage de 3e »: a school year, not 3 euros
+        school = {i for start, end, _ in lex.audience.find(w.stems) for i in range(start, end)}
         for i, word in enumerate(w.words):
+            if i in school:
+                continue
             token = w.tok(i)
             glued = _GLUED.match(token.text)
             value = float(glued.group(1).replace(",", ".")) if glued else number_value(token)
@@ -678,7 +685,16 @@ class Reader:
 
     def _who(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
-        found = {label for _, _, labels in lex.audience.find(stems) for label in labels}
+        # « mes élèves », « nos étudiants »: the asker teaches them; they are not who asks.
+        found = {
+            label for start, _, labels in lex.audience.find(stems)
+            if not (start > 0 and stems[start - 1] in lex.possessives and stems[start - 1] not in ("mon", "ma", "my"))
+            for label in labels
+        }
+        if any(j.whose == "self" and not j.negated and all(r[:3] == "K21" for r in j.role_ids) for j in reading.jobs):
+            # A school's staff (« prof de maths au collège », a CPE) speak of the school as
+            # their workplace: the job says who asks (ROME K21: teaching and training).
+            found.discard("eleve")
         we_end = {_skip_articles(w, end) for _, end, _ in lex.we_are.find(stems)}
         # « on est une PME de 20 personnes »: the company asks (unless someone known asks for it).
         organisation = any(start in we_end for start, _, _ in lex.organisations.find(stems))
@@ -822,6 +838,15 @@ def _done_by_another(token) -> bool:
                 for s in subjects
             )
     return False
+
+
+def _addressed_to_us(token) -> bool:
+    """Whether a verb is an order or a request to Orientia (« écris-moi », « tu peux écrire »)."""
+    if "Imp" in token.morph.get("Mood"):
+        return True
+    return any(
+        fold(c.text).lstrip("-") in ("tu", "vous", "moi", "you") for verb in (token, token.head) for c in verb.children
+    )
 
 
 def _mentions_ai(w: _Words) -> bool:

@@ -426,3 +426,20 @@ def test_the_situations_funding_line_is_said_once_in_a_conversation(corpus_assis
     corpus_assistant.answer("et à distance ?", conversation_id=first.conversation_id)
     third = corpus_assistant.answer("et ça se finance comment, le CPF ?", conversation_id=first.conversation_id)
     assert third.answered and line not in third.answer
+
+
+def test_a_constraint_said_again_refines_the_conversation(corpus_assistant):
+    """« dans l'Aisne uniquement » changes nothing already known: the answer says the trainings
+    shown still fit, it does not start a new subject."""
+    first = corpus_assistant.answer("je suis comptable à Laon, formation IA ?")
+    corpus_assistant.answer("plutot a distance", conversation_id=first.conversation_id)
+    again = corpus_assistant.answer("dans l'aisne uniquement stp", conversation_id=first.conversation_id)
+    assert again.answered and again.trainings
+    assert again.answer.startswith("Les formations proposées juste avant correspondent toujours")
+
+
+def test_a_place_said_instead_is_not_off_topic_while_a_job_is_asked(corpus_assistant):
+    first = corpus_assistant.answer("je suis vendeuse a Beauvais")
+    assert first.clarify is not None
+    moved = corpus_assistant.answer("dans l'oise plutot, je demenage a compiegne", conversation_id=first.conversation_id)
+    assert moved.refusal is None and moved.profile.department == "60"

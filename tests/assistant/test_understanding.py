@@ -274,6 +274,30 @@ def test_questions_about_ai_doing_a_task_are_not_refused(understanding, kb, ques
     assert reading.safety is None
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    # a carer says her job, the dose is still a question for a doctor or a pharmacist
+    ("jsuis aide soignante en ehpad a lille, combien de mg de doliprane pour une patiente de 80 kg ?", "medical"),
+    ("URGENT mon collegue est tombé d'un echafaudage il bouge plus", "emergency"),
+    # an order to us stays one, whatever training it is for
+    ("ecris moi une lettre de motivation pour cette formation", "off_topic"),
+    ("le marché de l'emploi bouge plus vite avec l'IA ?", None),
+])
+def test_safety_reads_the_request_not_the_words_around(understanding, kb, question, kind):
+    _, reading = talk(understanding, kb, question)
+    assert reading.safety == kind
+
+
+def test_everyday_words_are_no_titles_stemmed_alike(understanding, kb):
+    """« URGENT » is no « urgentiste », « le journal » no « journaliste » (Snowball stems them
+    alike; the lexicon's stem overrides keep them apart), while the titles are still read."""
+    state, _ = talk(understanding, kb, "URGENT mon collegue est tombé d'un echafaudage il bouge plus")
+    assert code(state, kb) is None
+    state, _ = talk(understanding, kb, "j'ai lu dans le journal que l'IA va supprimer des emplois")
+    assert code(state, kb) is None
+    state, _ = talk(understanding, kb, "je suis journaliste à La Voix du Nord")
+    assert code(state, kb) == "E1106"
+
+
 def test_learning_to_code_is_not_a_request_for_code(understanding, kb):
     _, reading = talk(understanding, kb, "je veux apprendre à coder en python, quelle formation ?")
     assert reading.safety is None
@@ -796,3 +820,35 @@ def test_a_title_beginning_is_never_read_up_to_a_small_word(understanding, kb):
     # about, not taken for a food-industry worker.
     state, _ = talk(understanding, kb, "je suis ouvrier dans le batiment a Lens")
     assert code(state, kb) != "H2105"
+
+
+def test_a_teacher_speaks_of_their_pupils_and_school(understanding, kb):
+    """« mes élèves » are no trade (« éleveur » stems alike) and the asker is no pupil; « au
+    collège » is the teacher's workplace."""
+    state, reading = talk(understanding, kb, "prof de maths au college a lens, comment former mes eleves a l'ia ?")
+    assert code(state, kb) == "K2107"
+    assert reading.audience == "salarie" and not any(j.whose == "learners" for j in reading.jobs)
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("je suis eleveuse de vaches laitieres", "A1407"),
+    ("je suis eleveur de porcs", "A1411"),
+    ("je conduis un chariot elevateur", "N1101"),
+])
+def test_a_farmer_or_a_forklift_is_no_pupil(understanding, kb, question, rome):
+    state, reading = talk(understanding, kb, question)
+    assert code(state, kb) == rome and reading.audience != "eleve"
+
+
+def test_quotes_are_no_developer(understanding, kb):
+    """« devis » stems to « dev » (a developer) without the lexicon's stem overrides."""
+    state, reading = talk(understanding, kb, "plombier a mon compte a calais, l'ia peut m'aider pour les devis ?")
+    assert code(state, kb) == "F1603" and reading.situation == "independant"
+    assert [j.role_ids for j in reading.jobs] == [["F1603"]]
+
+
+def test_a_school_year_is_no_price(understanding, kb):
+    _, reading = talk(understanding, kb, "jsuis en 3e, l'ia va tout remplacer ??")
+    assert reading.audience == "eleve" and reading.max_price is None
+    _, reading = talk(understanding, kb, "une formation a moins de 300e")
+    assert reading.max_price == 300.0
