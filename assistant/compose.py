@@ -212,12 +212,17 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
     def content(words: str) -> set[str]:
-        return {w for w in normalise_words(" ".join(x for x in _WORD.findall(fold(words)) if x not in _stop_words())) if len(w) > 2}
+        # (« IA » is short but it is what « c'est quoi l'IA ? » asks about)
+        words = _AI_WORDS.sub(" ia ", fold(words))
+        kept = [x for x in re.findall(r"\w+", words) if (len(x) > 2 or x == "ia") and x not in _stop_words()]
+        return {w for w in normalise_words(" ".join(kept)) if len(w) > 2 or w == "ia"}
 
     asked = content(question)
-    said = set(normalise_words(f"{chunk.section} {text}"))
+    said = set(normalise_words(_AI_WORDS.sub(" ia ", fold(f"{chunk.section} {text}"))))
     # What the question names weighs more than the asker's situation (``context``).
     score = float(len(asked & said)) + 0.5 * len((content(context) - asked) & said)
+    if chunk.section.rstrip().endswith("?") and asked & content(chunk.section):
+        score += 2  # a heading asking the question (« L'intelligence artificielle, c'est quoi ? »)
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
     score += 3 * sum(1 for code in mentioned_codes(question) if code in chunk.text.upper() or code in chunk.record_key.upper())
     folded = fold(question)
@@ -230,6 +235,9 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     if re.search(r"\b(quel(le)?s|which|what are)\b", folded) and any(_announced(s) for s in _sentences(text)):
         score += 2  # « quels secteurs ? » is answered by the list itself
     return score
+
+
+_AI_WORDS = re.compile(r"\bintelligences? artificielles?\b|\bartificial intelligence\b")
 
 
 def _asks_quantity(question: str) -> bool:

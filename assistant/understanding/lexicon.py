@@ -134,6 +134,8 @@ class Lexicon:
         self.shorter = PhraseTable.of(raw["shorter"])
         self.closer = PhraseTable.of(raw["closer"])
         self.instead = PhraseTable.of(raw["instead"])
+        #: words that end what a drop cue lets go (« peu importe le prix mais en présentiel »)
+        self.contrast = frozenset(fold(w) for w in raw["contrast"])
         self.drop_cues = PhraseTable.of(raw["drop_cues"])
         self.drop_fields = PhraseTable.of(raw["drop_fields"])
         self.negation = {fold(w) for w in raw["negation"]}

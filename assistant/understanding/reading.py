@@ -9,6 +9,7 @@ text for these again.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -667,7 +668,7 @@ class Reader:
         strong = [c for c in lex.drop_cues.find(stems) if not ({"sans", "pas de", "pas besoin"} & c[2])]
         for start, end, _ in strong:
             # « ok pas grave. et en distanciel ? »: what is let go is in the cue's sentence.
-            low, high = _stretch(w, start, end, before=3, after=5)
+            low, high = _stretch(w, start, end, before=3, after=5, stop=lex.contrast)
             window = stems[low:high]
             for _, _, fields in lex.drop_fields.find(window):
                 reading.dropped.extend(sorted(fields))
@@ -765,18 +766,21 @@ def _ends_with_question_mark(w: _Words) -> bool:
     return len(doc) > 0 and doc[len(doc) - 1].text == "?"
 
 
-def _stretch(w: _Words, start: int, end: int, *, before: int, after: int) -> tuple[int, int]:
-    """Word bounds around ``[start, end)``, at most ``before``/``after`` words, not crossing punctuation."""
+def _stretch(
+    w: _Words, start: int, end: int, *, before: int, after: int, stop: AbstractSet[str] = frozenset(),
+) -> tuple[int, int]:
+    """Word bounds around ``[start, end)``, at most ``before``/``after`` words, not crossing
+    punctuation nor a word of ``stop`` (« mais »)."""
     doc = w.doc
 
     def punct_between(a: int, b: int) -> bool:
         return any(doc[k].is_punct for k in range(w.token[a] + 1, w.token[b]))  # type: ignore[index]
 
     low = start
-    while low > 0 and start - low < before and not punct_between(low - 1, low):
+    while low > 0 and start - low < before and not punct_between(low - 1, low) and w.words[low - 1] not in stop:
         low -= 1
     high = end
-    while high < len(w.words) and high - end < after and not punct_between(high - 1, high):
+    while high < len(w.words) and high - end < after and not punct_between(high - 1, high) and w.words[high] not in stop:
         high += 1
     return low, high
 

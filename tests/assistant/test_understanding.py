@@ -852,3 +852,13 @@ def test_a_school_year_is_no_price(understanding, kb):
     assert reading.audience == "eleve" and reading.max_price is None
     _, reading = talk(understanding, kb, "une formation a moins de 300e")
     assert reading.max_price == 300.0
+
+
+def test_what_follows_but_is_not_let_go(understanding, kb):
+    """« peu importe le prix mais en présentiel obligatoire »: the price is dropped, the format kept."""
+    state, reading = talk(
+        understanding, kb, "je suis comptable", "moins de 500 euros en distanciel",
+        "finalement peu importe le prix mais en presentiel obligatoire",
+    )
+    assert reading.dropped == ["max_price"]
+    assert state.max_price is None and state.format == "présentiel"
