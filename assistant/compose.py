@@ -583,8 +583,9 @@ class GroundedWriter(AnswerWriter):
         relaxed = sorted({r for t in fresh for r in t.relaxed})
         key = "met" if met else "relaxed" if fresh else "none"
         if data.change == "cheaper" and profile.max_price is not None:
-            if key == "none" and profile.max_price <= 0:
-                return p["cheaper_free"]
+            if profile.max_price <= 0:
+                # A free one was shown: nothing is cheaper; other free ones may be news.
+                return p["cheaper_free" if key == "none" else "cheaper_free_more"]
             price = _euros(profile.max_price + 0.01)
             return p[{"met": "cheaper", "relaxed": "cheaper_relaxed", "none": "cheaper_none"}[key]].format(
                 price=price, relaxed=", ".join(relaxed))

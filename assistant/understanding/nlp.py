@@ -10,7 +10,7 @@ import re
 import threading
 from functools import lru_cache
 
-__all__ = ["pipeline", "prepare", "number_value", "english_share", "is_common_word"]
+__all__ = ["pipeline", "prepare", "number_value", "english_share", "has_function_words", "is_common_word"]
 
 _lock = threading.Lock()
 _THOUSANDS = re.compile(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?![\d,])")
@@ -146,6 +146,12 @@ def _stop_words() -> tuple[frozenset[str], frozenset[str]]:
     # words (« im », « whats », « gonna ») are English too.
     chat_english = {"im", "whats", "gonna", "wanna", "dont", "cant", "thx", "u", "ur", "pls", "plz", "ive", "id", "isnt"}
     return frozenset((EN - FR) | chat_english), frozenset(FR - EN - {"ai"})
+
+
+def has_function_words(words: list[str]) -> bool:
+    """Whether a text has function words of French or English (« cheaper options? » has none)."""
+    english, french = _stop_words()
+    return any(w in english or w in french for w in words)
 
 
 def english_share(words: list[str]) -> float:

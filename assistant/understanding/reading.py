@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ..models import DEPARTMENTS, MAX_HOURS, MAX_PRICE
 from ..text import fold
 from .lexicon import Lexicon, lexicon, normalise_words, stem_words, words_of
-from .nlp import english_share, is_common_word, number_value, pipeline, prepare
+from .nlp import english_share, has_function_words, is_common_word, number_value, pipeline, prepare
 from .referentials import JobIndex, JobMatch, PlaceIndex
 
 __all__ = ["JobMention", "Reading", "Reader"]
@@ -53,6 +53,8 @@ class Reading(BaseModel):
     #: the question as read: casual spellings rewritten, numbers as digits
     text: str = ""
     language: Literal["fr", "en"] = "fr"
+    #: whether the question's own words say its language (function words of either)
+    language_said: bool = True
     safety: Safety | None = None
     jobs: list[JobMention] = Field(default_factory=list)
     #: words after a job cue that name no known job (« je suis tourneur-fraiseuse »)
@@ -136,6 +138,9 @@ class Reader:
         w = _align(doc)
         reading = Reading(text=text)
         reading.language = "en" if english_share([t.lower_ for t in doc]) > 0.6 else "fr"
+        # « cheaper options? », « ok merci »: no function word of either language says which
+        # it is; the conversation's language stays.
+        reading.language_said = has_function_words([t.lower_ for t in doc])
         w.english = reading.language == "en"
         reading.safety = self._safety(w)
         # Proper nouns are left out: names of people and places tell nothing of a job.

@@ -443,3 +443,12 @@ def test_a_place_said_instead_is_not_off_topic_while_a_job_is_asked(corpus_assis
     assert first.clarify is not None
     moved = corpus_assistant.answer("dans l'oise plutot, je demenage a compiegne", conversation_id=first.conversation_id)
     assert moved.refusal is None and moved.profile.department == "60"
+
+
+def test_a_short_turn_keeps_the_conversations_language(corpus_assistant):
+    """« cheaper options? » has no function word to tell its language: English stays."""
+    first = corpus_assistant.answer("I run a small logistics company near Calais and want to train my 10 warehouse workers in AI")
+    assert first.language == "en"
+    cheaper = corpus_assistant.answer("cheaper options?", conversation_id=first.conversation_id)
+    assert cheaper.language == "en" and cheaper.answer.startswith("The trainings just shown already included free ones")
+    assert all(t.price_eur == 0 for t in cheaper.trainings)

@@ -862,3 +862,10 @@ def test_what_follows_but_is_not_let_go(understanding, kb):
     )
     assert reading.dropped == ["max_price"]
     assert state.max_price is None and state.format == "présentiel"
+
+
+def test_a_turn_without_function_words_keeps_the_language(understanding, kb):
+    state, reading = talk(understanding, kb, "I'm a nurse in Lille, which AI training?", "cheaper options?")
+    assert not reading.language_said and state.language == "en"
+    state, _ = talk(understanding, kb, "I'm a nurse in Lille, which AI training?", "et à distance ?")
+    assert state.language == "fr"
