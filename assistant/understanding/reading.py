@@ -201,7 +201,7 @@ class Reader:
         # préparatrice, je délivre des médicaments » says a job; « mon médecin » is no job said)
         says_job = any(
             m.start == 0 or w.words[m.start - 1] not in ("mon", "ma", "mes", "my")
-            for m in self.jobs.find(stems, upper=w.upper)
+            for m in self.jobs.find(stems, upper=w.upper, words=w.words)
         )
         if not learning and not _mentions_ai(w) and (lex.doses.contains(stems) or (lex.medical.contains(stems) and not says_job)):
             return "medical"
@@ -245,7 +245,7 @@ class Reader:
             elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and not lex.team.contains(stems[i + 1 : i + 2]):
                 # « 4 vendeuses », « j'ai 3 mécaniciens »: people counted are people to train.
                 possessive_ends.add(i + 1)
-        matches = [self.jobs.specialise(m, stems, nouns) for m in self.jobs.find(stems, upper=w.upper)]
+        matches = [self.jobs.specialise(m, stems, nouns) for m in self.jobs.find(stems, upper=w.upper, words=w.words)]
         covered = {i for m in matches for i in range(m.start, m.end)}
         # « je bosse à l'accueil », « je fais la paie »: a job named by its field of work;
         # « je suis dans la compta »: a sector names a job only when it clips a sheet's title.

@@ -93,6 +93,9 @@ class JobIndex:
         self._label_keys: dict[tuple[str, ...], str] = {}
         #: acronyms (« DOS », « IDE »): a job only when written in capitals
         self._acronyms: set[tuple[str, ...]] = set()
+        #: how one-word titles are spelt (« urgentiste »): a word stemmed alike but spelt far
+        #: from all of them (« urgent », « accessoires ») is not the title
+        self._spellings: dict[str, set[str]] = {}
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
             official = [role.label, *role.aliases]
@@ -101,6 +104,7 @@ class JobIndex:
             for name in official:
                 for form in gender_forms(name):
                     self._add(self._by_key, form, role_id)
+                    self._spelt(form)
                     if form.isupper() and " " not in form and not _ROME.match(form):
                         self._acronyms.add(normalise_words(form))
             for form in gender_forms(role.label):
@@ -112,6 +116,7 @@ class JobIndex:
             for name in getattr(role, "everyday_names", []) or []:
                 for form in gender_forms(name):
                     self._add(everyday, form, role_id)
+                    self._spelt(form)
         # The official titles win: an everyday name the team wrote never overrides a ROME
         # appellation, and a bare ambiguous word (« conseiller ») is no everyday name.
         for key, ids in everyday.items():
@@ -160,6 +165,18 @@ class JobIndex:
             if others - ids:
                 self._widened[key] = others | ids
 
+    def _spelt(self, form: str) -> None:
+        words = words_of(form)
+        if len(words) == 1:
+            self._spellings.setdefault(normalise_words(form)[0], set()).add(words[0])
+
+    def _spelt_alike(self, stem: str, word: str) -> bool:
+        """Whether ``word`` is one of the spellings of a one-word title (a plural, a typo)."""
+        from rapidfuzz.distance import Levenshtein
+
+        spellings = self._spellings.get(stem)
+        return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
+
     @staticmethod
     def _add(table: dict[tuple[str, ...], set[str]], form: str, role_id: str) -> None:
         key = normalise_words(form)
@@ -169,13 +186,18 @@ class JobIndex:
     def __len__(self) -> int:
         return len(self._by_key)
 
-    def find(self, stems: Sequence[str], *, upper: Sequence[bool] | None = None) -> list[JobMatch]:
+    def find(
+        self, stems: Sequence[str], *, upper: Sequence[bool] | None = None, words: Sequence[str] | None = None,
+    ) -> list[JobMatch]:
         """Exact title matches, longest first, non-overlapping.
 
         Args:
             stems: the question's stemmed words.
             upper: for each word, whether it was written in capitals; an acronym title
                 (« DOS ») matches only a word in capitals (« dos » is a back, « dose » a dose).
+            words: the question's folded words: a one-word title matches only a word spelt
+                near it (« accessoires » stems like « accessoiriste », « archives » like
+                « archiviste »; neither is the job).
         """
         found: list[JobMatch] = []
         i = 0
@@ -188,6 +210,8 @@ class JobIndex:
                     key = (*key[:-1], key[-1][:-1])
                     ids = self._by_key.get(key)
                 if ids and key in self._acronyms and not (upper is not None and all(upper[i : i + n])):
+                    ids = None
+                if ids and n == 1 and words is not None and not self._spelt_alike(key[0], words[i]):
                     ids = None
                 if ids:
                     widened = self._widened.get(key)

@@ -869,3 +869,15 @@ def test_a_turn_without_function_words_keeps_the_language(understanding, kb):
     assert not reading.language_said and state.language == "en"
     state, _ = talk(understanding, kb, "I'm a nurse in Lille, which AI training?", "et à distance ?")
     assert state.language == "fr"
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("je coiffe, j'ai des accessoires pour le salon", None),  # « accessoiriste » stems alike
+    ("je range les archives de la mairie", None),  # « archiviste » too
+    ("je travaille à l'usine", None),  # « usineur »
+    ("je suis mecano", "I1604"),  # a one-word title, its plural and its typos still match
+    ("je suis magasinié", "N1110"),
+])
+def test_a_one_word_title_is_spelt_near_its_titles(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
