@@ -271,7 +271,9 @@ class Reader:
             if lex.team.contains(stems[end : end + 1]) or lex.audience.contains(stems[end : end + 1]):
                 continue  # « mes salariés » are the team, not « Salarié agricole »; « mes élèves » no trade
             guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
-            if guess is not None and len(guess.role_ids) <= 4:
+            # (many sheets begin so: the conversation chooses, or we ask, when the word is a
+            # title's own, « mes 2 vendeuses »)
+            if guess is not None and (len(guess.role_ids) <= 4 or self.jobs.knows_word(stems[end])):
                 matches.append(guess)
         if nominal and not any(m.start == 0 for m in matches):
             # Only a beginning of two words or more: one word alone says too little.

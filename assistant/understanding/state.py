@@ -196,7 +196,16 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 events.append(Event(turn=turn, op="negate", slot="job", value=role_id))
     refused = set(state.refused_jobs) | {e.value for e in events if e.op == "negate"}
     context = {*state.topic, *reading.nouns}
+    if state.asker_job is not None:
+        # The asker's own trade says where the learners work (« boulanger »: his shop's
+        # « vendeuses » sell in a bakery).
+        from .lexicon import lexicon
+
+        equivalents = lexicon().context_equivalents
+        own_words = jobs.name_stems.get(state.asker_job, frozenset())
+        context |= {e for w in own_words for e in equivalents.get(w, ())}
     asks_for_others = state.learners_are_asker is False
+    peers = False
     for mention in reading.jobs:
         if mention.negated or mention.whose == "other":
             continue
@@ -245,6 +254,11 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             continue
         job = ids[0]
         whose = mention.whose
+        if whose == "learners" and job == state.asker_job and state.learners_are_asker:
+            # An aide-soignante asking « une formation pour les aides-soignantes ? » is one of
+            # them: nothing changes, and she does not become a company.
+            peers = True
+            continue
         if whose == "unspecified":
             whose = "learners" if (asks_for_others or reading.team or reading.audience in ("rh", "entreprise")) else "self"
         events.append(Event(turn=turn, op="set", slot="job_words", value={**state.job_words, job: jobs.display(roles[job], mention.words)}))
@@ -273,7 +287,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         put("learners_job", None)
         if reading.learners_count:
             put("learners_count", reading.learners_count)
-    elif reading.team and not any(e.slot == "learners_are_asker" for e in events) and state.learners_are_asker is not False:
+    elif reading.team and not peers and not any(e.slot == "learners_are_asker" for e in events) and state.learners_are_asker is not False:
         if not own_title:
             put("learners_are_asker", False)
             if reading.learners_count:
@@ -282,7 +296,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 put("learners_job", None)
 
     # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
-    if reading.audience and not (reading.audience_weak and state.audience in ("rh", "entreprise")):
+    if peers and reading.audience == "entreprise":
+        pass  # (read from « pour les aides-soignantes » alone: the asker is one of them)
+    elif reading.audience and not (reading.audience_weak and state.audience in ("rh", "entreprise")):
         put("audience", reading.audience)
     elif reading.correction and any(m.whose == "self" for m in reading.jobs) and state.audience in ("entreprise", "rh"):
         put("audience", "salarie")

@@ -881,3 +881,18 @@ def test_a_turn_without_function_words_keeps_the_language(understanding, kb):
 def test_a_one_word_title_is_spelt_near_its_titles(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
     assert code(state, kb) == rome
+
+
+def test_a_tradesmans_staff_work_in_his_trade(understanding, kb):
+    """A baker's « 2 vendeuses » sell in his bakery (ROME D1106 holds « vendeur en
+    boulangerie-pâtisserie »); the baker asks as a company."""
+    state, _ = talk(understanding, kb, "je suis boulanger a Arras", "je voudrais former mes 2 vendeuses")
+    assert code(state, kb) == "D1106"
+    assert state.learners_are_asker is False and state.audience == "entreprise" and state.learners_count == 2
+
+
+def test_one_of_the_learners_asking_stays_herself(understanding, kb):
+    """An aide-soignante asking « pour les aides-soignantes ? » is one of them, not a company."""
+    state, _ = talk(understanding, kb, "jsuis aide soignante en ehpad a lille", "une formation ia pour les aides soignantes ?")
+    assert code(state, kb) == "J1501"
+    assert state.learners_are_asker is True and state.audience == "salarie"
