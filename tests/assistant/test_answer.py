@@ -382,17 +382,23 @@ def test_a_follow_up_with_trainings_says_what_it_brings(corpus_assistant):
     assert "Voici ce que disent nos sources." not in answer.answer
 
 
-def test_a_passage_found_again_goes_on_from_what_was_said():
-    from assistant.compose import best_sentences
+def _passage(section: str, *sentences: str):
     from assistant.models import Chunk
 
-    chunk = Chunk(
-        id="c", record_key="document:x", kind="document", section="Repère Orientia", title="Études", source="Orientia",
-        text=(
-            "Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5. "
-            "Mais il existe d'autres chemins : des formations plus courtes, l'alternance. "
-            "Pour choisir sa voie, renseignez-vous sur les programmes des écoles."
-        ),
+    return Chunk(
+        id="c", record_key="document:x", kind="document", section=section, title="Guide", source="Orientia",
+        text=" ".join(sentences),
+    )
+
+
+def test_a_passage_found_again_goes_on_from_what_was_said():
+    from assistant.compose import best_sentences
+
+    chunk = _passage(
+        "Repère Orientia",
+        "Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5.",
+        "Mais il existe d'autres chemins : des formations plus courtes, l'alternance.",
+        "Pour choisir sa voie, renseignez-vous sur les programmes des écoles.",
     )
     first = best_sentences(chunk, "faut forcement un bac+5 ?", limit=1)
     assert first == ["Les métiers qui conçoivent l'IA demandent souvent des études longues, jusqu'au bac+5."]
@@ -402,15 +408,12 @@ def test_a_passage_found_again_goes_on_from_what_was_said():
 
 def test_a_question_of_quantity_is_answered_by_a_figure():
     from assistant.compose import best_sentences
-    from assistant.models import Chunk
 
-    chunk = Chunk(
-        id="c", record_key="document:x", kind="document", section="Une aide régionale", title="Aides", source="Orientia",
-        text=(
-            "L'aide régionale prend la forme d'un chèque pour financer une formation. "
-            "Sa prise en charge est plafonnée à 9 € par heure de formation et à 4 000 € par stagiaire. "
-            "Les conditions d'accès à l'aide sont à vérifier auprès de la Région."
-        ),
+    chunk = _passage(
+        "Une aide régionale",
+        "L'aide régionale prend la forme d'un chèque pour financer une formation.",
+        "Sa prise en charge est plafonnée à 9 € par heure de formation et à 4 000 € par stagiaire.",
+        "Les conditions d'accès à l'aide sont à vérifier auprès de la Région.",
     )
     assert best_sentences(chunk, "l'aide à la formation ça couvre jusqu'à combien ?", limit=1) == [
         "Sa prise en charge est plafonnée à 9 € par heure de formation et à 4 000 € par stagiaire."
