@@ -134,6 +134,8 @@ class Lexicon:
         self.shorter = PhraseTable.of(raw["shorter"])
         self.closer = PhraseTable.of(raw["closer"])
         self.instead = PhraseTable.of(raw["instead"])
+        #: relatives the asker may ask for (« mon mari est routier, il peut se former ? »)
+        self.family = PhraseTable.of(raw["family"])
         #: words that end what a drop cue lets go (« peu importe le prix mais en présentiel »)
         self.contrast = frozenset(fold(w) for w in raw["contrast"])
         self.drop_cues = PhraseTable.of(raw["drop_cues"])

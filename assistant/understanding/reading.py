@@ -23,7 +23,7 @@ from .referentials import JobIndex, JobMatch, PlaceIndex
 
 __all__ = ["JobMention", "Reading", "Reader"]
 
-Whose = Literal["self", "learners", "other", "target", "unspecified"]
+Whose = Literal["self", "learners", "relative", "other", "target", "unspecified"]
 Safety = Literal["emergency", "medical", "off_topic", "secrets"]
 
 _ROME_CODE = re.compile(r"^[A-N]\d{4}$")
@@ -449,6 +449,9 @@ class Reader:
         if possessed:
             if plural or numbered or lex.learners_cues.contains(before):
                 return "learners"
+            if lex.family.contains(before[-3:]) and lex.learning.contains(w.stems):
+                # « mon mari est routier, il peut se former ? »: a relative the asker asks for
+                return "relative"
             return "other"
         if numbered or (plural and lex.learners_cues.contains(before)):
             return "learners"

@@ -264,7 +264,7 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         events.append(Event(turn=turn, op="set", slot="job_words", value={**state.job_words, job: jobs.display(roles[job], mention.words)}))
         if whose == "target":
             put("target_job", job)
-        elif whose == "learners":
+        elif whose in ("learners", "relative"):
             put("learners_job", job)
             put("learners_are_asker", False)
             if reading.learners_count:

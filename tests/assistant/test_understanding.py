@@ -858,3 +858,13 @@ def test_everyday_words_are_no_titles_stemmed_alike(understanding, kb):
         assert code(state, kb) is None, question
     state, _ = talk(understanding, kb, "je suis journaliste à La Voix du Nord")
     assert code(state, kb) == "E1106"
+
+
+def test_a_relative_asked_for_is_the_learner(understanding, kb):
+    """« mon mari est routier, il peut se former ? »: the husband is to be trained; a relative
+    merely mentioned, or a boss, is not."""
+    state, _ = talk(understanding, kb, "mon mari est routier, il peut se former a l'ia ?")
+    assert code(state, kb) == "N4101" and state.learners_are_asker is False and state.audience is None
+    for question in ("ma femme est infirmière", "mon patron est comptable, il veut que je me forme"):
+        state, _ = talk(understanding, kb, question)
+        assert code(state, kb) is None, question
