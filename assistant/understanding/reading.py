@@ -275,12 +275,23 @@ class Reader:
             # title's own, « mes 2 vendeuses »)
             if guess is not None and (len(guess.role_ids) <= 4 or self.jobs.knows_word(stems[end])):
                 matches.append(guess)
-        if nominal and not any(m.start == 0 for m in matches):
-            # Only a beginning of two words or more: one word alone says too little.
-            guess = self.jobs.partial(stems, start=0, context=nouns)
+        # A title said alone: the whole message (« magasiniere a douai »), or a clause after a
+        # comma once the person said where they work (« je bosse en entrepôt, prépa de commandes »).
+        starts = [0] if nominal else []
+        if fields and not matches:
+            starts += [i for i in range(1, len(stems)) if _punct_between(w, i - 1, i) and not _is_function_word(w, i)]
+        for start in starts:
+            if any(m.start == start for m in matches):
+                continue
+            # Only a beginning of two words or more: one word alone says too little (a title
+            # with typos, « prepa de commandes », only over two words or more too).
+            small = {i for i in range(len(stems)) if _is_function_word(w, i)}
+            guess = self.jobs.partial(stems, start=start, context=nouns)
+            if guess is None or guess.end - guess.start < 2:
+                guess = self.jobs.fuzzy(stems, start=start, function_words=small) or guess
             if guess is not None and (guess.end - guess.start >= 2 or self.jobs.is_label(stems[guess.start : guess.end])):
                 matches.append(guess)
-                cue_ends.add(0)
+                cue_ends.add(start)
         for _, end, _ in cues:
             if 0 < end < len(stems) and _punct_between(w, end - 1, end):
                 continue  # « … my job? Copilot writes … »: a cue does not reach past its sentence

@@ -200,6 +200,10 @@ def test_pupils_are_recognised(understanding, kb, question):
     ("je travaille au guichet d'une agence bancaire à Lille", "C1201"),  # the bank chooses
     ("je fais le ménage dans des bureaux à Amiens", "K2205"),
     ("je taf comme cariste à Lauwin-Planque", "N1101"),
+    # a title in its own clause once the workplace is said, typos and clipped words included
+    ("jbosse en entrepot a dunkerque, prepa de commandes", "N1103"),
+    # a message that is only a title, with a typo
+    ("aide soigante de nuit", "J1501"),
 ])
 def test_official_and_everyday_job_titles(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
