@@ -127,15 +127,21 @@ def _names_any(chunk: Chunk, named: AbstractSet[str]) -> bool:
     return bool(named) and bool(set(normalise_words(f"{chunk.section} {chunk.text}")) & named)
 
 
-def _headed_by(chunk: Chunk, data: WriterInput) -> bool:
-    """Whether a passage's heading names the subject the question names (« le Pass Formation
-    ça couvre jusqu'à combien ? »): a word the question says that few headings have."""
+def _subject_words(data: WriterInput) -> set[str]:
+    """The words of the question that name one subject: said in few passage headings
+    (« pass » in « le Pass Formation ça couvre jusqu'à combien ? », not « formation »)."""
     from .understanding.lexicon import normalise_words
 
     counts = data.kb.heading_counts
     said = {w for w in normalise_words(data.question) if len(w) > 2 and w not in _stop_words()}
-    rare = {w for w in said if 0 < counts.get(w, 0) <= 3}
-    return bool(rare & set(normalise_words(chunk.section)))
+    return {w for w in said if 0 < counts.get(w, 0) <= 3}
+
+
+def _headed_by(chunk: Chunk, subject: AbstractSet[str]) -> bool:
+    """Whether a passage's heading names the question's subject (``_subject_words``)."""
+    from .understanding.lexicon import normalise_words
+
+    return bool(subject) and bool(subject & set(normalise_words(chunk.section)))
 
 
 def _said_already(text: str, lines: list[str], *, share: float = 0.6) -> bool:
@@ -375,6 +381,8 @@ class GroundedWriter(AnswerWriter):
         # A bloc asked by its code (« le bloc RNCP38777BC04 ») is answered by the passage that
         # names it, not by its certification's first passage found.
         blocs_asked = {c for c in mentioned_codes(data.question) if "BC" in c}
+        # A passage cited before may come again when its heading names what is asked.
+        subject = _subject_words(data) if data.cited_before else set()
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
@@ -386,7 +394,7 @@ class GroundedWriter(AnswerWriter):
                 continue
             # A passage cited before is not given again, unless it is what this question finds
             # first: its other sentences answer it (repeated lines are dropped below).
-            again = chunk.id in data.cited_before and not (leading and not data.change) and not _headed_by(chunk, data)
+            again = chunk.id in data.cited_before and not (leading and not data.change) and not _headed_by(chunk, subject)
             leading = False
             if again:
                 continue
@@ -410,10 +418,10 @@ class GroundedWriter(AnswerWriter):
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
         # Said once in a conversation: the next funding question gets its passages first.
-        told = [f"situation_funding:{profile.situation}"]
+        notice = f"situation_funding:{profile.situation}"
         situation_lead = (
             asks_funding and profile.situation in p["situation_funding"]
-            and audience not in ("eleve", "rh", "entreprise") and told[0] not in data.told_before
+            and audience not in ("eleve", "rh", "entreprise") and notice not in data.told_before
         )
         if situation_lead:
             lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
@@ -569,7 +577,7 @@ class GroundedWriter(AnswerWriter):
         text = "\n".join(lines).strip()
         # Only passages still cited after the repeats are dropped are returned, renumbered.
         draft = _renumbered(text, cites.chunks, next_step)
-        draft.told = told if situation_lead else []
+        draft.told = [notice] if situation_lead else []
         return draft
 
     @staticmethod

@@ -46,8 +46,11 @@ def _stem_overrides() -> dict[str, str]:
 
 def stem_words(words: Sequence[str]) -> tuple[str, ...]:
     """The Snowball stems of folded words (digits and symbols kept as they are)."""
+    words = list(words)
+    stems = _stemmer().stemWords(words)
     overrides = _stem_overrides()
-    stems = _stemmer().stemWords(list(words))
+    if overrides.keys().isdisjoint(words):
+        return tuple(stems)  # (the usual case, on every question and passage: no Python loop)
     return tuple(overrides.get(word, stem) for word, stem in zip(words, stems, strict=True))
 
 

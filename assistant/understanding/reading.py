@@ -280,12 +280,12 @@ class Reader:
         starts = [0] if nominal else []
         if fields and not matches:
             starts += [i for i in range(1, len(stems)) if _punct_between(w, i - 1, i) and not _is_function_word(w, i)]
+        small = {i for i in range(len(stems)) if _is_function_word(w, i)} if starts else set()
         for start in starts:
             if any(m.start == start for m in matches):
                 continue
             # Only a beginning of two words or more: one word alone says too little (a title
             # with typos, « prepa de commandes », only over two words or more too).
-            small = {i for i in range(len(stems)) if _is_function_word(w, i)}
             guess = self.jobs.partial(stems, start=start, context=nouns)
             if guess is None or guess.end - guess.start < 2:
                 guess = self.jobs.fuzzy(stems, start=start, function_words=small) or guess
@@ -851,9 +851,9 @@ _TO_US = frozenset({"tu", "vous", "you", "toi", "je", "j'", "j", "moi", "me", "m
 def _done_by_another(token) -> bool:
     """Whether a verb's subject (or the subject of the verb it completes: « l'IA peut
     écrire ») is something named other than the asker and Orientia."""
+    if _addressed_to_us(token):
+        return False  # (« écris-moi » asks us; the parser may misplace « tu » in « wsh tu peux… »)
     for verb in (token, token.head):
-        if any(fold(c.text).lstrip("-") in ("tu", "vous", "you", "moi", "nous") for c in verb.children):
-            return False  # (« écris-moi » asks us; the parser may misplace « tu » in « wsh tu peux… »)
         subjects = [c for c in verb.children if c.dep_.startswith("nsubj")]
         if subjects:
             # Something named does it (« l'IA », « ChatGPT », « les robots »); a pronoun is
@@ -870,7 +870,7 @@ def _addressed_to_us(token) -> bool:
     if "Imp" in token.morph.get("Mood"):
         return True
     return any(
-        fold(c.text).lstrip("-") in ("tu", "vous", "moi", "you") for verb in (token, token.head) for c in verb.children
+        fold(c.text).lstrip("-") in ("tu", "vous", "moi", "nous", "you") for verb in (token, token.head) for c in verb.children
     )
 
 
