@@ -205,7 +205,30 @@ def _choose(sentences: list[str], question: str, section: str, *, limit: int, au
     for position in list(positions):
         count = _announced(sentences[position])
         positions.extend(range(position + 1, min(position + 1 + count, len(sentences))))
+    # « Ces deux cours n'exigent pas… », « Il reposait sur trois axes »: a sentence that points
+    # back comes with the sentence it points to, or it would say nothing to the reader.
+    for position in sorted(set(positions)):
+        back = position
+        while back > 0 and back - 1 not in positions and _leans_back(sentences[back]) and position - back < 2:
+            back -= 1
+            positions.append(back)
     return [sentences[i] for i in sorted(set(positions))]
+
+
+#: French words that open a sentence pointing back to the one before (a closed class)
+_ANAPHORA = frozenset("ces cet cette cela ceci celui celle ceux celles ils elles il elle".split())
+#: what follows « ce » or « il » when they point nowhere (« ce que… », « il existe… »)
+_NOT_ANAPHORA_NEXT = frozenset("que qui qu dont existe faut s agit y est sont peut".split())
+
+
+def _leans_back(sentence: str) -> bool:
+    """Whether a sentence opens by pointing back (« Ces cours… », « Ils permettent… »)."""
+    words = re.findall(r"\w+", fold(sentence)[:40])
+    if not words:
+        return False
+    if words[0] == "ce":
+        return len(words) > 1 and words[1] not in _NOT_ANAPHORA_NEXT
+    return words[0] in _ANAPHORA and (words[0] not in ("il", "ce") or len(words) < 2 or words[1] not in _NOT_ANAPHORA_NEXT)
 
 
 def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:

@@ -84,8 +84,8 @@ class Reading(BaseModel):
     asks_next_step: bool = False
     #: a limit stated without a unit (« c'est 800 max »)
     bare_limit: float | None = None
-    #: the audience comes only from speaking as an organisation (« on est une asso »): an HR
-    #: asker already known keeps their role
+    #: the audience comes only from speaking as an organisation (« on est une asso ») or from
+    #: naming people to train: an HR asker already known keeps their role
     audience_weak: bool = False
     #: « je travaille dans la banque »: a sector named instead of a job
     sector_words: str | None = None
@@ -740,7 +740,9 @@ class Reader:
             # as the company, whatever their own job.
             learners = any(j.whose == "learners" and not j.negated for j in reading.jobs)
             if reading.team and (learners or not any(j.whose == "self" and not j.negated for j in reading.jobs)):
-                reading.audience = "entreprise"
+                # Weak: an HR manager asking next « et pour les infirmières du service ? »
+                # still asks as HR.
+                reading.audience, reading.audience_weak = "entreprise", True
             elif any(j.whose == "self" and not j.negated for j in reading.jobs) or reading.situation:
                 reading.audience = "salarie"
         if reading.audience is None and organisation:

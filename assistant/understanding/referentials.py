@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
+from ..text import fold
 from .lexicon import normalise_words, words_of
 from .nlp import is_common_word
 
@@ -32,14 +33,18 @@ def gender_forms(title: str) -> list[str]:
     ROME writes gendered titles. Parenthesised acronyms become forms of their own.
     """
     forms: list[str] = []
-    text = title
+    # « Auxiliaire Spécialisé Vétérinaire -ASV- »: ROME also writes acronyms between dashes.
+    text = _DASHED_ACRONYM.sub(r"(\1)", title)
     while "(" in text and ")" in text.split("(", 1)[1]:
         before, rest = text.split("(", 1)
         inner, after = rest.split(")", 1)
         inner = inner.strip()
         if inner.isupper() and len(inner) >= 3 and " " not in inner:
-            # An acronym people use for the job (« IDE », « MJPM »), left out of the title.
-            forms.append(inner)
+            # An acronym left out of the title; a form of its own only when it abbreviates
+            # the whole title (« -ASV- », « (DRH) »): « Directeur de Centre Hospitalier
+            # Universitaire (CHU) » is no « CHU », which is where nurses work.
+            if _abbreviates(inner, _DASHED_ACRONYM.sub(" ", f"{before} {after}")):
+                forms.append(inner)
             text = f"{before} {after}"
         elif inner.upper() in ("H/F", "F/H"):
             text = f"{before} {after}"
@@ -57,6 +62,25 @@ def gender_forms(title: str) -> list[str]:
         forms.append(" ".join(words))
     forms.append(parts[-1])
     return forms
+
+
+_DASHED_ACRONYM = re.compile(r"(?<!\w)-\s?([A-Z]{3,})\s?-(?!\w)")
+#: words an acronym skips (« Agent de Service Hospitalier » is ASH)
+_SKIPPED_BY_ACRONYMS = frozenset("de des du d la le les l en et a au aux ou pour par sur".split())
+
+
+def _abbreviates(acronym: str, title: str) -> bool:
+    """Whether an acronym is the initials of a title's words, in one of its gendered forms
+    (« Agent / Agente de service hospitalier » is ASH, « Auxiliaire Spécialisé / Spécialisée
+    Vétérinaire » ASV)."""
+    bare = re.sub(r"\([^)]*\)", " ", title)
+    candidates = [*gender_forms(bare), re.sub(r"/\s*\w+", " ", bare)]
+    folded = acronym.lower()
+    for candidate in candidates:
+        words = [w for w in re.split(r"[^\w]+", fold(candidate)) if w]
+        if folded in ("".join(w[0] for w in words if w not in _SKIPPED_BY_ACRONYMS), "".join(w[0] for w in words)):
+            return True
+    return False
 
 
 @dataclass
@@ -105,7 +129,9 @@ class JobIndex:
                 for form in gender_forms(name):
                     self._add(self._by_key, form, role_id)
                     self._spelt(form)
-                    if form.isupper() and " " not in form and not _ROME.match(form):
+                    if form.isupper() and " " not in form and not _ROME.match(form) and (len(form) < 4 or is_common_word(fold(form))):
+                        # Short acronyms (« ASV », « DOS ») and words (« MAR ») only in capitals;
+                        # « atsem », « aesh » are no French word and may come in lower case.
                         self._acronyms.add(normalise_words(form))
             for form in gender_forms(role.label):
                 self._label_keys.setdefault(normalise_words(form), role_id)

@@ -269,6 +269,8 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             put("learners_are_asker", False)
             if reading.learners_count:
                 put("learners_count", reading.learners_count)
+            elif job != state.learners_job:
+                put("learners_count", None)  # other people: the 12 secretaries were counted, not them
         else:  # the asker's own job
             put("asker_job", job)
             if reading.correction or not asks_for_others:
