@@ -280,7 +280,7 @@ _QUESTION_WORDS = frozenset(
 )
 
 
-def _asks(question: str) -> bool:
+def asks_something(question: str) -> bool:
     """Whether a turn asks something (a question mark, or a question word opening it)."""
     words = re.findall(r"[\w'-]+", fold(question))
     return question.rstrip().endswith("?") or any(w in _QUESTION_WORDS for w in words[:6])
@@ -364,6 +364,10 @@ class GroundedWriter(AnswerWriter):
         said = frozenset(data.said_before)
         role = kb.roles.get(profile.role) if profile.role else None
         job_label = profile.role_label or (role.label if role else "")
+        if role is None and audience == "eleve" and profile.target_role:
+            # « en bac pro électricien »: a pupil's job is the one they are heading for.
+            role = kb.roles.get(profile.target_role)
+            job_label = profile.target_role_label or (role.label if role else "")
         rec = data.recommendation
         has_trainings = rec is not None and bool(rec.trainings)
         focus = data.focus if data.focus in self._ORDER else None
@@ -474,7 +478,7 @@ class GroundedWriter(AnswerWriter):
         elif passages and (
             # A question asked with no job known (« c'est quoi un bloc de compétences ? ») is
             # answered first; the trainings or certifications follow.
-            (role is None and _asks(data.question) and (focus in (None, "funding") or "definition" in data.intents))
+            (role is None and asks_something(data.question) and (focus in (None, "funding") or "definition" in data.intents))
             or focus in (None, "funding") and (role is None or general or role_seen) and (
             general or not has_trainings or focus == "funding"
             # A new question about a job already presented (« et les biais ? ») is answered first.

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .compose import AnswerWriter, Draft, WriterInput, phrases, said_lines, to_citations
+from .compose import AnswerWriter, Draft, WriterInput, asks_something, phrases, said_lines, to_citations
 from .config import Settings
 from .constraints import Constraints
 from .errors import BadRequest, NotFound, NotReady
@@ -230,6 +230,11 @@ class Assistant:
             question, constraint_change=constraint_change, new_job=new_job, reading=reading,
             names_domain=names_domain, place_only=constraint_change and changed <= {"department", "commune"},
         ))
+        if constraint_change and focus == "funding" and not asks_something(read):
+            # « finalement peu importe le CPF, mon employeur paie » states a payer: a change of
+            # constraints, not a question about the CPF.
+            focus = None
+            intents.discard("funding")
         if follow_up and state.intents:
             intents |= set(state.intents)
         if follow_up and focus is None:
@@ -282,7 +287,9 @@ class Assistant:
         # A turn that opens like a continuation (« et faut être bon en maths ? ») stays in the
         # conversation's subject, however long: it is in scope even when no refinement.
         continues = previous_turn > 0 and reading.elliptical
-        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues or refines)
+        # « jsuis en terminale à Laon »: who asks, said before the question, is met as such.
+        introduces = reading.audience is not None and not reading.audience_weak
+        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues or refines or introduces)
         names_job = any(m.whose != "other" for m in reading.jobs)
         if not answered and not names_domain and not names_job and not reading.social and not refines:
             # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said
@@ -303,6 +310,24 @@ class Assistant:
             self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
             answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
             return answer
+
+        if (
+            introduces and previous_turn == 0 and not reading.jobs and not asks_something(read)
+            # (« demandeur d'emploi » says « emploi »: no question about jobs)
+            and not intents - {"impact"} and changed <= {"department", "commune", "situation"}
+        ):
+            # « jsuis en terminale à Laon », « je suis demandeur d'emploi à Lens »: nothing asked
+            # yet; say what Orientia does for this person and ask what they want to know.
+            welcome = phrases(state.language)["welcome"]
+            key = state.situation if state.situation in welcome else state.audience
+            answer = Answer(
+                conversation_id=conversation_id, answered=True, profile=merged, language=state.language,
+                answer=" ".join(welcome.get(key or "", welcome["salarie"]).split()),
+            )
+            self._save(conversation_id, state, answer, asked=question)
+            timings.total = (time.perf_counter() - started) * 1000
+            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+            return self._finish_turn(conversation_id, question, answer)
 
         has_constraints = bool(Constraints.of(merged))
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or has_constraints or reading.cheaper or reading.shorter
@@ -720,6 +745,8 @@ def _is_follow_up(
 
 def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
     """What a follow-up changed, for the writer's first sentence."""
+    if not follow_up:
+        return None  # (« une formation pas chère ? » opening a conversation compares with nothing)
     if reading.cheaper:
         return "cheaper"
     if reading.shorter:

@@ -147,6 +147,7 @@ class Lexicon:
         self.correction = PhraseTable.of(raw["correction"])
         self.self_job_cues = PhraseTable.of(raw["self_job_cues"])
         self.become = PhraseTable.of(raw["become"])
+        self.studying_for = PhraseTable.of(raw["studying_for"])
         self.job_modifiers = {normalise_words(w)[0] for w in raw["job_modifiers"] if normalise_words(w)}
         self.relations = PhraseTable.of(raw["relations"])
         self.possessives = {normalise_words(w)[0] for w in raw["possessives"]}

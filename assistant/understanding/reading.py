@@ -455,7 +455,7 @@ class Reader:
             return "self"  # « c'est moi le chauffeur »
         if "nous" in window[-3:] and not lex.learners_cues.contains(before[-1:]):
             return "self"  # « pour nous les routiers »: the asker is one of them
-        if lex.become.contains(before[-2:]):
+        if lex.become.contains(before[-2:]) or lex.studying_for.contains(before[-2:]):
             return "target"
         if possessed:
             if plural or numbered or lex.learners_cues.contains(before):
@@ -856,7 +856,9 @@ def _done_by_another(token) -> bool:
     if _addressed_to_us(token):
         return False  # (« écris-moi » asks us; the parser may misplace « tu » in « wsh tu peux… »)
     for verb in (token, token.head):
-        subjects = [c for c in verb.children if c.dep_.startswith("nsubj")]
+        # (a sentence that opens on the verb is an order: « Résous l'équation… », where the
+        # parser may take the object for a subject)
+        subjects = [c for c in verb.children if c.dep_.startswith("nsubj") and not (verb.is_sent_start and c.i > verb.i)]
         if subjects:
             # Something named does it (« l'IA », « ChatGPT », « les robots »); a pronoun is
             # the asker, Orientia or a clause's « qui ».

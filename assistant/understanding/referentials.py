@@ -120,6 +120,9 @@ class JobIndex:
         #: how one-word titles are spelt (« urgentiste »): a word stemmed alike but spelt far
         #: from all of them (« urgent », « accessoires ») is not the title
         self._spellings: dict[str, set[str]] = {}
+        #: which sheets each one-word spelling names (« enseignante » a teacher, « enseigniste »
+        #: a sign maker: one stem, two jobs)
+        self._spelt_by: dict[str, dict[str, set[str]]] = {}
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
             official = [role.label, *role.aliases]
@@ -128,7 +131,7 @@ class JobIndex:
             for name in official:
                 for form in gender_forms(name):
                     self._add(self._by_key, form, role_id)
-                    self._spelt(form)
+                    self._spelt(form, role_id)
                     if form.isupper() and " " not in form and not _ROME.match(form) and (len(form) < 4 or is_common_word(fold(form))):
                         # Short acronyms (« ASV », « DOS ») and words (« MAR ») only in capitals;
                         # « atsem », « aesh » are no French word and may come in lower case.
@@ -142,7 +145,7 @@ class JobIndex:
             for name in getattr(role, "everyday_names", []) or []:
                 for form in gender_forms(name):
                     self._add(everyday, form, role_id)
-                    self._spelt(form)
+                    self._spelt(form, role_id)
         # The official titles win: an everyday name the team wrote never overrides a ROME
         # appellation, and a bare ambiguous word (« conseiller ») is no everyday name.
         for key, ids in everyday.items():
@@ -191,10 +194,26 @@ class JobIndex:
             if others - ids:
                 self._widened[key] = others | ids
 
-    def _spelt(self, form: str) -> None:
+    def _spelt(self, form: str, role_id: str) -> None:
         words = words_of(form)
         if len(words) == 1:
-            self._spellings.setdefault(normalise_words(form)[0], set()).add(words[0])
+            stem = normalise_words(form)[0]
+            self._spellings.setdefault(stem, set()).add(words[0])
+            self._spelt_by.setdefault(stem, {}).setdefault(words[0], set()).add(role_id)
+
+    def _closest(self, stem: str, word: str, ids: set[str]) -> set[str]:
+        """The sheets of the one-word titles spelt nearest to ``word`` (« enseignante » names
+        the teacher's everyday name, not the official « Enseigniste » stemmed alike)."""
+        from rapidfuzz.distance import Levenshtein
+
+        spelt = self._spelt_by.get(stem)
+        if not spelt or len(spelt) < 2:
+            return ids
+        distances = {s: Levenshtein.distance(word, s) for s in spelt}
+        best = min(distances.values())
+        if best >= min((d for s, d in distances.items() if spelt[s] & ids), default=99):
+            return ids
+        return {i for s, d in distances.items() if d == best for i in spelt[s]}
 
     def _spelt_alike(self, stem: str, word: str) -> bool:
         """Whether ``word`` is one of the spellings of a one-word title (a plural, a typo)."""
@@ -239,6 +258,8 @@ class JobIndex:
                     ids = None
                 if ids and n == 1 and words is not None and not self._spelt_alike(key[0], words[i]):
                     ids = None
+                elif ids and n == 1 and words is not None:
+                    ids = self._closest(key[0], words[i], ids)
                 if ids:
                     widened = self._widened.get(key)
                     found.append(JobMatch(
@@ -329,7 +350,9 @@ class JobIndex:
             if len(longer) <= len(key):
                 continue
             extra = {w for w in longer[len(key):] if len(w) > 3}
-            score = sum(self._idf(w) for w in extra & wanted)
+            # (« chargé de clientèle bancaire » before « … bancaire grandes entreprises »: the
+            # title that adds least besides what was said)
+            score = sum(self._idf(w) for w in extra & wanted) - 0.01 * len(extra - wanted) if extra & wanted else 0.0
             for role_id in self._by_key.get(longer, ()):
                 scored[role_id] = max(scored.get(role_id, 0.0), score)
         ranked = sorted(scored.items(), key=lambda x: -x[1])
