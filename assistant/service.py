@@ -12,7 +12,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .compose import AnswerWriter, Draft, WriterInput, asks_something, phrases, said_lines, to_citations
+from .compose import (
+    AnswerWriter,
+    Draft,
+    WriterInput,
+    asks_something,
+    phrases,
+    said_lines,
+    to_citations,
+)
 from .config import Settings
 from .constraints import Constraints
 from .errors import BadRequest, NotFound, NotReady

@@ -163,3 +163,23 @@ def test_a_training_meant_for_others_is_not_recommended(corpus_assistant):
 )
 def test_who_the_learners_are(profile, learners):
     assert learners_of(profile) == learners
+
+
+@pytest.mark.parametrize("rome", ["D1202", "H2913", "K2106"])
+def test_no_bloc_that_shares_only_generic_words_with_the_job(corpus_assistant, rome):
+    """A hairdresser's « organisation d'évènements professionnels » is not « piloter
+    l'organisation d'événements sportifs »; a teacher's « gérer un projet » is not « gérer un
+    projet IA »: a bloc matches a job's skill on its topic and most of its title."""
+    from assistant.skillmatch import blocs_for_role
+
+    kb = corpus_assistant.knowledge()
+    role = kb.roles[rome]
+    assert blocs_for_role(role, list(kb.certifications.values())) == []
+
+
+def test_a_developer_still_gets_the_blocs_of_his_trade(corpus_assistant):
+    from assistant.skillmatch import blocs_for_role
+
+    kb = corpus_assistant.knowledge()
+    found = blocs_for_role(kb.roles["M1805"], list(kb.certifications.values()))
+    assert any("application" in m.bloc.title.lower() for m in found)

@@ -204,6 +204,16 @@ def test_pupils_are_recognised(understanding, kb, question):
     ("jbosse en entrepot a dunkerque, prepa de commandes", "N1103"),
     # a message that is only a title, with a typo
     ("aide soigante de nuit", "J1501"),
+    # acronyms: ROME's own when they abbreviate the whole title, everyday ones as job notes
+    ("je suis ASV à Beauvais", "A1501"),  # « Auxiliaire Spécialisé Vétérinaire -ASV- »
+    ("je suis atsem à Lens", "K1308"),  # no French word: lower case too
+    ("je bosse au CHU de Lille, je suis IDE", "J1506"),  # « (CHU) » names no director here
+    ("je suis AED dans un collège à Laon", "K2104"),
+    ("je suis EJE en crèche", "K1202"),
+    ("je suis prof des écoles à Laon", "K2106"),
+    # one stem, two titles: the nearest spelling names the job
+    ("Enseignante de SES à Soissons, je prépare un cours sur l'IA", "K2107"),
+    ("je suis enseigniste", "F1602"),
 ])
 def test_official_and_everyday_job_titles(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
@@ -872,3 +882,54 @@ def test_a_relative_asked_for_is_the_learner(understanding, kb):
     for question in ("ma femme est infirmière", "mon patron est comptable, il veut que je me forme"):
         state, _ = talk(understanding, kb, question)
         assert code(state, kb) is None, question
+
+
+def test_a_company_acronym_is_no_job(understanding, kb):
+    """« PME » abbreviates only a part of « Responsable de Petite ou Moyenne Entreprise »."""
+    state, reading = talk(understanding, kb, "on est une PME de 20 salariés à Lens")
+    assert reading.jobs == []
+    assert state.audience == "entreprise"
+
+
+def test_a_school_track_names_the_trade_a_pupil_aims_at(understanding, kb):
+    state, _ = talk(understanding, kb, "jsuis en bac pro electricien a maubeuge lia ca va servir a quoi")
+    profile = state.profile(kb.roles)
+    assert profile.audience == "eleve"
+    assert profile.target_role_label and kb.roles[profile.target_role].rome_code == "F1602"
+    assert profile.role is None  # a pupil, not an electrician yet
+
+
+def test_an_order_opening_the_sentence_is_refused(understanding, kb):
+    """The parser takes « l'équation » for the subject of « Résous »: an order all the same."""
+    _, reading = talk(understanding, kb, "Résous l'équation 3x + 7 = 22, c'est pour mon devoir de maths.")
+    assert reading.safety == "off_topic"
+    _, reading = talk(understanding, kb, "l'IA peut écrire du code à la place des développeurs ?")
+    assert reading.safety is None
+
+
+def test_an_owner_is_self_employed(understanding, kb):
+    state, _ = talk(understanding, kb, "coiffeuse a st omer jai mon salon, l'ia pour moi ca sert a rien non ?")
+    assert code(state, kb) == "D1202"
+    assert state.situation == "independant"
+
+
+def test_hr_asking_for_other_learners_stays_hr(understanding, kb):
+    state, _ = talk(
+        understanding, kb,
+        "je suis DRH d'une clinique à Amiens, je cherche une formation IA pour mes 12 secrétaires médicales",
+        "et pour les infirmières du service ?",
+    )
+    profile = state.profile(kb.roles)
+    assert profile.audience == "rh"
+    assert profile.rome_code == "J1506" and profile.learners_are_asker is False
+    assert state.learners_count is None  # the 12 were the secretaries
+
+
+def test_title_acronyms_that_abbreviate_the_title():
+    from assistant.understanding.referentials import gender_forms
+
+    assert "ASV" in gender_forms("Auxiliaire Spécialisé / Spécialisée Vétérinaire -ASV-")
+    assert "IADE" in gender_forms("Infirmier anesthésiste diplômé d'État (IADE)")
+    assert gender_forms("Directeur / Directrice de Centre Hospitalier Universitaire (CHU)") == [
+        "Directeur de Centre Hospitalier Universitaire", "Directrice de Centre Hospitalier Universitaire",
+    ]
