@@ -217,18 +217,32 @@ def _choose(sentences: list[str], question: str, section: str, *, limit: int, au
 
 #: French words that open a sentence pointing back to the one before (a closed class)
 _ANAPHORA = frozenset("ces cet cette cela ceci celui celle ceux celles ils elles il elle".split())
+#: openers that point back to what was just said (« Dans ce cas, 302 000 emplois… »)
+_POINTING_OPENERS = frozenset(["dans ce cas", "dans ces cas", "dans ces conditions", "a oppose", "de ce fait", "pour cela"])
 #: what follows « ce » or « il » when they point nowhere (« ce que… », « il existe… »)
 _NOT_ANAPHORA_NEXT = frozenset("que qui qu dont existe faut s agit y est sont peut".split())
 
 
 def _leans_back(sentence: str) -> bool:
     """Whether a sentence opens by pointing back (« Ces cours… », « Ils permettent… »)."""
-    words = re.findall(r"\w+", fold(sentence)[:40])
+    words = re.findall(r"\w+", fold(sentence)[:40].lower())
     if not words:
         return False
+    if " ".join(words[:3]) in _POINTING_OPENERS or " ".join(words[:2]) in _POINTING_OPENERS:
+        return True
     if words[0] == "ce":
         return len(words) > 1 and words[1] not in _NOT_ANAPHORA_NEXT
     return words[0] in _ANAPHORA and (words[0] not in ("il", "ce") or len(words) < 2 or words[1] not in _NOT_ANAPHORA_NEXT)
+
+
+def content_stems(words: str) -> set[str]:
+    """The stems of a text's content words (function words left out; « IA » kept, short as it
+    is: it is what « c'est quoi l'IA ? » asks about)."""
+    from .understanding.lexicon import normalise_words
+
+    words = _AI_WORDS.sub(" ia ", fold(words))
+    kept = [x for x in re.findall(r"\w+", words) if (len(x) > 2 or x == "ia") and x not in _stop_words()]
+    return {w for w in normalise_words(" ".join(kept)) if len(w) > 2 or w == "ia"}
 
 
 def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:
@@ -240,12 +254,7 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     from .understanding.lexicon import normalise_words
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
-    def content(words: str) -> set[str]:
-        # (« IA » is short but it is what « c'est quoi l'IA ? » asks about)
-        words = _AI_WORDS.sub(" ia ", fold(words))
-        kept = [x for x in re.findall(r"\w+", words) if (len(x) > 2 or x == "ia") and x not in _stop_words()]
-        return {w for w in normalise_words(" ".join(kept)) if len(w) > 2 or w == "ia"}
-
+    content = content_stems
     asked = content(question)
     said = set(normalise_words(_AI_WORDS.sub(" ia ", fold(f"{chunk.section} {text}"))))
     # What the question names weighs more than the asker's situation (``context``).
@@ -562,18 +571,21 @@ class GroundedWriter(AnswerWriter):
             if rec.off_topic and role is not None:
                 lines.append(p["off_topic"].format(de_role=de_job(job_label), role=job_label))
             if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints", "correction"):
-                lines.append(p["unmet"].format(unmet=rec.unmet) if rec.unmet else p["relaxed"].strip())
+                from .constraints import Constraints
+
+                unmet = rec.unmet and (Constraints.of(profile).describe(data.language) if data.language != "fr" else rec.unmet)
+                lines.append(p["unmet"].format(unmet=unmet) if unmet else p["relaxed"].strip())
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
                 if t.id in data.shown_before and not data.change:
                     continue
                 label = f" ({p['example_label']})" if t.illustrative else ""
-                relaxed = f" — assouplit {', '.join(t.relaxed)}" if t.relaxed else ""
+                relaxed = p["relaxes"].format(relaxed=_relaxed_words(t.relaxed, p)) if t.relaxed else ""
                 full = f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}."
                 if t.id in data.shown_before or full in data.said_before:
                     # Already described: named again briefly, not repeated word for word.
                     # « still fits » only when it does: otherwise what it relaxes, as for the others.
-                    again = p["shown_again_relaxed"].format(title=t.title, relaxed=", ".join(t.relaxed)) if t.relaxed else p["shown_again"].format(title=t.title)
+                    again = p["shown_again_relaxed"].format(title=t.title, relaxed=_relaxed_words(t.relaxed, p)) if t.relaxed else p["shown_again"].format(title=t.title)
                     lines.append(f"{again} {cites.cite(chunk)}")
                     continue
                 refs = cites.cite(chunk)
@@ -601,6 +613,10 @@ class GroundedWriter(AnswerWriter):
             lines.append(f"## {p['headings']['next_step']}")
             lines.append(next_step)
         lines = _without_repeats(lines, data.said_before)
+        if not any(line.strip() and not line.startswith("## ") for line in lines):
+            # Everything was said in the previous answer (« dans l'Aisne uniquement » said
+            # twice): say that nothing changes, not nothing.
+            lines = [p["nothing_new"]]
         text = "\n".join(lines).strip()
         # Only passages still cited after the repeats are dropped are returned, renumbered.
         draft = _renumbered(text, cites.chunks, next_step)
@@ -623,14 +639,14 @@ class GroundedWriter(AnswerWriter):
                 return p["cheaper_free" if key == "none" else "cheaper_free_more"]
             price = _euros(profile.max_price + 0.01)
             return p[{"met": "cheaper", "relaxed": "cheaper_relaxed", "none": "cheaper_none"}[key]].format(
-                price=price, relaxed=", ".join(relaxed))
+                price=price, relaxed=_relaxed_words(relaxed, p))
         if data.change == "shorter" and profile.max_hours is not None:
             hours = f"{round(profile.max_hours + 0.01, 1):g}\u00a0h"
             return p[{"met": "shorter", "relaxed": "shorter_relaxed", "none": "shorter_none"}[key]].format(
-                hours=hours, relaxed=", ".join(relaxed))
+                hours=hours, relaxed=_relaxed_words(relaxed, p))
         from .constraints import Constraints
 
-        wanted = Constraints.of(profile).describe()
+        wanted = Constraints.of(profile).describe(data.language)
         if data.change == "correction":
             return p["corrected"].format(understood=_understood(profile, p))
         if rec is not None and not rec.trainings:
@@ -754,6 +770,12 @@ class GroundedWriter(AnswerWriter):
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def _relaxed_words(labels, p: dict) -> str:
+    """What a training relaxes, in the answer's language (« la durée », « the duration »)."""
+    names = p.get("relaxed_labels", {})
+    return ", ".join(names.get(label, label) for label in labels)
 
 
 def said_lines(text: str) -> list[str]:

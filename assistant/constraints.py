@@ -28,6 +28,8 @@ CONSTRAINT_LABELS = {
 
 _DEPARTMENT_IN = {"02": "dans l'Aisne", "59": "dans le Nord", "60": "dans l'Oise", "62": "dans le Pas-de-Calais", "80": "dans la Somme"}
 _FORMAT_PHRASE = {"distanciel": "à distance", "présentiel": "en présentiel", "mixte": "en formule mixte"}
+_FORMAT_PHRASE_EN = {"distanciel": "online", "présentiel": "in person", "mixte": "blended (online and in person)"}
+_FUNDING_EN = {"plan": "the employer's skills development plan", "region": "the Hauts-de-France Region"}
 
 
 class Constraints(BaseModel):
@@ -104,8 +106,11 @@ class Constraints(BaseModel):
 
     # -- in words -----------------------------------------------------------------------------
 
-    def describe(self) -> str:
-        """« une formation à distance d'au plus 14 h finançable par CPF dans l'Aisne »."""
+    def describe(self, language: str = "fr") -> str:
+        """« une formation à distance d'au plus 14 h finançable par CPF dans l'Aisne »
+        (« a training online of at most 14 h fundable by CPF in the Aisne » in English)."""
+        if language == "en":
+            return self._describe_en()
         parts = ["une formation"]
         if self.certifying:
             parts.append("certifiante")
@@ -124,10 +129,29 @@ class Constraints(BaseModel):
         return " ".join(parts)
 
 
-def _bound(value: float, unit: str, pattern: str) -> str:
+    def _describe_en(self) -> str:
+        parts = ["a training"]
+        if self.certifying:
+            parts.append("that leads to a certification")
+        elif self.certifying is False:
+            parts.append("with no certification")
+        if self.format:
+            parts.append(_FORMAT_PHRASE_EN[self.format])
+        if self.max_hours is not None:
+            parts.append(_bound(self.max_hours, "h", "of at most {n} h", under="of less than"))
+        if self.max_price is not None:
+            parts.append("for free" if self.max_price == 0 else _bound(self.max_price, "€", "at {n} € at most", under="under"))
+        if self.funding:
+            parts.append("fundable by " + " or ".join(_FUNDING_EN.get(f, FUNDING_LABELS[f]) for f in self.funding))
+        if self.department:
+            parts.append(f"in the {DEPARTMENTS.get(self.department, self.department)} département")
+        return " ".join(parts)
+
+
+def _bound(value: float, unit: str, pattern: str, *, under: str = "de moins de") -> str:
     """« d'au plus 14 h »; a bound set just under a value shown (« moins cher ») reads « de moins de »."""
     if value != round(value, 1):
-        return f"de moins de {_number(round(value + 0.01, 1))} {unit}"
+        return f"{under} {_number(round(value + 0.01, 1))} {unit}"
     return pattern.format(n=_number(value))
 
 

@@ -17,6 +17,7 @@ from .compose import (
     Draft,
     WriterInput,
     asks_something,
+    content_stems,
     phrases,
     said_lines,
     to_citations,
@@ -248,6 +249,12 @@ class Assistant:
         if follow_up and focus is None:
             focus = state.focus
         search_text = f"{previous_question} {read}" if follow_up else read
+        if follow_up and not constraint_change and not new_job and asks_something(read):
+            # « Qui a réalisé cette étude ? » after « quels secteurs sont les plus touchés ? »:
+            # a question with a subject of its own is searched alone; the previous question
+            # would crowd out its answer.
+            if len(content_stems(read) - content_stems(previous_question)) >= 2:
+                search_text = read
 
         vector = self.retriever.embed(search_text)
         timings.embed += (time.perf_counter() - t0) * 1000
@@ -370,7 +377,9 @@ class Assistant:
             follow_up=follow_up, named=frozenset(reading.nouns), told_before=set(state.told),
             # A change of constraints is news only with trainings to show (« c koi le cpf ? »
             # from a pupil names the CPF: it asks what it is).
-            change=_change(reading, follow_up=follow_up, constraint_change=constraint_change or refines) if recommendation else None,
+            change=_change(
+                reading, follow_up=follow_up, constraint_change=constraint_change or refines, new_job=new_job,
+            ) if recommendation else None,
         ), on_text)
         timings.compose += (time.perf_counter() - t0) * 1000
         answer = Answer(
@@ -751,7 +760,7 @@ def _is_follow_up(
     return len(question.split()) <= 6 and (reading.elliptical or reading.social or names_domain)
 
 
-def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
+def _change(reading, *, follow_up: bool, constraint_change: bool, new_job: bool = False) -> str | None:
     """What a follow-up changed, for the writer's first sentence."""
     if not follow_up:
         return None  # (« une formation pas chère ? » opening a conversation compares with nothing)
@@ -759,7 +768,8 @@ def _change(reading, *, follow_up: bool, constraint_change: bool) -> str | None:
         return "cheaper"
     if reading.shorter:
         return "shorter"
-    if reading.correction and follow_up:
+    if reading.correction and follow_up and (new_job or not constraint_change):
+        # (« plutôt à distance » changes a constraint: it is no correction of who asks)
         return "correction"
     if follow_up and constraint_change:
         return "constraints"

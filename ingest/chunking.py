@@ -83,13 +83,18 @@ def _markdown_chunks(kind: str, rec: StudySection | Document) -> list[Chunk]:
     by_heading = MarkdownHeaderTextSplitter(
         headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3")], strip_headers=True
     ).split_text(rec.body)
+    # A long section is cut between paragraphs, then between sentences: a passage never starts
+    # in the middle of a sentence (hard-wrapped lines are joined first), and the overlap is made
+    # of whole sentences.
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=MAX_CHARS, chunk_overlap=120, separators=["\n\n", "\n", ". ", " ", ""]
+        chunk_size=MAX_CHARS, chunk_overlap=120, separators=["\n\n", ". ", "? ", "! ", "; ", " ", ""],
+        keep_separator="end",
     )
     chunks: list[Chunk] = []
     for part in by_heading:
         section = part.metadata.get("h3") or part.metadata.get("h2") or ""
-        for piece in splitter.split_text(part.page_content):
+        content = part.page_content if len(part.page_content) <= MAX_CHARS else _unwrapped(part.page_content)
+        for piece in splitter.split_text(content):
             piece = piece.strip()
             if not piece:
                 continue
@@ -306,3 +311,10 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
             },
         ))
     return chunks
+
+
+def _unwrapped(text: str) -> str:
+    """Paragraphs with their hard-wrapped lines joined (list items and blank lines kept)."""
+    import re
+
+    return re.sub(r"(?<=\S)\n(?![\n\s]*([-*+]|\d+[.)])\s)(?=\S)", " ", text)

@@ -165,6 +165,7 @@ class Lexicon:
         self.medical = PhraseTable.of(raw["medical"])
         self.doses = PhraseTable.of(raw["doses"])
         self.task_artifacts = PhraseTable.of(raw["task_artifacts"])
+        self.asked_artifacts = PhraseTable.of(raw["asked_artifacts"])
         self.task_verbs = PhraseTable.of(raw["task_verbs"])
         self.learning = PhraseTable.of(raw["learning"])
         self.secrets = PhraseTable.of(raw["secrets"])

@@ -197,6 +197,8 @@ class Reader:
         ordered = any(_addressed_to_us(w.tok(i)) for i in asked_of_us)
         if artifacts and asked_of_us and (ordered or not learning):
             return "off_topic"
+        if ordered and lex.asked_artifacts.contains(stems):
+            return "off_topic"  # « vous pouvez rédiger la lettre aux parents ? »
         # (« l'IA peut-elle vérifier les doses ? » asks about AI, not for a dose; « je suis
         # préparatrice, je délivre des médicaments » says a job; « mon médecin » is no job said)
         says_job = any(
@@ -595,8 +597,12 @@ class Reader:
         weak_drop = {"sans", "pas"}
         # « c'est quoi notre OPCO ? », « le CPF c'est quoi ? »: a route asked about is no wish.
         asked = [(a, b) for a, b, _ in lex.what_is.find(stems)]
+        # « c'est l'OPCO santé qui paie ou l'ANFH ? »: a choice asked between two is no wish.
+        choice = _ends_with_question_mark(w) and ("ou" in w.words or "or" in w.words)
         for start, end, labels in lex.funding.find(stems):
             if any(0 <= start - b <= 3 or 0 <= a - end <= 1 for a, b in asked):
+                continue
+            if choice and any(x in ("ou", "or") for x in w.words[max(0, start - 6) : end + 6]):
                 continue
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
@@ -604,7 +610,7 @@ class Reader:
             start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
         ) or ("comment" in w.words and _ends_with_question_mark(w))
         # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
-        if lex.payment.contains(stems) and not asks_who_pays:
+        if lex.payment.contains(stems) and not asks_who_pays and not choice:
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
                 if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):

@@ -479,3 +479,44 @@ def test_a_pupils_question_about_maths_stays_in_the_conversation(corpus_assistan
 def test_a_first_question_asking_for_cheap_compares_with_nothing(corpus_assistant):
     answer = corpus_assistant.answer("je suis comptable à Lille, une formation pas chère ?")
     assert "juste avant" not in answer.answer and "maintenant" not in _opening(answer.answer)
+
+
+def test_a_follow_up_with_a_subject_of_its_own_is_answered_from_it(corpus_assistant):
+    first = corpus_assistant.answer("Et quels secteurs sont les plus touchés par l'IA dans la région ?")
+    answer = corpus_assistant.answer("Qui a réalisé cette étude ?", conversation_id=first.conversation_id)
+    assert "Erdyn" in _opening(answer.answer)
+
+
+def test_how_long_is_no_funding_question(corpus_assistant):
+    from assistant.retrieval import detect_focus, detect_intents
+
+    assert "funding" not in detect_intents("et combien de temps ça dure ?")
+    assert detect_focus("combien ça coûte ?") == "funding"
+
+
+def test_english_answers_describe_constraints_in_english(corpus_assistant):
+    first = corpus_assistant.answer("Hi, I'm a data analyst in Lille. Which AI certifications could I get here?")
+    answer = corpus_assistant.answer("Anything fully online and under 2000 euros?", conversation_id=first.conversation_id)
+    assert answer.language == "en"
+    assert "online" in answer.answer and "à distance à" not in answer.answer.split("##")[0]
+    assert "assouplit" not in answer.answer
+
+
+def test_a_format_said_instead_is_no_correction(corpus_assistant):
+    first = corpus_assistant.answer("bjr je suis electricien dans le batiment a valenciennes, l'ia ca va toucher mon metier ?")
+    answer = corpus_assistant.answer("plutot a distance si possible", conversation_id=first.conversation_id)
+    assert answer.profile.format == "distanciel"
+    assert not _opening(answer.answer).startswith("C'est noté")
+
+
+@pytest.mark.parametrize("question", [
+    "je suis coiffeuse à Arras, l'IA va changer quoi ?",
+    "je suis assistante maternelle à Lens, l'IA me concerne ?",
+])
+def test_personal_services_and_crafts_are_among_the_least_affected(corpus_assistant, question):
+    """The study names personal services and crafts among the least affected sectors: their
+    jobs say « faible », citing the family page, not the retail family's « moyenne »."""
+    answer = corpus_assistant.answer(question)
+    assert answer.profile.sector == "famille-services-personne-artisanat"
+    assert "l'exposition à l'IA est faible" in _opening(answer.answer)
+    assert any(c.id.startswith("study:famille-services-personne-artisanat") for c in answer.citations)

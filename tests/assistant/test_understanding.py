@@ -933,3 +933,25 @@ def test_title_acronyms_that_abbreviate_the_title():
     assert gender_forms("Directeur / Directrice de Centre Hospitalier Universitaire (CHU)") == [
         "Directeur de Centre Hospitalier Universitaire", "Directrice de Centre Hospitalier Universitaire",
     ]
+
+
+def test_a_choice_between_payers_is_asked_not_wanted(understanding, kb):
+    state, reading = talk(understanding, kb, "aide soignante au chu d'amiens", "c'est l'OPCO santé qui paie ou l'anfh ?")
+    assert reading.funding == [] and state.funding == []
+    _, reading = talk(understanding, kb, "c'est mon employeur qui paie")
+    assert reading.funding == ["plan"]
+
+
+def test_a_company_head_is_no_job_of_his_own(understanding, kb):
+    """« Gérant d'une entreprise de maçonnerie » heads a company; « gérant » alone names no
+    sheet (it was read as a grocery manager)."""
+    state, reading = talk(understanding, kb, "Gérant d'une entreprise de maçonnerie de 30 personnes à Amiens, l'IA ça nous concerne ?")
+    assert reading.jobs == []
+    assert state.audience == "entreprise"
+
+
+def test_a_letter_asked_of_orientia_is_refused_but_not_one_to_learn(understanding, kb):
+    _, reading = talk(understanding, kb, "Vous pouvez aussi rédiger la lettre aux parents pour la sortie à la Cité de l'IA ?")
+    assert reading.safety == "off_topic"
+    _, reading = talk(understanding, kb, "je voudrais utiliser l'IA pour rédiger mes mails")
+    assert reading.safety is None

@@ -216,3 +216,21 @@ def test_bundled_vector_seed_is_up_to_date(embedder):
 
 def test_readme_of_knowledge_is_not_ingested():
     assert all(path.name != "README.md" for path, _ in collect_files([KNOWLEDGE]))
+
+
+def test_a_long_section_is_cut_between_sentences(tmp_path, embedder):
+    """An uploaded page with a long, hard-wrapped section: every passage starts a sentence and
+    ends one (no passage begins in the middle of a line the author wrapped)."""
+    (tmp_path / "study").mkdir()
+    sentence = "Les agents d'accueil utilisent un outil de prise de rendez-vous\nqui propose des créneaux. "
+    body = "# Accueil\n## Ce que l'IA change\n" + sentence * 30
+    (tmp_path / "study" / "accueil.md").write_text(
+        "---\nid: famille-accueil\ntitle: Accueil\ntype: famille\nsector: famille-accueil\n"
+        "rome_codes: [M1601]\nexposure: moyenne\nsources: [\"Test — une longue section\"]\n---\n" + body,
+        encoding="utf-8",
+    )
+    result = check([tmp_path])
+    chunks = [c for c in chunk_records(result.records, model_name=embedder.name) if c.kind == "study"]
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.text.startswith("Les agents") and chunk.text.endswith("créneaux.")
