@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,6 +85,9 @@ class WriterInput:
     named: frozenset[str] = frozenset()
     #: the fixed notices given earlier in the conversation (``Draft.told``): each is said once
     told_before: set[str] = field(default_factory=set)
+    #: the question as read (« c koi lia » -> « c'est quoi l'ia »): what passages are matched
+    #: against; ``question`` stays as typed (a language model gets it)
+    read: str = ""
 
 
 @dataclass
@@ -212,7 +215,21 @@ def _choose(sentences: list[str], question: str, section: str, *, limit: int, au
         while back > 0 and back - 1 not in positions and _leans_back(sentences[back]) and position - back < 2:
             back -= 1
             positions.append(back)
-    return [sentences[i] for i in sorted(set(positions))]
+    picked = [sentences[i] for i in sorted(set(positions))]
+    if picked and picked[0] == sentences[0]:
+        # The passage's first sentence points to a section before it (« À l'opposé, l'étude
+        # décrit… »): the connective goes, the sentence stands on its own.
+        picked[0] = _without_opener(picked[0])
+    return picked
+
+
+_OPENER = re.compile(r"^(dans ce cas|dans ces cas|dans ces conditions|à l'opposé|a l'oppose|de ce fait|pour cela)\s*,\s*", re.IGNORECASE)
+
+
+def _without_opener(sentence: str) -> str:
+    """« À l'opposé, l'étude… » -> « L'étude… »."""
+    rest = _OPENER.sub("", sentence, count=1)
+    return rest[:1].upper() + rest[1:] if rest != sentence else sentence
 
 
 #: French words that open a sentence pointing back to the one before (a closed class)
@@ -245,6 +262,12 @@ def content_stems(words: str) -> set[str]:
     return {w for w in normalise_words(" ".join(kept)) if len(w) > 2 or w == "ia"}
 
 
+def _asking_heading(chunk: Chunk, question: str) -> bool:
+    """Whether a passage's heading asks what the question asks (« L'intelligence
+    artificielle, c'est quoi ? »)."""
+    return chunk.section.rstrip().endswith("?") and bool(content_stems(question) & content_stems(chunk.section))
+
+
 def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:
     """How well a passage's best sentences answer a question: the question's words they share
     (French stems), a figure for « combien », the list itself for « quels ».
@@ -259,13 +282,15 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     said = set(normalise_words(_AI_WORDS.sub(" ia ", fold(f"{chunk.section} {text}"))))
     # What the question names weighs more than the asker's situation (``context``).
     score = float(len(asked & said)) + 0.5 * len((content(context) - asked) & said)
-    if chunk.section.rstrip().endswith("?") and asked & content(chunk.section):
+    if _asking_heading(chunk, question):
         score += 2  # a heading asking the question (« L'intelligence artificielle, c'est quoi ? »)
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
     score += 3 * sum(1 for code in mentioned_codes(question) if code in chunk.text.upper() or code in chunk.record_key.upper())
     folded = fold(question)
     if _asks_quantity(question) and re.search(r"\d", text):
         score += 1
+    if _asks_who(question) and _names_someone(text):
+        score += 1.5  # « qui a réalisé cette étude ? » is answered by a sentence that names them
     for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
         # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
         if acronym not in _COMMON_SHORT and _spells_out(acronym, text):
@@ -276,6 +301,25 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
 
 
 _AI_WORDS = re.compile(r"\bintelligences? artificielles?\b|\bartificial intelligence\b")
+
+
+def _asks_who(question: str) -> bool:
+    """« qui a réalisé l'étude ? », « c'est qui la Cité de l'IA ? », « who made it? » (not
+    « qui paie ? », a funding question)."""
+    folded = fold(question).lower()
+    return bool(re.search(r"^\W*(et )?(qui|c est qui|par qui|who)\b", folded)) and not re.search(
+        r"\bqui (peut )?(paie|paye|payer|finance|financer|prend en charge)\b", folded)
+
+
+def _names_someone(text: str) -> bool:
+    """Whether sentences name organisations or people (spaCy's entities), the region and its
+    départements aside."""
+    from .models import DEPARTMENTS
+    from .understanding.nlp import pipeline
+
+    places = {fold(name).lower() for name in (*DEPARTMENTS.values(), "Hauts-de-France", "France")}
+    names = {e.text for e in pipeline()(text).ents if fold(e.text).lower() not in places}
+    return len(names) >= 2
 
 
 def _asks_quantity(question: str) -> bool:
@@ -292,7 +336,8 @@ _QUESTION_WORDS = frozenset(
 def asks_something(question: str) -> bool:
     """Whether a turn asks something (a question mark, or a question word opening it)."""
     words = re.findall(r"[\w'-]+", fold(question))
-    return question.rstrip().endswith("?") or any(w in _QUESTION_WORDS for w in words[:6])
+    # (« Notre OPCO peut prendre en charge ? On est 45 salariés. » asks in its first sentence)
+    return "?" in question or any(w in _QUESTION_WORDS for w in words[:6])
 
 
 def _family_name(title: str) -> str:
@@ -364,6 +409,8 @@ class GroundedWriter(AnswerWriter):
     }
 
     def write(self, data: WriterInput) -> Draft:
+        if data.read:
+            data = replace(data, question=data.read)
         p = phrases(data.language)
         kb, profile = data.kb, data.profile
         audience = profile.audience
@@ -425,6 +472,13 @@ class GroundedWriter(AnswerWriter):
             names_bloc = any(code in chunk.text.upper() for code in blocs_asked)
             if names_bloc and key in covered and any(p.record_key == key for p in passages):
                 passages = [chunk if p.record_key == key else p for p in passages]
+                continue
+            if max_passages and key in covered and hit is not data.hits[0]:
+                # Another section of a page already taken replaces it when its heading asks the
+                # question (« L'intelligence artificielle, c'est quoi ? » for « c koi l'IA ? »).
+                same = next((i for i, c in enumerate(passages) if c.record_key == key), None)
+                if same is not None and chunk.id not in data.cited_before and _asking_heading(chunk, data.question):
+                    passages[same] = chunk
                 continue
             if chunk.kind == "training" or key in covered or (chunk.kind == "role" and role is not None):
                 continue
@@ -575,6 +629,9 @@ class GroundedWriter(AnswerWriter):
 
                 unmet = rec.unmet and (Constraints.of(profile).describe(data.language) if data.language != "fr" else rec.unmet)
                 lines.append(p["unmet"].format(unmet=unmet) if unmet else p["relaxed"].strip())
+            # Trainings already described are named again briefly, grouped by what they relax
+            # (« still fit » only when they do), not repeated word for word.
+            again: dict[tuple[str, ...], list[str]] = {}
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
                 if t.id in data.shown_before and not data.change:
@@ -583,10 +640,11 @@ class GroundedWriter(AnswerWriter):
                 relaxed = p["relaxes"].format(relaxed=_relaxed_words(t.relaxed, p)) if t.relaxed else ""
                 full = f"- « {t.title} », {t.provider}{label} : {t.why}{relaxed}."
                 if t.id in data.shown_before or full in data.said_before:
-                    # Already described: named again briefly, not repeated word for word.
-                    # « still fits » only when it does: otherwise what it relaxes, as for the others.
-                    again = p["shown_again_relaxed"].format(title=t.title, relaxed=_relaxed_words(t.relaxed, p)) if t.relaxed else p["shown_again"].format(title=t.title)
-                    lines.append(f"{again} {cites.cite(chunk)}")
+                    group = tuple(t.relaxed)
+                    if group not in again:
+                        lines.append(group)  # type: ignore[arg-type]  # replaced below
+                    facts = _fit_facts(t, profile, p) if data.change else ""
+                    again.setdefault(group, []).append(f"« {t.title} »{facts} {cites.cite(chunk)}")
                     continue
                 refs = cites.cite(chunk)
                 # Asked for certifying trainings: the bloc each one prepares, cited where it is named.
@@ -594,6 +652,9 @@ class GroundedWriter(AnswerWriter):
                 if prepared is not None:
                     refs += cites.cite(prepared)
                 lines.append(f"{full} {refs}")
+            for i, line in enumerate(lines):
+                if isinstance(line, tuple):
+                    lines[i] = _shown_again(again[line], list(line), p)
 
         def certifications_section(_position: int) -> None:
             if data.change:
@@ -770,6 +831,30 @@ class GroundedWriter(AnswerWriter):
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def _fit_facts(t, profile: Profile, p: dict) -> str:
+    """What of a training answers the constraints now asked (« (gratuite, à Abbeville) »)."""
+    facts = []
+    if profile.department or profile.format:
+        facts.append(p["fit_online"] if t.format == "distanciel" or not t.city else p["fit_city"].format(city=t.city))
+    if profile.max_hours is not None:
+        facts.append(f"{t.duration_hours:g}\u00a0h")
+    if profile.max_price is not None:
+        facts.append(p["fit_free"] if not t.price_eur else f"{t.price_eur:,.0f}\u00a0€".replace(",", "\u202f"))
+    return f" ({', '.join(facts)})" if facts else ""
+
+
+def _shown_again(named: list[str], relaxed: list[str], p: dict) -> str:
+    """One line for the trainings shown before that are offered again (titles cited)."""
+    if len(named) == 1 and named[0].split(" [", 1)[0].endswith("»"):
+        title, ref = named[0].rsplit(" ", 1)
+        line = p["shown_again_relaxed"].format(title=title[2:-2], relaxed=_relaxed_words(relaxed, p)) if relaxed else p["shown_again"].format(title=title[2:-2])
+        return f"{line} {ref}"
+    titles = ", ".join(named)
+    if relaxed:
+        return p["shown_again_relaxed_group"].format(titles=titles, relaxed=_relaxed_words(relaxed, p))
+    return p["shown_again_group"].format(titles=titles)
 
 
 def _relaxed_words(labels, p: dict) -> str:

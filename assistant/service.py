@@ -369,7 +369,7 @@ class Assistant:
 
         t0 = time.perf_counter()
         draft = self._write(WriterInput(
-            question=question, profile=merged, intents=intents, hits=hits,
+            question=question, read=read, profile=merged, intents=intents, hits=hits,
             recommendation=recommendation, kb=kb, focus=focus, language=state.language,
             cited_before=set(state.cited) if previous_turn else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),

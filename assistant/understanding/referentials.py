@@ -462,7 +462,8 @@ class JobIndex:
         boulangerie-pâtisserie » (D1106) shares « boulangerie ». Each shared word weighs by how
         rare it is among all titles (inverse document frequency), so « boulangerie » tells
         more than « commerce »; words of the title's own sentence (``near``) count twice.
-        Returns one sheet when it leads by ``margin``; otherwise all of ``ids``, best first.
+        Returns one sheet when it leads by ``margin``; otherwise those sharing a word, best
+        first; all of ``ids`` when none does.
         """
         wanted = {w for w in context if len(w) > 3} - set(own) - self.ignored
 
@@ -481,7 +482,19 @@ class JobIndex:
         second = scored[1][0] if len(scored) > 1 else 0.0
         if scored[0][0] - second >= margin:
             return [scored[0][1]]
-        return [i for _, i in scored]
+        return [i for score, i in scored if score > 0]
+
+    def named_with(self, context: AbstractSet[str], *, own: AbstractSet[str] = frozenset(), limit: int = 12) -> list[str]:
+        """The sheets whose names say the conversation's telling words, best first: « ouvrier du
+        textile » names no « ouvrier … » title with « textile », but textile sheets do."""
+        wanted = {w for w in context if len(w) > 3} - set(own) - self.ignored
+        if not wanted:
+            return []
+        scores = {
+            role_id: sum(self._idf(w) for w in wanted if w in stems) for role_id, stems in self.name_stems.items()
+        }
+        ranked = sorted((i for i, score in scores.items() if score > 0), key=lambda i: (-scores[i], i))
+        return ranked[:limit]
 
     def cognates(self, stems: Sequence[str], *, start: int, end: int, cutoff: float = 85.0) -> JobMatch | None:
         """A job named in another language with words close to French titles' words.

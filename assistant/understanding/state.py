@@ -224,7 +224,13 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             ids = known if len(known) > 1 else known[:1]
         if len(ids) > 1:
             # The conversation's other words choose between sheets (« vendeuses » of a bakery).
-            ids = jobs.by_context(ids, context, own=own, near=set(mention.near))
+            narrowed = jobs.by_context(ids, context, own=own, near=set(mention.near))
+            if narrowed == ids and mention.fuzzy and mention.near and _generic_title(mention.words):
+                # None of them says the words around the title (« ouvrier du textile »): the
+                # sheets that do are the ones to choose from.
+                ids = jobs.named_with(set(mention.near), own=own) or ids
+            else:
+                ids = narrowed
         if len(ids) > 1:
             # The most likely sheets first: those the team wrote about (common jobs), then
             # those whose own title starts with the words used.
@@ -357,3 +363,11 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
     if state.pending is not None and not any(e.slot == "pending" for e in events):
         events.append(Event(turn=turn, op="drop", slot="pending"))
     return events
+
+
+def _generic_title(words: str) -> bool:
+    """Whether a mention is a generic title (« ouvrier », « agent »): the words around it then
+    say the trade (« ouvrier du textile »), which « mon projet » does not."""
+    from .lexicon import lexicon
+
+    return tuple(normalise_words(words)[:1]) in lexicon().ambiguous_titles

@@ -520,3 +520,44 @@ def test_personal_services_and_crafts_are_among_the_least_affected(corpus_assist
     assert answer.profile.sector == "famille-services-personne-artisanat"
     assert "l'exposition à l'IA est faible" in _opening(answer.answer)
     assert any(c.id.startswith("study:famille-services-personne-artisanat") for c in answer.citations)
+
+
+def test_trainings_still_fitting_are_listed_with_what_now_fits(corpus_assistant):
+    """A narrower request lists every training returned: those shown before in one line that
+    says what of them fits now (« gratuite »), not dropped as a repetition."""
+    first = corpus_assistant.answer("salut je suis agriculteur pres d'abbeville, l'ia dans l'agriculture ca donne quoi ?")
+    second = corpus_assistant.answer("des formations dans la somme ?", conversation_id=first.conversation_id)
+    third = corpus_assistant.answer("pas plus de 500 euros", conversation_id=first.conversation_id)
+    assert second.trainings and third.trainings
+    for t in third.trainings:
+        assert f"« {t.title} »" in third.answer
+    assert "gratuite" in third.answer
+
+
+def test_a_question_followed_by_a_statement_is_still_a_question(corpus_assistant):
+    first = corpus_assistant.answer(
+        "Bonjour, je suis DRH d'une PME industrielle à Compiègne. Je souhaite former 12 conducteurs de ligne à l'IA."
+    )
+    answer = corpus_assistant.answer("Notre OPCO peut prendre en charge ? On est 45 salariés.", conversation_id=first.conversation_id)
+    assert "50 salariés" in answer.answer.split("##")[0]
+
+
+def test_a_passage_opening_on_a_connective_stands_on_its_own():
+    from assistant.compose import _without_opener
+
+    assert _without_opener("À l'opposé, l'étude régionale décrit un scénario.") == "L'étude régionale décrit un scénario."
+    assert _without_opener("L'étude régionale décrit un scénario.") == "L'étude régionale décrit un scénario."
+
+
+def test_a_question_about_using_orientia_is_answered_from_its_guide(corpus_assistant):
+    first = corpus_assistant.answer("Responsable formation dans une banque à Lille, je cherche une formation IA pour 20 chargés de clientèle.")
+    answer = corpus_assistant.answer("et l'export csv du catalogue c'est possible ?", conversation_id=first.conversation_id)
+    assert "CSV" in _opening(answer.answer)
+    assert any(c.id.startswith("document:utiliser-orientia") and c.source == "Orientia" for c in answer.citations)
+
+
+def test_a_casual_definition_question_gets_the_definition(corpus_assistant):
+    """« c koi lia » is read as « c'est quoi l'IA »: the page's definition answers, not its
+    free-course section found first."""
+    answer = corpus_assistant.answer("slt jsuis en terminale a laon c koi lia en vrai ?")
+    assert "désigne des programmes informatiques" in _opening(answer.answer)

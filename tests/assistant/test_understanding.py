@@ -214,6 +214,7 @@ def test_pupils_are_recognised(understanding, kb, question):
     # one stem, two titles: the nearest spelling names the job
     ("Enseignante de SES à Soissons, je prépare un cours sur l'IA", "K2107"),
     ("je suis enseigniste", "F1602"),
+    ("commercial terrain dans le secteur du vin, basé à Cambrai", "D1402"),
 ])
 def test_official_and_everyday_job_titles(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
@@ -955,3 +956,13 @@ def test_a_letter_asked_of_orientia_is_refused_but_not_one_to_learn(understandin
     assert reading.safety == "off_topic"
     _, reading = talk(understanding, kb, "je voudrais utiliser l'IA pour rédiger mes mails")
     assert reading.safety is None
+
+
+def test_the_words_around_a_generic_title_choose_what_to_ask(understanding, kb):
+    """« ancien ouvrier du textile »: no « ouvrier … » title says « textile », so the choices are
+    the textile sheets, not the most common jobs starting with « ouvrier » (a baker, a mason)."""
+    state, _ = talk(understanding, kb, "Bonjour, ancien ouvrier du textile à Tourcoing, je suis au chômage.")
+    assert state.pending is not None
+    labels = " ".join(state.pending.choices).lower()
+    assert "textile" in labels or "fils" in labels or "habillement" in labels
+    assert "boulanger" not in labels and "maçon" not in labels
