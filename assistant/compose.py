@@ -159,7 +159,9 @@ def _said_already(text: str, lines: list[str], *, share: float = 0.6) -> bool:
 
 
 def _sentences(text: str) -> list[str]:
-    flat = re.sub(r"\s*\n\s*[-*]\s+", " ; ", text)
+    # A list reads as one sentence: « développer : l'usage… ; la préparation… ».
+    flat = re.sub(r":\s*\n\s*[-*]\s+", " : ", text)
+    flat = re.sub(r"\s*;?\s*\n\s*[-*]\s+", " ; ", flat)
     flat = re.sub(r"\s+", " ", flat).strip()
     return [s.strip() for s in _SENTENCE_END.split(flat) if len(s.strip()) > 20]
 
@@ -465,7 +467,7 @@ class GroundedWriter(AnswerWriter):
         # names it, not by its certification's first passage found.
         blocs_asked = {c for c in mentioned_codes(data.question) if "BC" in c}
         # A passage cited before may come again when its heading names what is asked.
-        subject = _subject_words(data) if data.cited_before else set()
+        subject = _subject_words(data)
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
@@ -490,6 +492,8 @@ class GroundedWriter(AnswerWriter):
                 continue
             if chunk.kind == "certification" and "certification" not in data.intents:
                 continue  # certifications have their own section
+            if role is not None and chunk.metadata.get("sector") not in (None, role.sector) and not _headed_by(chunk, subject):
+                continue  # another family's page speaks of other jobs, unless the question names it
             passages.append(chunk)
             covered.add(key)
             if len(passages) >= max(max_passages, 4) or not max_passages:
