@@ -27,9 +27,24 @@ CONSTRAINT_LABELS = {
 }
 
 _DEPARTMENT_IN = {"02": "dans l'Aisne", "59": "dans le Nord", "60": "dans l'Oise", "62": "dans le Pas-de-Calais", "80": "dans la Somme"}
-_FORMAT_PHRASE = {"distanciel": "à distance", "présentiel": "en présentiel", "mixte": "en formule mixte"}
-_FORMAT_PHRASE_EN = {"distanciel": "online", "présentiel": "in person", "mixte": "blended (online and in person)"}
-_FUNDING_EN = {"plan": "the employer's skills development plan", "region": "the Hauts-de-France Region"}
+#: how ``describe`` words each constraint, by language
+_WORDS: dict[str, dict[str, Any]] = {
+    "fr": {
+        "training": "une formation", "certifying": "certifiante", "not_certifying": "non certifiante",
+        "formats": {"distanciel": "à distance", "présentiel": "en présentiel", "mixte": "en formule mixte"},
+        "hours": "d'au plus {n} h", "price": "à {n} € au plus", "under": "de moins de", "free": "gratuite",
+        "funding": "finançable par {routes}", "or": " ou ", "funding_labels": {},
+        "departments": _DEPARTMENT_IN, "department": "dans le département {name}",
+    },
+    "en": {
+        "training": "a training", "certifying": "that leads to a certification", "not_certifying": "with no certification",
+        "formats": {"distanciel": "online", "présentiel": "in person", "mixte": "blended (online and in person)"},
+        "hours": "of at most {n} h", "price": "at {n} € at most", "under": "under", "free": "for free",
+        "funding": "fundable by {routes}", "or": " or ",
+        "funding_labels": {"plan": "the employer's skills development plan", "region": "the Hauts-de-France Region"},
+        "departments": {}, "department": "in the {name} département",
+    },
+}
 
 
 class Constraints(BaseModel):
@@ -108,47 +123,29 @@ class Constraints(BaseModel):
 
     def describe(self, language: str = "fr") -> str:
         """« une formation à distance d'au plus 14 h finançable par CPF dans l'Aisne »
-        (« a training online of at most 14 h fundable by CPF in the Aisne » in English)."""
-        if language == "en":
-            return self._describe_en()
-        parts = ["une formation"]
+        (« a training online of at most 14 h fundable by CPF in the Aisne département »)."""
+        words = _WORDS.get(language, _WORDS["fr"])
+        parts = [words["training"]]
         if self.certifying:
-            parts.append("certifiante")
+            parts.append(words["certifying"])
         elif self.certifying is False:
-            parts.append("non certifiante")
+            parts.append(words["not_certifying"])
         if self.format:
-            parts.append(_FORMAT_PHRASE[self.format])
+            parts.append(words["formats"][self.format])
         if self.max_hours is not None:
-            parts.append(_bound(self.max_hours, "h", "d'au plus {n} h"))
+            parts.append(_bound(self.max_hours, "h", words["hours"], under=words["under"]))
         if self.max_price is not None:
-            parts.append("gratuite" if self.max_price == 0 else _bound(self.max_price, "€", "à {n} € au plus"))
+            parts.append(words["free"] if self.max_price == 0 else _bound(self.max_price, "€", words["price"], under=words["under"]))
         if self.funding:
-            parts.append("finançable par " + " ou ".join(FUNDING_LABELS[f] for f in self.funding))
+            routes = words["or"].join(words["funding_labels"].get(f, FUNDING_LABELS[f]) for f in self.funding)
+            parts.append(words["funding"].format(routes=routes))
         if self.department:
-            parts.append(_DEPARTMENT_IN.get(self.department, DEPARTMENTS.get(self.department, "")))
+            name = DEPARTMENTS.get(self.department, self.department)
+            parts.append(words["departments"].get(self.department) or words["department"].format(name=name))
         return " ".join(parts)
 
 
-    def _describe_en(self) -> str:
-        parts = ["a training"]
-        if self.certifying:
-            parts.append("that leads to a certification")
-        elif self.certifying is False:
-            parts.append("with no certification")
-        if self.format:
-            parts.append(_FORMAT_PHRASE_EN[self.format])
-        if self.max_hours is not None:
-            parts.append(_bound(self.max_hours, "h", "of at most {n} h", under="of less than"))
-        if self.max_price is not None:
-            parts.append("for free" if self.max_price == 0 else _bound(self.max_price, "€", "at {n} € at most", under="under"))
-        if self.funding:
-            parts.append("fundable by " + " or ".join(_FUNDING_EN.get(f, FUNDING_LABELS[f]) for f in self.funding))
-        if self.department:
-            parts.append(f"in the {DEPARTMENTS.get(self.department, self.department)} département")
-        return " ".join(parts)
-
-
-def _bound(value: float, unit: str, pattern: str, *, under: str = "de moins de") -> str:
+def _bound(value: float, unit: str, pattern: str, *, under: str) -> str:
     """« d'au plus 14 h »; a bound set just under a value shown (« moins cher ») reads « de moins de »."""
     if value != round(value, 1):
         return f"{under} {_number(round(value + 0.01, 1))} {unit}"

@@ -297,6 +297,11 @@ def test_english_questions_are_answered_in_english(understanding, kb):
     # a job that handles medicines says the job, it asks for no dose
     ("je suis préparatrice en pharmacie, je délivre des médicaments, l'IA va changer quoi ?", None),
     ("le marché de l'emploi bouge plus vite avec l'IA ?", None),
+    # the parser takes « l'équation » for the subject of « Résous »: an order all the same
+    ("Résous l'équation 3x + 7 = 22, c'est pour mon devoir de maths.", "off_topic"),
+    # a letter or a mail is a task only when asked of Orientia
+    ("Vous pouvez aussi rédiger la lettre aux parents pour la sortie à la Cité de l'IA ?", "off_topic"),
+    ("je voudrais utiliser l'IA pour rédiger mes mails", None),
 ])
 def test_safety_and_scope(understanding, kb, question, kind):
     _, reading = talk(understanding, kb, question)
@@ -695,13 +700,18 @@ def test_working_in_an_organisation_is_not_speaking_for_it(understanding, kb):
     assert state.audience == "salarie"
 
 
-def test_an_hr_asker_speaking_for_the_organisation_stays_hr(understanding, kb):
-    state, _ = talk(
-        understanding, kb,
-        "Bonjour, je m'occupe de la formation dans un EHPAD à Arras, pour nos aides-soignantes",
-        "on est une asso du médico-social, c'est quoi notre opco ?",
-    )
+@pytest.mark.parametrize("turns", [
+    # speaking for the organisation
+    ("Bonjour, je m'occupe de la formation dans un EHPAD à Arras, pour nos aides-soignantes",
+     "on est une asso du médico-social, c'est quoi notre opco ?"),
+    # naming other people to train: still HR, and the 12 counted were the secretaries
+    ("je suis DRH d'une clinique à Amiens, je cherche une formation IA pour mes 12 secrétaires médicales",
+     "et pour les infirmières du service ?"),
+])
+def test_an_hr_asker_stays_hr(understanding, kb, turns):
+    state, _ = talk(understanding, kb, *turns)
     assert state.audience == "rh"
+    assert state.learners_are_asker is False and state.learners_count is None
 
 
 def test_a_boss_training_his_staff_is_not_training_himself(understanding, kb):
@@ -900,30 +910,10 @@ def test_a_school_track_names_the_trade_a_pupil_aims_at(understanding, kb):
     assert profile.role is None  # a pupil, not an electrician yet
 
 
-def test_an_order_opening_the_sentence_is_refused(understanding, kb):
-    """The parser takes « l'équation » for the subject of « Résous »: an order all the same."""
-    _, reading = talk(understanding, kb, "Résous l'équation 3x + 7 = 22, c'est pour mon devoir de maths.")
-    assert reading.safety == "off_topic"
-    _, reading = talk(understanding, kb, "l'IA peut écrire du code à la place des développeurs ?")
-    assert reading.safety is None
-
-
 def test_an_owner_is_self_employed(understanding, kb):
     state, _ = talk(understanding, kb, "coiffeuse a st omer jai mon salon, l'ia pour moi ca sert a rien non ?")
     assert code(state, kb) == "D1202"
     assert state.situation == "independant"
-
-
-def test_hr_asking_for_other_learners_stays_hr(understanding, kb):
-    state, _ = talk(
-        understanding, kb,
-        "je suis DRH d'une clinique à Amiens, je cherche une formation IA pour mes 12 secrétaires médicales",
-        "et pour les infirmières du service ?",
-    )
-    profile = state.profile(kb.roles)
-    assert profile.audience == "rh"
-    assert profile.rome_code == "J1506" and profile.learners_are_asker is False
-    assert state.learners_count is None  # the 12 were the secretaries
 
 
 def test_title_acronyms_that_abbreviate_the_title():
@@ -949,13 +939,6 @@ def test_a_company_head_is_no_job_of_his_own(understanding, kb):
     state, reading = talk(understanding, kb, "Gérant d'une entreprise de maçonnerie de 30 personnes à Amiens, l'IA ça nous concerne ?")
     assert reading.jobs == []
     assert state.audience == "entreprise"
-
-
-def test_a_letter_asked_of_orientia_is_refused_but_not_one_to_learn(understanding, kb):
-    _, reading = talk(understanding, kb, "Vous pouvez aussi rédiger la lettre aux parents pour la sortie à la Cité de l'IA ?")
-    assert reading.safety == "off_topic"
-    _, reading = talk(understanding, kb, "je voudrais utiliser l'IA pour rédiger mes mails")
-    assert reading.safety is None
 
 
 def test_the_words_around_a_generic_title_choose_what_to_ask(understanding, kb):
