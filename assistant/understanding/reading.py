@@ -617,8 +617,10 @@ class Reader:
                     continue
                 reading.funding.extend(sorted(labels))
         reading.funding = list(dict.fromkeys(f for f in reading.funding if f not in reading.funding_dropped))
-        for start, _, _ in lex.certifying.find(stems):
+        for start, end, _ in lex.certifying.find(stems):
             before = w.words[max(0, start - 4) : start]
+            if end - start == 1 and w.words[start].startswith("diplome") and "sans" in w.words[max(0, start - 2) : start]:
+                continue  # « c'est possible sans diplôme ? »: the asker's own degree, not the training's
             reading.certifying = not any(b in weak_drop or b in lex.negation or b == "non" for b in before)
         if lex.free.contains(stems):
             reading.max_price = 0.0

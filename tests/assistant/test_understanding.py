@@ -949,3 +949,11 @@ def test_the_words_around_a_generic_title_choose_what_to_ask(understanding, kb):
     labels = " ".join(state.pending.choices).lower()
     assert "textile" in labels or "fils" in labels or "habillement" in labels
     assert "boulanger" not in labels and "maçon" not in labels
+
+
+def test_without_a_degree_is_the_askers_degree_not_the_trainings(understanding, kb):
+    """« c'est possible sans diplôme ? » asks about entry, not for a training that certifies nothing."""
+    _, reading = talk(understanding, kb, "Je voudrais me reconvertir dans l'IA, c'est possible sans diplôme ?")
+    assert reading.certifying is None
+    _, reading = talk(understanding, kb, "une formation pas certifiante")
+    assert reading.certifying is False
