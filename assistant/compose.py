@@ -225,6 +225,7 @@ def _choose(sentences: list[str], question: str, section: str, *, limit: int, au
     return picked
 
 
+#: openers that point back to what was just said (« Dans ce cas, 302 000 emplois… »)
 _OPENER = re.compile(r"^(dans ce cas|dans ces cas|dans ces conditions|à l'opposé|a l'oppose|de ce fait|pour cela)\s*,\s*", re.IGNORECASE)
 
 
@@ -236,19 +237,17 @@ def _without_opener(sentence: str) -> str:
 
 #: French words that open a sentence pointing back to the one before (a closed class)
 _ANAPHORA = frozenset("ces cet cette cela ceci celui celle ceux celles ils elles il elle".split())
-#: openers that point back to what was just said (« Dans ce cas, 302 000 emplois… »)
-_POINTING_OPENERS = frozenset(["dans ce cas", "dans ces cas", "dans ces conditions", "a oppose", "de ce fait", "pour cela"])
 #: what follows « ce » or « il » when they point nowhere (« ce que… », « il existe… »)
 _NOT_ANAPHORA_NEXT = frozenset("que qui qu dont existe faut s agit y est sont peut".split())
 
 
 def _leans_back(sentence: str) -> bool:
     """Whether a sentence opens by pointing back (« Ces cours… », « Ils permettent… »)."""
+    if _OPENER.match(sentence):
+        return True
     words = re.findall(r"\w+", fold(sentence)[:40].lower())
     if not words:
         return False
-    if " ".join(words[:3]) in _POINTING_OPENERS or " ".join(words[:2]) in _POINTING_OPENERS:
-        return True
     if words[0] == "ce":
         return len(words) > 1 and words[1] not in _NOT_ANAPHORA_NEXT
     return words[0] in _ANAPHORA and (words[0] not in ("il", "ce") or len(words) < 2 or words[1] not in _NOT_ANAPHORA_NEXT)
@@ -279,11 +278,10 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     from .understanding.lexicon import normalise_words
 
     text = " ".join(best_sentences(chunk, question, limit=1 if audience == "eleve" else 2, audience=audience))
-    content = content_stems
-    asked = content(question)
+    asked = content_stems(question)
     said = set(normalise_words(_AI_WORDS.sub(" ia ", fold(f"{chunk.section} {text}"))))
     # What the question names weighs more than the asker's situation (``context``).
-    score = float(len(asked & said)) + 0.5 * len((content(context) - asked) & said)
+    score = float(len(asked & said)) + 0.5 * len((content_stems(context) - asked) & said)
     if _asking_heading(chunk, question):
         score += 2  # a heading asking the question (« L'intelligence artificielle, c'est quoi ? »)
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
@@ -316,12 +314,18 @@ def _asks_who(question: str) -> bool:
 def _names_someone(text: str) -> bool:
     """Whether sentences name organisations or people (spaCy's entities), the region and its
     départements aside."""
-    from .models import DEPARTMENTS
     from .understanding.nlp import pipeline
 
-    places = {fold(name).lower() for name in (*DEPARTMENTS.values(), "Hauts-de-France", "France")}
-    names = {e.text for e in pipeline()(text).ents if fold(e.text).lower() not in places}
+    names = {e.text for e in pipeline()(text).ents if fold(e.text).lower() not in _places()}
     return len(names) >= 2
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    """The region and its départements, as ``_names_someone`` leaves them out."""
+    from .models import DEPARTMENTS
+
+    return frozenset(fold(name).lower() for name in (*DEPARTMENTS.values(), "Hauts-de-France", "France"))
 
 
 def _asks_quantity(question: str) -> bool:
@@ -631,11 +635,14 @@ class GroundedWriter(AnswerWriter):
             if not rec.all_constraints_met and data.change not in ("cheaper", "shorter", "constraints", "correction"):
                 from .constraints import Constraints
 
-                unmet = rec.unmet and (Constraints.of(profile).describe(data.language) if data.language != "fr" else rec.unmet)
+                # (``rec.unmet`` is these constraints in French; said here in the answer's language)
+                unmet = Constraints.of(profile).describe(data.language) if rec.unmet else ""
                 lines.append(p["unmet"].format(unmet=unmet) if unmet else p["relaxed"].strip())
             # Trainings already described are named again briefly, grouped by what they relax
-            # (« still fit » only when they do), not repeated word for word.
-            again: dict[tuple[str, ...], list[str]] = {}
+            # (« still fit » only when they do), not repeated word for word: one line per group,
+            # where its first training stood.
+            again: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+            items: list[str | tuple[str, ...]] = []
             for t in rec.trainings:
                 chunk = kb.passages(f"training:{t.id}")[0]
                 if t.id in data.shown_before and not data.change:
@@ -646,19 +653,17 @@ class GroundedWriter(AnswerWriter):
                 if t.id in data.shown_before or full in data.said_before:
                     group = tuple(t.relaxed)
                     if group not in again:
-                        lines.append(group)  # type: ignore[arg-type]  # replaced below
+                        items.append(group)
                     facts = _fit_facts(t, profile, p) if data.change else ""
-                    again.setdefault(group, []).append(f"« {t.title} »{facts} {cites.cite(chunk)}")
+                    again.setdefault(group, []).append((t.title, facts, cites.cite(chunk)))
                     continue
                 refs = cites.cite(chunk)
                 # Asked for certifying trainings: the bloc each one prepares, cited where it is named.
                 prepared = self._prepared_passage(kb, t) if profile.certifying else None
                 if prepared is not None:
                     refs += cites.cite(prepared)
-                lines.append(f"{full} {refs}")
-            for i, line in enumerate(lines):
-                if isinstance(line, tuple):
-                    lines[i] = _shown_again(again[line], list(line), p)
+                items.append(f"{full} {refs}")
+            lines.extend(_shown_again(again[item], list(item), p) if isinstance(item, tuple) else item for item in items)
 
         def certifications_section(_position: int) -> None:
             if data.change:
@@ -845,17 +850,18 @@ def _fit_facts(t, profile: Profile, p: dict) -> str:
     if profile.max_hours is not None:
         facts.append(f"{t.duration_hours:g}\u00a0h")
     if profile.max_price is not None:
-        facts.append(p["fit_free"] if not t.price_eur else f"{t.price_eur:,.0f}\u00a0€".replace(",", "\u202f"))
+        facts.append(p["fit_free"] if not t.price_eur else _euros(t.price_eur))
     return f" ({', '.join(facts)})" if facts else ""
 
 
-def _shown_again(named: list[str], relaxed: list[str], p: dict) -> str:
-    """One line for the trainings shown before that are offered again (titles cited)."""
-    if len(named) == 1 and named[0].split(" [", 1)[0].endswith("»"):
-        title, ref = named[0].rsplit(" ", 1)
-        line = p["shown_again_relaxed"].format(title=title[2:-2], relaxed=_relaxed_words(relaxed, p)) if relaxed else p["shown_again"].format(title=title[2:-2])
+def _shown_again(named: list[tuple[str, str, str]], relaxed: list[str], p: dict) -> str:
+    """One line for the trainings shown before that are offered again: (title, what fits now,
+    citation) each."""
+    if len(named) == 1 and not named[0][1]:
+        title, _, ref = named[0]
+        line = p["shown_again_relaxed"].format(title=title, relaxed=_relaxed_words(relaxed, p)) if relaxed else p["shown_again"].format(title=title)
         return f"{line} {ref}"
-    titles = ", ".join(named)
+    titles = ", ".join(f"« {title} »{facts} {ref}" for title, facts, ref in named)
     if relaxed:
         return p["shown_again_relaxed_group"].format(titles=titles, relaxed=_relaxed_words(relaxed, p))
     return p["shown_again_group"].format(titles=titles)

@@ -203,10 +203,7 @@ class Assistant:
             reading.safety = "secrets"
         if reading.safety is not None:
             answer = self._refusal(conversation_id, reading.safety, state, kb)
-            self._save(conversation_id, state, answer, asked=None)
-            timings.total = (time.perf_counter() - started) * 1000
-            self._observe(question, answer, timings, None, hits=(), intents=set(), turn=state.turn)
-            return self._finish_turn(conversation_id, question, answer)
+            return self._close_early(conversation_id, question, state, answer, timings, started, hits=(), intents=set())
 
         t0 = time.perf_counter()
         read = reading.text or question
@@ -294,10 +291,7 @@ class Assistant:
                 conversation_id=conversation_id, answered=True, answer=state.pending.question,
                 profile=merged, clarify=state.clarify(), language=state.language,
             )
-            self._save(conversation_id, state, answer, asked=None)
-            timings.total = (time.perf_counter() - started) * 1000
-            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
-            return self._finish_turn(conversation_id, question, answer)
+            return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
         # A turn that opens like a continuation (« et faut être bon en maths ? ») stays in the
         # conversation's subject, however long: it is in scope even when no refinement.
@@ -310,21 +304,14 @@ class Assistant:
             # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said
             # as such, and not one of the questions the regional offer leaves unanswered.
             answer = self._refusal(conversation_id, "off_topic", state, kb, phrase="out_of_scope")
-            self._save(conversation_id, state, answer, asked=None)
-            timings.total = (time.perf_counter() - started) * 1000
-            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
-            return self._finish_turn(conversation_id, question, answer)
+            return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
         if not answered:
             answer = Answer(
                 conversation_id=conversation_id, answered=False,
                 answer=" ".join(phrases(state.language)["declined"].split()), profile=merged,
                 language=state.language,
             )
-            timings.total = (time.perf_counter() - started) * 1000
-            self._save(conversation_id, state, answer, asked=None)
-            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
-            answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
-            return answer
+            return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
         if (
             introduces and previous_turn == 0 and not reading.jobs and not asks_something(read)
@@ -339,10 +326,9 @@ class Assistant:
                 conversation_id=conversation_id, answered=True, profile=merged, language=state.language,
                 answer=" ".join(welcome.get(key or "", welcome["salarie"]).split()),
             )
-            self._save(conversation_id, state, answer, asked=question)
-            timings.total = (time.perf_counter() - started) * 1000
-            self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
-            return self._finish_turn(conversation_id, question, answer)
+            return self._close_early(
+                conversation_id, question, state, answer, timings, started, hits=hits, intents=intents, asked=question,
+            )
 
         has_constraints = bool(Constraints.of(merged))
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or has_constraints or reading.cheaper or reading.shorter
@@ -401,6 +387,18 @@ class Assistant:
         self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=state.turn)
         answer = self._finish_turn(conversation_id, question, answer)  # thread + quick replies (issue 15)
         return answer
+
+    def _close_early(
+        self, conversation_id: str, question: str, state: DialogueState, answer: Answer, timings: AnswerTimings,
+        started: float,
+        *, hits, intents: set[str], asked: str | None = None,
+    ) -> Answer:
+        """End a turn answered without the writer (a refusal, a question back, a welcome): the
+        state saved, the observatory told, the thread kept."""
+        self._save(conversation_id, state, answer, asked=asked)
+        timings.total = (time.perf_counter() - started) * 1000
+        self._observe(question, answer, timings, None, hits=hits, intents=intents, turn=state.turn)
+        return self._finish_turn(conversation_id, question, answer)
 
     def _conversation(self, conversation_id: str | None) -> tuple[DialogueState, str]:
         """The stored state of a conversation; unknown or expired ids start a new one.
@@ -768,10 +766,10 @@ def _change(reading, *, follow_up: bool, constraint_change: bool, new_job: bool 
         return "cheaper"
     if reading.shorter:
         return "shorter"
-    if reading.correction and follow_up and (new_job or not constraint_change):
+    if reading.correction and (new_job or not constraint_change):
         # (« plutôt à distance » changes a constraint: it is no correction of who asks)
         return "correction"
-    if follow_up and constraint_change:
+    if constraint_change:
         return "constraints"
     return None
 

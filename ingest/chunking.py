@@ -8,6 +8,7 @@ hours, funding, certification, blocs and target jobs; a certification chunk list
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -315,6 +316,4 @@ def _role_chunk(role: Role, study_titles: dict[str, str]) -> list[Chunk]:
 
 def _unwrapped(text: str) -> str:
     """Paragraphs with their hard-wrapped lines joined (list items and blank lines kept)."""
-    import re
-
     return re.sub(r"(?<=\S)\n(?![\n\s]*([-*+]|\d+[.)])\s)(?=\S)", " ", text)

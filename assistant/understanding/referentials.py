@@ -117,11 +117,9 @@ class JobIndex:
         self._label_keys: dict[tuple[str, ...], str] = {}
         #: acronyms (« DOS », « IDE »): a job only when written in capitals
         self._acronyms: set[tuple[str, ...]] = set()
-        #: how one-word titles are spelt (« urgentiste »): a word stemmed alike but spelt far
-        #: from all of them (« urgent », « accessoires ») is not the title
-        self._spellings: dict[str, set[str]] = {}
-        #: which sheets each one-word spelling names (« enseignante » a teacher, « enseigniste »
-        #: a sign maker: one stem, two jobs)
+        #: how one-word titles are spelt (« urgentiste »), and which sheets each spelling names:
+        #: a word stemmed alike but spelt far from all of them (« urgent », « accessoires ») is
+        #: not the title; one stem may be two jobs (« enseignante », « enseigniste »)
         self._spelt_by: dict[str, dict[str, set[str]]] = {}
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
@@ -197,9 +195,7 @@ class JobIndex:
     def _spelt(self, form: str, role_id: str) -> None:
         words = words_of(form)
         if len(words) == 1:
-            stem = normalise_words(form)[0]
-            self._spellings.setdefault(stem, set()).add(words[0])
-            self._spelt_by.setdefault(stem, {}).setdefault(words[0], set()).add(role_id)
+            self._spelt_by.setdefault(normalise_words(form)[0], {}).setdefault(words[0], set()).add(role_id)
 
     def _closest(self, stem: str, word: str, ids: set[str]) -> set[str]:
         """The sheets of the one-word titles spelt nearest to ``word`` (« enseignante » names
@@ -219,7 +215,7 @@ class JobIndex:
         """Whether ``word`` is one of the spellings of a one-word title (a plural, a typo)."""
         from rapidfuzz.distance import Levenshtein
 
-        spellings = self._spellings.get(stem)
+        spellings = self._spelt_by.get(stem)
         return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
 
     @staticmethod
