@@ -215,6 +215,7 @@ def test_pupils_are_recognised(understanding, kb, question):
     ("Enseignante de SES à Soissons, je prépare un cours sur l'IA", "K2107"),
     ("je suis enseigniste", "F1602"),
     ("commercial terrain dans le secteur du vin, basé à Cambrai", "D1402"),
+    ("je suis assistante de gestion dans une PME à Lens", "M1621"),  # ROME's own title, not « agent administratif »
 ])
 def test_official_and_everyday_job_titles(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
@@ -957,3 +958,14 @@ def test_without_a_degree_is_the_askers_degree_not_the_trainings(understanding, 
     assert reading.certifying is None
     _, reading = talk(understanding, kb, "une formation pas certifiante")
     assert reading.certifying is False
+
+
+def test_a_pupil_wanting_to_do_a_job_aims_at_it(understanding, kb):
+    state, reading = talk(understanding, kb, "salut jsuis en 2nde a saint-quentin", "et moi jveux faire infirmiere, ca va changer quoi ?")
+    assert [m.whose for m in reading.jobs] == ["target"]
+    assert state.profile(kb.roles).target_role_label and state.audience == "eleve"
+
+
+def test_even_if_paid_lets_the_price_go(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Lens", "une formation gratuite à distance ?", "et si je veux un truc certifiant, même payant ?")
+    assert state.max_price is None and state.certifying is True and state.format == "distanciel"
