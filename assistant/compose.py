@@ -263,6 +263,11 @@ def content_stems(words: str) -> set[str]:
     return {w for w in normalise_words(" ".join(kept)) if len(w) > 2 or w == "ia"}
 
 
+def _for_pupils_only(chunk: Chunk) -> bool:
+    """Whether a passage's page is written for pupils alone (where to study AI)."""
+    return str(chunk.metadata.get("audience") or "") == "eleve"
+
+
 def _asking_heading(chunk: Chunk, question: str) -> bool:
     """Whether a passage's heading asks what the question asks (« L'intelligence
     artificielle, c'est quoi ? »)."""
@@ -291,6 +296,8 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
         score += 1
     if _asks_who(question) and _names_someone(text):
         score += 1.5  # « qui a réalisé cette étude ? » is answered by a sentence that names them
+    elif _WHO_PAYS.search(folded) and _PAYS.search(fold(text).lower()):
+        score += 1  # « l'alternance, c'est qui qui paie ? » is answered by who finances it
     for acronym in re.findall(r"\b[a-z]{2,5}\b", folded):
         # « c'est quoi le CPF ? »: the sentence that spells it out (compte personnel de formation).
         if acronym not in _COMMON_SHORT and _spells_out(acronym, text):
@@ -303,12 +310,16 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
 _AI_WORDS = re.compile(r"\bintelligences? artificielles?\b|\bartificial intelligence\b")
 
 
+_WHO_PAYS = re.compile(r"\bqui (peut |va )?(paie|paye|payer|finance|financer|prend en charge)\b|\bwho (pays|funds|can pay)\b")
+#: a sentence saying who pays: a financing verb
+_PAYS = re.compile(r"\b(financ\w*|prend\w* en charge|pris en charge|pai\w*|pay\w*|rembours\w*|cofinanc\w*)\b")
+
+
 def _asks_who(question: str) -> bool:
     """« qui a réalisé l'étude ? », « c'est qui la Cité de l'IA ? », « who made it? » (not
     « qui paie ? », a funding question)."""
     folded = fold(question).lower()
-    return bool(re.search(r"^\W*(et )?(qui|c est qui|par qui|who)\b", folded)) and not re.search(
-        r"\bqui (peut )?(paie|paye|payer|finance|financer|prend en charge)\b", folded)
+    return bool(re.search(r"^\W*(et )?(qui|c est qui|par qui|who)\b", folded)) and not _WHO_PAYS.search(folded)
 
 
 def _names_someone(text: str) -> bool:
@@ -498,6 +509,8 @@ class GroundedWriter(AnswerWriter):
                 continue  # certifications have their own section
             if role is not None and chunk.metadata.get("sector") not in (None, role.sector) and not _headed_by(chunk, subject):
                 continue  # another family's page speaks of other jobs, unless the question names it
+            if _for_pupils_only(chunk) and audience in ("rh", "entreprise") and not _headed_by(chunk, subject):
+                continue  # where pupils may study is no answer to an HR team, unless asked about
             passages.append(chunk)
             covered.add(key)
             if len(passages) >= max(max_passages, 4) or not max_passages:
@@ -562,7 +575,12 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"{text} {cites.cite(first)}")
                 quoted_first = True
         elif not data.follow_up:
-            if role is not None and has_trainings and audience not in ("rh", "entreprise"):
+            if focus == "training" and rec is not None and has_trainings and rec.all_constraints_met:
+                # « ya des formations gratuites en ligne ? »: yes, and which, first.
+                first_two = [t.title for t in rec.trainings[:2]]
+                key = "trainings_found_one" if len(first_two) == 1 else "trainings_found"
+                intro = p[key].format(titles=p["and"].join(f"« {title} »" for title in first_two))
+            elif role is not None and has_trainings and audience not in ("rh", "entreprise"):
                 # A job already presented: say what this answer brings, not « our sources say ».
                 intro = p["intro"]["trainings"].format(de_role=de_job(job_label), role=job_label)
             elif audience in ("eleve", "rh", "entreprise"):

@@ -22,6 +22,14 @@ _NEIGHBOUR = {
     "60": "la Somme",
     "02": "le Nord",
 }
+#: A pupil's first questions: about AI, the jobs it changes and the studies that lead to it.
+_PUPIL_STARTERS = (
+    "C’est quoi l’IA\u202f?",
+    "L’IA va-t-elle remplacer des métiers\u202f?",
+    "Quelles études pour travailler dans l’IA\u202f?",
+)
+
+
 def suggest(profile: Profile, answer: Answer) -> list[str]:
     """The next questions to offer as buttons (2 to 4, in French).
 
@@ -53,9 +61,12 @@ def suggest(profile: Profile, answer: Answer) -> list[str]:
         replies.append(f"Et dans {_NEIGHBOUR[profile.department]}\u202f?")
     if answer.certifications and profile.certifying is None:
         replies.append("Voir les certifications")
-    if profile.audience == "eleve":
+    if profile.audience == "eleve" and not (answer.citations or answer.trainings):
+        # A welcome: nothing explained yet, so nothing to explain more simply; what pupils ask.
+        replies.extend(_PUPIL_STARTERS)
+    elif profile.audience == "eleve":
         replies.insert(0, "Et expliqué plus simplement\u202f?")
-    if not answer.trainings:
+    if not answer.trainings and not set(_PUPIL_STARTERS) & set(replies):
         replies.append("Et quelles formations pour moi\u202f?" if profile.role else "Quelles formations à l’IA en Hauts-de-France\u202f?")
     if len(replies) < 2:
         replies.append("Comment financer une formation\u202f?")

@@ -32,10 +32,10 @@ _LEARNING_TERMS = r"apprendre|learn|upskill|monter en competences?"
 _INTENTS = {
     "training": rf"\b({_TRAINING_TERMS}|{_LEARNING_TERMS})\b",
     "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified)\b",
-    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien(?! (de temps|d heures|de jours|de semaines|de mois))|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?|faire reconna\w+ (mon|mes|son|ses|ma|sa) (experience|annees|acquis|pratique|savoir faire|competences))\b",
+    "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien(?! (de )?(temps|heures?|jours?|semaines?|mois|ans|annees|emplois?|metiers?|postes?|personnes?|salaries?|entreprises?|secteurs?|gens|eleves?|formations?|certifications?|blocs?|modules?|sessions?|places?)\b)|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?|faire reconna\w+ (mon|mes|son|ses|ma|sa) (experience|annees|acquis|pratique|savoir faire|competences))\b",
     "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|concern\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?|chamboul\w*|supprim\w*|recrut\w*)\b",
     "definition": r"\b((c )?est quoi|qu est ce (que|qu)|definition|definir|explique|what is|what are|comment ca marche)\b",
-    "study": r"\b(etude|chiffres?|statistiques?|combien (d )?emplois|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de (l )?ia|barometre)\b",
+    "study": r"\b(etude|chiffres?|statistiques?|combien (de )?(emplois|metiers|postes)|scenarios?|2030|2019|edec|erdyn|katalyse|observatoire|cite de (l )?ia|barometre)\b",
 }
 
 # What the question mainly asks for, when it asks for one thing: the answer leads with it.

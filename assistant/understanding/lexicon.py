@@ -137,6 +137,7 @@ class Lexicon:
         self.shorter = PhraseTable.of(raw["shorter"])
         self.closer = PhraseTable.of(raw["closer"])
         self.instead = PhraseTable.of(raw["instead"])
+        self.anywhere = PhraseTable.of(raw["anywhere"])
         #: relatives the asker may ask for (« mon mari est routier, il peut se former ? »)
         self.family = PhraseTable.of(raw["family"])
         #: words that end what a drop cue lets go (« peu importe le prix mais en présentiel »)

@@ -334,6 +334,14 @@ class Reader:
                     or self.jobs.fuzzy(stems, start=start, function_words=small)
                     or self.jobs.partial(stems, start=start, context=nouns, function_words=small)
                 )
+                if (
+                    guess is not None and guess.end - guess.start == 1 and len(guess.alternatives) == 1
+                    and not self.jobs.is_label(stems[guess.start : guess.end])
+                ):
+                    # One word that begins a single sheet's longer title names no job alone
+                    # (« je suis preneuse » is not « preneuse de son »); a word heading many
+                    # titles (« je suis technicien ») still asks which.
+                    guess = None
                 if reading.language == "en" and (guess is None or guess.end - guess.start < 2):
                     # « I work as a medical lab technician in Lille »: the referential is French.
                     start += w.words[start] in ("a", "an", "the")
@@ -353,11 +361,16 @@ class Reader:
                     while stop > start + 1 and (_is_function_word(w, stop - 1) or w.tok(stop - 1).pos_ == "ADP"):
                         stop -= 1
                     reading.unknown_job = _span_text(w, start, stop)
+        own_ends: set[int] = set()
         for match in sorted(matches, key=lambda m: m.start):
             key = tuple(stems[match.start : match.end])
             near_cue = match.start in cue_ends
             whose = self._whose(w, match.start, match.end, near_cue)
             if whose is None:
+                continue
+            if whose == "unspecified" and match.start in own_ends:
+                # « technicienne de labo contrôle qualité »: words going on from the asker's own
+                # title qualify it; they name no second job.
                 continue
             if key in lex.ambiguous_titles and not near_cue and whose in ("unspecified",):
                 continue
@@ -368,6 +381,8 @@ class Reader:
                 and w.tok(match.start).pos_ in ("VERB", "AUX", "ADV", "ADP")
             ):
                 continue
+            if whose == "self":
+                own_ends.add(match.end)
             reading.jobs.append(JobMention(
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
@@ -556,9 +571,15 @@ class Reader:
             cued = match.start in cue_ends
             # Typed in lower case, a one-word name after « à » is a place unless it is an
             # everyday word (« a arques », « a peronne », but « a long terme »).
+            # « électricien à Avion, … »: a common word right after « à » and closing its clause
+            # (no article, nothing after) is the commune's name.
+            bare = (
+                match.start > 0 and w.words[match.start - 1] in ("a", "à")
+                and (match.end == len(w.words) or _punct_between(w, match.end - 1, match.end))
+            )
             proper = (
                 token.text[:1].isupper() or token.is_oov or match.end - match.start > 1
-                or not is_common_word(w.words[match.start])
+                or not is_common_word(w.words[match.start]) or bare
             )
             if not ((cued and proper) or token.i in entities or match.population >= 20000):
                 continue
@@ -582,6 +603,8 @@ class Reader:
         refused: set[str] = set()
         for start, end, labels in lex.format.find(stems):
             value = sorted(labels)[0]
+            if value == "distanciel" and lex.closer.contains(stems[max(0, start - 2) : start + 1]):
+                continue  # « près de chez moi »: a place near home, not learning from home
             # « j'ai pas de voiture. à distance c'est mieux »: a negation ends with its sentence.
             if _negation_just_before(w, start, lex.negation | {"sans"}):
                 value = {"distanciel": "présentiel", "présentiel": "distanciel"}.get(value, value)
@@ -710,6 +733,8 @@ class Reader:
             if lex.certifying.find(window):
                 reading.dropped.append("certifying")
                 reading.certifying = None
+        if lex.anywhere.contains(stems) and not reading.departments:
+            reading.dropped.append("department")
         reading.dropped = list(dict.fromkeys(reading.dropped))
         reading.funding_dropped = list(dict.fromkeys(reading.funding_dropped))
 

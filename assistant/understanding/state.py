@@ -212,6 +212,16 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         ids = [i for i in mention.role_ids if i not in refused]
         if not ids:
             continue
+        said = {w for w in normalise_words(mention.words) if len(w) > 3}
+        kept = [
+            j for j in (state.learners_job, state.asker_job)
+            if j is not None and j not in ids and said and said <= jobs.name_stems.get(j, frozenset())
+        ]
+        if kept and not reading.correction and mention.whose in ("learners", "unspecified"):
+            # « des formations pour les pharmacies ? » from a préparatrice en pharmacie: words of
+            # the job already known name it again (its workplace), not another sheet.
+            peers = True
+            continue
         known = [i for i in [*ids, *mention.alternatives] if i in (state.asker_job, state.learners_job, state.target_job)]
         if state.pending is not None and state.pending.slot == "job":
             # The answer to « which job? » written in the person's own words.

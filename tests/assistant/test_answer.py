@@ -561,3 +561,45 @@ def test_a_casual_definition_question_gets_the_definition(corpus_assistant):
     free-course section found first."""
     answer = corpus_assistant.answer("slt jsuis en terminale a laon c koi lia en vrai ?")
     assert "désigne des programmes informatiques" in _opening(answer.answer)
+
+
+def test_how_many_jobs_is_no_funding_question():
+    from assistant.retrieval import detect_focus, detect_intents
+
+    assert "funding" not in detect_intents("combien de metiers touches selon l'etude ?")
+    assert "study" in detect_intents("combien de metiers touches selon l'etude ?")
+    assert detect_focus("c'est combien la formation ?") == "funding"
+    assert "funding" in detect_intents("combien d'euros avec le cpf ?")
+
+
+def test_a_place_alone_asks_for_no_training(corpus_assistant):
+    answer = corpus_assistant.answer("je bosse a etaples, l'ia va faire mon travail a ma place ?")
+    assert answer.profile.department == "62" and answer.trainings == []
+    follow = corpus_assistant.answer("des formations pres de chez moi ?", conversation_id=answer.conversation_id)
+    assert follow.trainings
+
+
+def test_who_pays_is_answered_by_who_finances(corpus_assistant):
+    for questions in (["l'alternance, c'est qui qui paie ?"], ["jsuis en terminale", "l'alternance, c'est qui qui paie ?"]):
+        conversation = None
+        for question in questions:
+            answer = corpus_assistant.answer(question, conversation_id=conversation)
+            conversation = answer.conversation_id
+        assert "opérateurs de compétences" in _opening(answer.answer) or "OPCO" in _opening(answer.answer)
+
+
+def test_where_pupils_study_is_no_aside_for_an_hr_team(corpus_assistant):
+    answer = corpus_assistant.answer("je suis rh chez un assureur a lille, je dois former 15 gestionnaires sinistres a l'ia, en distanciel")
+    assert not any(c.id.startswith("document:etudes-ia-region") for c in answer.citations)
+
+
+def test_a_request_for_trainings_is_answered_by_the_first_ones(corpus_assistant):
+    answer = corpus_assistant.answer("ya des formations ia gratuites en ligne ?")
+    opening = _opening(answer.answer)
+    assert opening.startswith("Oui")
+    assert all(f"« {t.title} »" in opening for t in answer.trainings[:2])
+
+
+def test_a_common_word_after_a_is_the_commune_it_names(corpus_assistant):
+    answer = corpus_assistant.answer("electricien dans une boite du batiment a avion, ma boite veut qu'on se forme a l'ia")
+    assert answer.profile.department == "62"

@@ -121,3 +121,10 @@ def test_next_steps_cite_the_passage_that_says_them(assistant):
         assert entry["contains"] in passage.text, step.name
         assert passage.record_key == entry["record"]
     assert "0800 02 60 80" in assistant.source(steps[1].citation.id).text
+
+
+def test_a_pupil_welcomed_is_offered_a_pupils_questions_not_a_simpler_version():
+    pupil = Profile(audience="eleve", department="02")
+    replies = suggest(pupil, _answer(pupil))
+    assert "Et expliqué plus simplement\u202f?" not in replies
+    assert "C’est quoi l’IA\u202f?" in replies and 2 <= len(replies) <= 4

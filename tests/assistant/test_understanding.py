@@ -969,3 +969,49 @@ def test_a_pupil_wanting_to_do_a_job_aims_at_it(understanding, kb):
 def test_even_if_paid_lets_the_price_go(understanding, kb):
     state, _ = talk(understanding, kb, "je suis comptable à Lens", "une formation gratuite à distance ?", "et si je veux un truc certifiant, même payant ?")
     assert state.max_price is None and state.certifying is True and state.format == "distanciel"
+
+
+def test_wanting_to_be_a_job_aims_at_it(understanding, kb):
+    state, reading = talk(understanding, kb, "jsuis en 3eme", "moi je veux etre coiffeuse")
+    assert [m.whose for m in reading.jobs] == ["target"]
+    assert kb.roles[state.target_job].rome_code == "D1202"
+
+
+def test_one_word_beginning_a_single_longer_title_names_no_job(understanding, kb):
+    """« je suis preneuse » (I'm in) is not « preneuse de son »; the coiffeuse stays one."""
+    state, reading = talk(understanding, kb, "bonjour je suis coiffeuse a lens, des formations ia ca m'interesse je suis preneuse")
+    assert [kb.roles[i].rome_code for m in reading.jobs for i in m.role_ids] == ["D1202"]
+    assert code(state, kb) == "D1202"
+    _, reading = talk(understanding, kb, "je suis compta")
+    assert code(talk(understanding, kb, "je suis compta")[0], kb) == "M1203"
+
+
+def test_words_going_on_from_the_askers_title_qualify_it(understanding, kb):
+    state, _ = talk(understanding, kb, "technicienne de labo controle qualite dans une usine agroalimentaire a nesle (80), l'ia ca me concerne ?")
+    assert code(state, kb) == "H1503" and state.department == "80"
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("cuisto dans un resto a etaples, l'ia va faire la cuisine a ma place ?", "G1609"),
+    ("je suis manip radio a l'hopital de saint-quentin", "J1306"),
+    ("assistante juridique dans un cabinet d'avocats a douai, et moi ?", "M1612"),
+])
+def test_everyday_names_reach_the_official_sheet(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+
+
+def test_the_known_jobs_own_words_name_it_again(understanding, kb):
+    """« des formations pour les pharmacies ? » from a préparatrice en pharmacie: her workplace."""
+    state, _ = talk(understanding, kb, "preparatrice en pharmacie a berck, l'ia va faire les ordonnances ?", "ok. et des formations ia pour les pharmacies yen a ?")
+    assert code(state, kb) == "J1307"
+    assert state.audience == "salarie" and state.learners_are_asker is not False
+
+
+def test_near_home_is_a_place_and_anywhere_lets_the_place_go(understanding, kb):
+    state, reading = talk(understanding, kb, "demandeur d'emploi a bohain-en-vermandois, ya une formation pres de chez moi ?")
+    assert reading.format is None and state.department == "02"
+    talk(understanding, kb, "moins cher ? je peux bouger partout dans la region", state=state)
+    assert state.department is None
+    _, reading = talk(understanding, kb, "je préfère me former de chez moi")
+    assert reading.format == "distanciel"
