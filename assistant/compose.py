@@ -312,7 +312,7 @@ _AI_WORDS = re.compile(r"\bintelligences? artificielles?\b|\bartificial intellig
 
 _WHO_PAYS = re.compile(r"\bqui (peut |va )?(paie|paye|payer|finance|financer|prend en charge)\b|\bwho (pays|funds|can pay)\b")
 #: a sentence saying who pays: a financing verb
-_PAYS = re.compile(r"\b(financ\w*|prend\w* en charge|pris en charge|pai\w*|pay\w*|rembours\w*|cofinanc\w*)\b")
+_PAYS = re.compile(r"\b(financ\w*|prend\w* en charge|pris en charge|pays|paid|funds?|rembours\w*|cofinanc\w*)\b")
 
 
 def _asks_who(question: str) -> bool:
@@ -341,7 +341,7 @@ def _places() -> frozenset[str]:
 
 def _asks_quantity(question: str) -> bool:
     """« combien ? », « how much? »: a figure answers."""
-    return bool(re.search(r"\b(combien|how many|how much)\b", fold(question)))
+    return bool(re.search(r"\b(combien|how many|how much|beaucoup|bcp|a lot of|lots of)\b", fold(question)))
 
 
 _QUESTION_WORDS = frozenset(
@@ -369,6 +369,9 @@ _SITUATION_WORDS = {
     "independant": "indépendant travailleur non salarié",
     "fonction_publique": "fonction publique établissement public",
 }
+
+#: a company's size said (« on est 300 salariés », « we have about 120 employees »)
+_COMPANY_SIZE = re.compile(r"\b\d+ (salaries|personnes|employes|employees|people|staff)\b", re.IGNORECASE)
 
 _COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
 
@@ -520,6 +523,9 @@ class GroundedWriter(AnswerWriter):
             # breaks ties), among the first few found.
             # The asker's situation is part of what is asked (« le CPF, au chômage ? »).
             situation = _SITUATION_WORDS.get(profile.situation or "", "")
+            if _COMPANY_SIZE.search(fold(data.question)):
+                # « on est 300 salariés, qui paie ? »: the rule that turns on a company's size
+                situation += " entreprises de moins de 50 salariés"
             passages.sort(key=lambda c: -_answers(c, data.question, audience, situation))
         passages = passages[:max_passages]
 
@@ -858,6 +864,19 @@ class GroundedWriter(AnswerWriter):
         if "cpf" in profile.funding:
             return steps["cpf"].strip()
         return steps["default"].strip()
+
+
+def picked_line(t, chunk: Chunk, pick: str, *, language: str = "fr") -> Draft:
+    """« laquelle est la plus courte ? »: the training shown before that is shortest (cheapest),
+    named with its duration, price and place, citing its record."""
+    p = phrases(language)
+    where = p["fit_online"] if t.format == "distanciel" or not t.city else p["fit_city"].format(city=t.city)
+    facts = ", ".join([
+        f"{t.duration_hours:g}\u00a0h", p["fit_free"] if not t.price_eur else _euros(t.price_eur), where,
+        *([p["example_label"]] if t.illustrative else []),
+    ])
+    text = p["pick"][pick].format(title=t.title, facts=facts)
+    return Draft(text=f"{text} [1]", chunks=[chunk])
 
 
 def _fit_facts(t, profile: Profile, p: dict) -> str:

@@ -19,6 +19,7 @@ from .compose import (
     asks_something,
     content_stems,
     phrases,
+    picked_line,
     said_lines,
     to_citations,
 )
@@ -207,6 +208,14 @@ class Assistant:
 
         t0 = time.perf_counter()
         read = reading.text or question
+        # « sorry, can you explain in English? »: the previous question, answered again in the
+        # language asked (its sources may be given again: the answer is new to this reader).
+        repeat = (
+            bool(reading.language_request) and bool(previous_question) and not reading.jobs
+            and not detect_intents(question) - {"definition"}  # (« Elements of AI en français, ça dure combien ? » asks)
+        )
+        if repeat:
+            read = previous_question
         # The job titles as written (« aide-soignante ») and as the sheets name them say nothing of
         # what is asked: « aide » is no funding question, « formateur » no training request.
         job_names = [m.words for m in reading.jobs] + [
@@ -232,7 +241,7 @@ class Assistant:
         refines = previous_turn > 0 and bool(stated) and (
             not stated <= {"department"} or reading.instead or reading.elliptical or len(question.split()) <= 5
         )
-        follow_up = previous_turn > 0 and bool(previous_question) and (reading.correction or refines or _is_follow_up(
+        follow_up = not repeat and previous_turn > 0 and bool(previous_question) and (reading.correction or refines or _is_follow_up(
             question, constraint_change=constraint_change, new_job=new_job, reading=reading,
             names_domain=names_domain, place_only=constraint_change and changed <= {"department", "commune"},
         ))
@@ -293,12 +302,31 @@ class Assistant:
             )
             return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
+        if reading.pick and state.shown and not new_job and not constraint_change:
+            # « laquelle est la plus courte ? »: one of the trainings just shown, named.
+            attribute = "hours" if reading.pick == "shortest" else "price"
+            best = min(state.shown, key=lambda s: getattr(s, attribute))
+            training = kb.trainings.get(best.id)
+            record = kb.passages(f"training:{best.id}")
+            if training is not None and record:
+                draft = picked_line(training, record[0], reading.pick, language=state.language)
+                answer = Answer(
+                    conversation_id=conversation_id, answered=True, answer=draft.text, profile=merged,
+                    citations=to_citations(draft.chunks), language=state.language,
+                    trainings=[TrainingSummary.from_training(
+                        training, why=self.recommender.why(training, merged, kb, today=date.today()),
+                    )],
+                )
+                return self._close_early(
+                    conversation_id, question, state, answer, timings, started, hits=hits, intents=intents, asked=question,
+                )
+
         # A turn that opens like a continuation (« et faut être bon en maths ? ») stays in the
         # conversation's subject, however long: it is in scope even when no refinement.
         continues = previous_turn > 0 and reading.elliptical
         # « jsuis en terminale à Laon »: who asks, said before the question, is met as such.
         introduces = reading.audience is not None and not reading.audience_weak
-        answered = self._in_scope(question, hits, merged, follow_up or new_job or continues or refines or introduces)
+        answered = self._in_scope(read if repeat else question, hits, merged, follow_up or new_job or continues or refines or introduces)
         names_job = any(m.whose != "other" for m in reading.jobs)
         if not answered and not names_domain and not names_job and not reading.social and not refines:
             # Nothing of the domain (« il fait beau demain ? », a recipe): out of scope, said
@@ -314,7 +342,7 @@ class Assistant:
             return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
         if (
-            introduces and previous_turn == 0 and not reading.jobs and not asks_something(read)
+            introduces and previous_turn == 0 and not reading.jobs and not asks_something(read) and not reading.asks_next_step
             # (« demandeur d'emploi » says « emploi »: no question about jobs)
             and not intents - {"impact"} and changed <= {"department", "commune", "situation"}
         ):
@@ -361,9 +389,9 @@ class Assistant:
         draft = self._write(WriterInput(
             question=question, read=read, profile=merged, intents=intents, hits=hits,
             recommendation=recommendation, kb=kb, focus=focus, language=state.language,
-            cited_before=set(state.cited) if previous_turn else set(),
+            cited_before=set(state.cited) if previous_turn and not repeat else set(),
             shown_before={s.id for s in state.shown} if follow_up else set(),
-            said_before=set(state.said), asks_next_step=reading.asks_next_step,
+            said_before=set() if repeat else set(state.said), asks_next_step=reading.asks_next_step,
             follow_up=follow_up, named=frozenset(reading.nouns), told_before=set(state.told),
             # A change of constraints is news only with trainings to show (« c koi le cpf ? »
             # from a pupil names the CPF: it asks what it is).
@@ -385,7 +413,7 @@ class Assistant:
         )
         state.intents, state.focus = sorted(intents), focus
         state.told = list(dict.fromkeys([*state.told, *draft.told]))
-        self._save(conversation_id, state, answer, asked=question, chunks=draft.chunks, kb=kb)
+        self._save(conversation_id, state, answer, asked=previous_question if repeat else question, chunks=draft.chunks, kb=kb)
         timings.total = (time.perf_counter() - started) * 1000
         # Observatory (issue 13): one structured, scrubbed record per question.
         self._observe(question, answer, timings, recommendation, hits=hits, intents=intents, turn=state.turn)

@@ -126,14 +126,24 @@ def number_value(token) -> float | None:
         return float(text)
     except ValueError:
         pass
-    if token.like_num:
+    # (the French model's ``like_num`` does not know English number words: « one day maximum »)
+    english = token.lower_ in _ENGLISH_NUMBERS
+    if token.like_num or english:
         from text_to_num import text2num
 
         try:
-            return float(text2num(token.text.lower(), "fr"))
+            return float(text2num(token.text.lower(), "en" if english else "fr"))
         except Exception:  # noqa: BLE001 - not a number word after all
             return None
     return None
+
+
+#: English number words (a closed class), read by ``text2num`` in English
+_ENGLISH_NUMBERS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand".split()
+)
 
 
 @lru_cache(maxsize=1)

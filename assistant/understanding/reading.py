@@ -55,6 +55,10 @@ class Reading(BaseModel):
     language: Literal["fr", "en"] = "fr"
     #: whether the question's own words say its language (function words of either)
     language_said: bool = True
+    #: « laquelle est la plus courte ? »: which of the trainings shown to name (shortest, cheapest)
+    pick: Literal["shortest", "cheapest"] | None = None
+    #: the language the person asks the answer in (« can you explain in English? »), if any
+    language_request: Literal["fr", "en"] | None = None
     safety: Safety | None = None
     jobs: list[JobMention] = Field(default_factory=list)
     #: words after a job cue that name no known job (« je suis tourneur-fraiseuse »)
@@ -117,6 +121,12 @@ class _Words:
     def tok(self, word_index: int):
         return self.doc[self.token[word_index]]  # type: ignore[index]
 
+    def tokens_before(self, word_index: int, n: int) -> list:
+        """The ``n`` spaCy tokens before a word, elided ones (« jusqu' », « l' ») included."""
+        doc: Any = self.doc
+        end = self.token[word_index]
+        return list(doc[max(0, end - n) : end])
+
 
 class Reader:
     """Reads questions against one knowledge base version's referentials."""
@@ -141,6 +151,8 @@ class Reader:
         # « cheaper options? », « ok merci »: no function word of either language says which
         # it is; the conversation's language stays.
         reading.language_said = has_function_words([t.lower_ for t in doc])
+        asked_in = [sorted(labels)[0] for _, _, labels in lex.language_request.find(w.stems)]
+        reading.language_request = asked_in[-1] if asked_in else None  # type: ignore[assignment]
         w.english = reading.language == "en"
         reading.safety = self._safety(w)
         # Proper nouns are left out: names of people and places tell nothing of a job.
@@ -704,15 +716,19 @@ class Reader:
                 if 1 < value < 10000:
                     reading.learners_count = int(value)
             elif not minimum and value >= 1 and (
-                lex.at_most_strong.contains(w.stems[i + 1 : i + 2])
+                # « jusqu'à 1300 »: the elided « jusqu' » is not among the words
+                any(t.lower_.startswith("jusqu") for t in w.tokens_before(i, 2))
+                or lex.at_most_strong.contains(w.stems[i + 1 : i + 2])
                 or any(end == len(before) and end - start >= 2 for start, end, _ in lex.at_most_strong.find(before))
             ):
                 reading.bare_limit = value  # « 800 max »: which limit, the conversation says
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
-        reading.cheaper = lex.cheaper.contains(stems)
-        reading.shorter = lex.shorter.contains(stems)
+        picked = lex.pick.find(stems)
+        reading.pick = sorted(picked[-1][2])[0] if picked else None  # type: ignore[assignment]
+        reading.cheaper = lex.cheaper.contains(stems) and not picked
+        reading.shorter = lex.shorter.contains(stems) and not picked
         reading.instead = lex.instead.contains(stems)
         reading.correction = bool(lex.correction.find(stems[:2])) or (
             "moi" in w.words and "est" in w.words and any(j.whose == "self" for j in reading.jobs)
@@ -735,6 +751,12 @@ class Reader:
                 reading.certifying = None
         if lex.anywhere.contains(stems) and not reading.departments:
             reading.dropped.append("department")
+        longer = any(
+            w.words[start] in ("plus", "longer") or (start > 0 and w.words[start - 1] == "plus")
+            for start, _, _ in lex.longer.find(stems)  # (the table's « plus » is a function word)
+        )
+        if longer and reading.max_hours is None and not reading.shorter:
+            reading.dropped.append("max_hours")
         reading.dropped = list(dict.fromkeys(reading.dropped))
         reading.funding_dropped = list(dict.fromkeys(reading.funding_dropped))
 

@@ -184,7 +184,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         chosen: Op = op or ("correct" if correcting and current is not None else "replace" if current is not None else "set")
         events.append(Event(turn=turn, op=chosen, slot=slot, value=value))
 
-    if reading.language != state.language and reading.language_said:
+    if reading.language_request:
+        put("language", reading.language_request)
+    elif reading.language != state.language and reading.language_said:
         put("language", reading.language)
     if reading.situation:
         put("situation", reading.situation)

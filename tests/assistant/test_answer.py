@@ -596,10 +596,40 @@ def test_where_pupils_study_is_no_aside_for_an_hr_team(corpus_assistant):
 def test_a_request_for_trainings_is_answered_by_the_first_ones(corpus_assistant):
     answer = corpus_assistant.answer("ya des formations ia gratuites en ligne ?")
     opening = _opening(answer.answer)
-    assert opening.startswith("Oui")
+    assert opening.startswith("« ")
     assert all(f"« {t.title} »" in opening for t in answer.trainings[:2])
 
 
 def test_a_common_word_after_a_is_the_commune_it_names(corpus_assistant):
     answer = corpus_assistant.answer("electricien dans une boite du batiment a avion, ma boite veut qu'on se forme a l'ia")
     assert answer.profile.department == "62"
+
+
+def test_asked_in_english_the_previous_question_is_answered_again_in_english(corpus_assistant):
+    first = corpus_assistant.answer("ya des formations ia gratuites en ligne ?")
+    again = corpus_assistant.answer("sorry can you explain in english, my french is not good", conversation_id=first.conversation_id)
+    assert again.answered and again.refusal is None and again.language == "en"
+    assert [t.id for t in again.trainings] == [t.id for t in first.trainings]
+    asking = corpus_assistant.answer("le cours elements of ai en français dure combien de temps ?", conversation_id=first.conversation_id)
+    assert asking.language == "fr"
+
+
+def test_where_to_start_is_answered_not_welcomed(corpus_assistant):
+    answer = corpus_assistant.answer("patron d'une pme de 8 salaries a poix-de-picardie, je sais pas par ou commencer avec l'ia")
+    assert "OPCO" in _opening(answer.answer) and "Cité de l'IA" in _opening(answer.answer)
+
+
+def test_which_is_the_shortest_names_one_of_those_shown(corpus_assistant):
+    first = corpus_assistant.answer("ya des formations ia gratuites en ligne ?")
+    picked = corpus_assistant.answer("laquelle est la plus courte ?", conversation_id=first.conversation_id)
+    shortest = min(first.trainings, key=lambda t: t.duration_hours)
+    assert [t.id for t in picked.trainings] == [shortest.id]
+    assert f"« {shortest.title} »" in _opening(picked.answer) and picked.citations
+    if shortest.illustrative:
+        assert "exemple de formation" in _opening(picked.answer)
+
+
+def test_who_pays_for_a_company_of_a_given_size_leads_with_the_size_rule(corpus_assistant):
+    first = corpus_assistant.answer("bjr, rh sur une plateforme logistique a estrees-saint-denis, je cherche une formation ia pour mes 8 caristes")
+    answer = corpus_assistant.answer("et qui paie ? on est 300 salaries sur le site", conversation_id=first.conversation_id)
+    assert "50 salariés" in " ".join(answer.answer.split("\n")[:2])

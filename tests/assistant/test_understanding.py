@@ -1015,3 +1015,16 @@ def test_near_home_is_a_place_and_anywhere_lets_the_place_go(understanding, kb):
     assert state.department is None
     _, reading = talk(understanding, kb, "je préfère me former de chez moi")
     assert reading.format == "distanciel"
+
+
+def test_numbers_limits_and_letting_go(understanding, kb):
+    _, reading = talk(understanding, kb, "In person please, one day maximum.")
+    assert reading.max_hours == 7
+    state, _ = talk(understanding, kb, "je suis technicien de maintenance a beauvais, une formation max 1000 euros", "bon allez jusqu'a 1300")
+    assert state.max_price == 1300
+    state, _ = talk(understanding, kb, "je suis comptable a lens, une formation de 7 h max", "ok et en ligne alors, ca peut etre un peu plus long finalement")
+    assert state.max_hours is None and state.format == "distanciel"
+    _, reading = talk(understanding, kb, "and something mixed, partly in person, near Amiens?")
+    assert reading.format == "mixte"
+    _, reading = talk(understanding, kb, "pour un patient diabetique je mets combien d'unites d'insuline rapide ?")
+    assert reading.safety == "medical"
