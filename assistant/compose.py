@@ -354,7 +354,7 @@ def asks_something(question: str) -> bool:
     """Whether a turn asks something (a question mark, or a question word opening it)."""
     words = re.findall(r"[\w'-]+", fold(question))
     # (« Notre OPCO peut prendre en charge ? On est 45 salariés. » asks in its first sentence)
-    return "?" in question or any(w in _QUESTION_WORDS for w in words[:6])
+    return "?" in question or any(w in _QUESTION_WORDS for w in words[:10])
 
 
 def _family_name(title: str) -> str:

@@ -141,6 +141,7 @@ class Lexicon:
         self.language_request = PhraseTable.of(raw["language_request"])
         self.longer = PhraseTable.of(raw["longer"])
         self.pick = PhraseTable.of(raw["pick"])
+        self.for_myself = PhraseTable.of(raw["for_myself"])
         #: relatives the asker may ask for (« mon mari est routier, il peut se former ? »)
         self.family = PhraseTable.of(raw["family"])
         #: words that end what a drop cue lets go (« peu importe le prix mais en présentiel »)

@@ -55,6 +55,8 @@ class Reading(BaseModel):
     language: Literal["fr", "en"] = "fr"
     #: whether the question's own words say its language (function words of either)
     language_said: bool = True
+    #: « une formation pour moi » : the asker is the one to train
+    for_myself: bool = False
     #: « laquelle est la plus courte ? »: which of the trainings shown to name (shortest, cheapest)
     pick: Literal["shortest", "cheapest"] | None = None
     #: the language the person asks the answer in (« can you explain in English? »), if any
@@ -725,6 +727,7 @@ class Reader:
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
+        reading.for_myself = lex.for_myself.contains(stems)
         picked = lex.pick.find(stems)
         reading.pick = sorted(picked[-1][2])[0] if picked else None  # type: ignore[assignment]
         reading.cheaper = lex.cheaper.contains(stems) and not picked

@@ -315,6 +315,19 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             if state.learners_job == state.asker_job and state.asker_job:
                 put("learners_job", None)
 
+    if (
+        reading.for_myself and state.learners_are_asker is False and not reading.team
+        and not any(e.slot in ("learners_job", "learners_are_asker") for e in events)
+    ):
+        # « et une formation pour moi, le dirigeant ? » after training the staff: the asker now.
+        put("learners_are_asker", True)
+        put("learners_job", state.asker_job)
+        put("learners_count", None)
+    elif reading.for_myself and state.learners_are_asker is None and not reading.team and not any(
+        e.slot == "learners_are_asker" for e in events
+    ):
+        put("learners_are_asker", True)
+
     # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
     if peers and reading.audience == "entreprise":
         pass  # (read from « pour les aides-soignantes » alone: the asker is one of them)

@@ -633,3 +633,15 @@ def test_who_pays_for_a_company_of_a_given_size_leads_with_the_size_rule(corpus_
     first = corpus_assistant.answer("bjr, rh sur une plateforme logistique a estrees-saint-denis, je cherche une formation ia pour mes 8 caristes")
     answer = corpus_assistant.answer("et qui paie ? on est 300 salaries sur le site", conversation_id=first.conversation_id)
     assert "50 salariés" in " ".join(answer.answer.split("\n")[:2])
+
+
+def test_a_question_word_further_in_leads_with_the_answer(corpus_assistant):
+    answer = corpus_assistant.answer("bon. et une certif RS c quoi la diff avec une RNCP")
+    assert "Répertoire spécifique" in _opening(answer.answer)
+
+
+def test_a_boss_asking_for_himself_gets_trainings_for_company_heads(corpus_assistant):
+    first = corpus_assistant.answer("patron d'une pme de 8 salaries a poix-de-picardie, je sais pas par ou commencer avec l'ia")
+    answer = corpus_assistant.answer("une formation pour moi le dirigeant, en ligne", conversation_id=first.conversation_id)
+    assert answer.profile.learners_are_asker is True and answer.profile.format == "distanciel"
+    assert answer.trainings and "dirigeant" in corpus_assistant.knowledge().trainings[answer.trainings[0].id].public

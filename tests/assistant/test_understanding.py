@@ -1028,3 +1028,10 @@ def test_numbers_limits_and_letting_go(understanding, kb):
     assert reading.format == "mixte"
     _, reading = talk(understanding, kb, "pour un patient diabetique je mets combien d'unites d'insuline rapide ?")
     assert reading.safety == "medical"
+
+
+def test_for_myself_makes_the_asker_the_learner_again(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis responsable rh a arras, je cherche une formation pour mes 8 comptables")
+    assert state.learners_are_asker is False
+    talk(understanding, kb, "et pour moi, une formation sur le recrutement avec l'ia ?", state=state)
+    assert state.learners_are_asker is True
