@@ -567,8 +567,10 @@ class GroundedWriter(AnswerWriter):
                 lines.append(p["intro"][key].format(de_role=de_job(job_label), role=job_label))
         elif passages and (
             # A question asked with no job known (« c'est quoi un bloc de compétences ? ») is
-            # answered first; the trainings or certifications follow.
+            # answered first; the trainings or certifications follow. So is « c'est quoi … ? »
+            # about a job already presented (« c quoi ce cours Objectif IA ? »).
             (role is None and asks_something(data.question) and (focus in (None, "funding") or "definition" in data.intents))
+            or (role_seen and "definition" in data.intents and asks_something(data.question))
             or focus in (None, "funding") and (role is None or general or role_seen) and (
             general or not has_trainings or focus == "funding"
             # A new question about a job already presented (« et les biais ? ») is answered first.
@@ -581,7 +583,7 @@ class GroundedWriter(AnswerWriter):
                 lines.append(f"{text} {cites.cite(first)}")
                 quoted_first = True
         elif not data.follow_up:
-            if focus == "training" and rec is not None and has_trainings and rec.all_constraints_met:
+            if focus == "training" and rec is not None and has_trainings and rec.all_constraints_met and "definition" not in data.intents:
                 # « ya des formations gratuites en ligne ? »: yes, and which, first.
                 first_two = [t.title for t in rec.trainings[:2]]
                 key = "trainings_found_one" if len(first_two) == 1 else "trainings_found"

@@ -644,7 +644,8 @@ class Reader:
             dropped = any(b in weak_drop for b in w.words[max(0, start - 3) : start])
             (reading.funding_dropped if dropped else reading.funding).extend(sorted(labels))
         asks_who_pays = lex.funding_questions.contains(stems) or any(
-            start == 0 for start, _, _ in lex.funding_question_starts.find(stems)
+            # (« et qui paye la formation ? », « bon, qui finance ? »)
+            all(x in _OPENING_FILLERS for x in w.words[:start]) for start, _, _ in lex.funding_question_starts.find(stems)
         ) or ("comment" in w.words and _ends_with_question_mark(w))
         # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
         if lex.payment.contains(stems) and not asks_who_pays and not choice:
@@ -654,7 +655,12 @@ class Reader:
                     continue
                 reading.funding.extend(sorted(labels))
         reading.funding = list(dict.fromkeys(f for f in reading.funding if f not in reading.funding_dropped))
+        # « c'est quoi la différence entre RNCP et RS ? », « un bloc, c'est quoi ? on m'en parle pour
+        # une certif »: a certification asked about is no wish for a certifying training.
+        defining = bool(asked) and not lex.learning.contains(stems)
         for start, end, _ in lex.certifying.find(stems):
+            if defining and not w.words[start].startswith("certifiant"):
+                continue  # (« un truc certifiant ? » still asks for a certifying training)
             before = w.words[max(0, start - 4) : start]
             if end - start == 1 and w.words[start].startswith("diplome") and "sans" in w.words[max(0, start - 2) : start]:
                 continue  # « c'est possible sans diplôme ? »: the asker's own degree, not the training's
@@ -727,7 +733,9 @@ class Reader:
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
-        reading.for_myself = lex.for_myself.contains(stems)
+        reading.for_myself = any(  # (« c'est pour elles, pas pour moi » is not)
+            not _negation_just_before(w, start, lex.negation) for start, _, _ in lex.for_myself.find(stems)
+        )
         picked = lex.pick.find(stems)
         reading.pick = sorted(picked[-1][2])[0] if picked else None  # type: ignore[assignment]
         reading.cheaper = lex.cheaper.contains(stems) and not picked
@@ -904,6 +912,9 @@ def _skip_articles(w: _Words, start: int) -> int:
         start += 1
     return start
 
+
+#: words that may open a question before its question word (« et qui paie ? », « bon alors, qui finance ? »)
+_OPENING_FILLERS = frozenset("et mais bon ok alors du coup donc sinon and so".split())
 
 _TO_US = frozenset({"tu", "vous", "you", "toi", "je", "j'", "j", "moi", "me", "m'", "i", "on", "nous"})
 

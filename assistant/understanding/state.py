@@ -198,13 +198,15 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 events.append(Event(turn=turn, op="negate", slot="job", value=role_id))
     refused = set(state.refused_jobs) | {e.value for e in events if e.op == "negate"}
     context = {*state.topic, *reading.nouns}
-    if state.asker_job is not None:
-        # The asker's own trade says where the learners work (« boulanger »: his shop's
-        # « vendeuses » sell in a bakery).
+    said_own = [m.role_ids[0] for m in reading.jobs if m.whose == "self" and not m.negated and len(m.role_ids) == 1]
+    own_job = state.asker_job or (said_own[0] if said_own else None)
+    if own_job is not None:
+        # The asker's own trade, known or said now, says where the learners work (« boulanger »:
+        # his shop's « vendeuses » sell in a bakery).
         from .lexicon import lexicon
 
         equivalents = lexicon().context_equivalents
-        own_words = jobs.name_stems.get(state.asker_job, frozenset())
+        own_words = jobs.name_stems.get(own_job, frozenset())
         context |= {e for w in own_words for e in equivalents.get(w, ())}
     asks_for_others = state.learners_are_asker is False
     peers = False
@@ -229,6 +231,12 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             # The answer to « which job? » written in the person's own words.
             known = known or [i for i in ids if i in state.pending.choices.values()]
         own = set(normalise_words(mention.words))
+        if own_job is not None and mention.fuzzy and len(mention.alternatives) > 1 and mention.whose == "learners":
+            # « boulanger …, j'ai 2 vendeuses »: the sheet of his trade's shop among the titles
+            # the words begin (the reader chose from the question's words alone).
+            trade = jobs.by_context(list(mention.alternatives), context - set(reading.nouns), own=own)
+            if len(trade) == 1 and trade != ids:
+                ids = trade
         known = list(dict.fromkeys(known))
         if len(known) > 1:
             known = jobs.by_context(known, context, own=own)

@@ -645,3 +645,9 @@ def test_a_boss_asking_for_himself_gets_trainings_for_company_heads(corpus_assis
     answer = corpus_assistant.answer("une formation pour moi le dirigeant, en ligne", conversation_id=first.conversation_id)
     assert answer.profile.learners_are_asker is True and answer.profile.format == "distanciel"
     assert answer.trainings and "dirigeant" in corpus_assistant.knowledge().trainings[answer.trainings[0].id].public
+
+
+def test_what_is_asked_after_a_job_is_answered_first(corpus_assistant):
+    first = corpus_assistant.answer("plombier a mon compte a st pol sur ternoise, des formations ia pour les devis ?")
+    answer = corpus_assistant.answer("c quoi ce cours objectif ia dont on parle ?", conversation_id=first.conversation_id)
+    assert "Objectif IA" in _opening(answer.answer) and "correspond" not in _opening(answer.answer)

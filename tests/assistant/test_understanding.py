@@ -1035,3 +1035,21 @@ def test_for_myself_makes_the_asker_the_learner_again(understanding, kb):
     assert state.learners_are_asker is False
     talk(understanding, kb, "et pour moi, une formation sur le recrutement avec l'ia ?", state=state)
     assert state.learners_are_asker is True
+
+
+def test_a_certification_asked_about_is_no_wish(understanding, kb):
+    _, reading = talk(understanding, kb, "et sinon c'est quoi la difference entre rncp et rs ? je m'y perds")
+    assert reading.certifying is None
+    _, reading = talk(understanding, kb, "et est-ce qu'il y a un truc certifiant avec mon CPF ?")
+    assert reading.certifying is True
+
+
+def test_who_pays_after_a_filler_states_no_payer(understanding, kb):
+    _, reading = talk(understanding, kb, "et qui paye la formation ? on est que 3 dans la boite")
+    assert reading.funding == []
+
+
+def test_the_askers_trade_said_now_chooses_the_learners_sheet(understanding, kb):
+    state, reading = talk(understanding, kb, "bjr jsuis boulanger a licques, j'ai 2 vendeuses au magasin. l'ia ca peut leur servir a quoi ? c pour elles pas pour moi")
+    assert code(state, kb) == "D1106" and state.learners_are_asker is False
+    assert not reading.for_myself
