@@ -21,7 +21,7 @@ from .models import Chunk, Citation, Profile
 from .recommend import Recommendation, mentioned_codes
 from .retrieval import Hit
 from .scope import is_injection
-from .text import de_job, fold
+from .text import de_job, fold, plain
 
 __all__ = ["AnswerWriter", "Draft", "GroundedWriter", "WriterInput", "phrases", "citation_markers"]
 
@@ -270,8 +270,15 @@ def _for_pupils_only(chunk: Chunk) -> bool:
 
 def _asking_heading(chunk: Chunk, question: str) -> bool:
     """Whether a passage's heading asks what the question asks (« L'intelligence
-    artificielle, c'est quoi ? »)."""
-    return chunk.section.rstrip().endswith("?") and bool(content_stems(question) & content_stems(chunk.section))
+    artificielle, c'est quoi ? »): it names at least half of what the question names (not
+    « c'est quoi les métiers les moins touchés par l'IA ? »)."""
+    # (the sentence that asks: « c koi l'ia en vrai ? on doit faire un exposé » asks about AI)
+    asking = fold(next((part for part in question.split("?")[:-1] if part.strip()), question)).lower()
+    # (what comes after « c'est quoi » is what is asked: « jsuis en terminale à Laon, c'est quoi l'IA »)
+    opened = re.search(r"\b(quoi|qu est|what)\b", asking)
+    asked = content_stems(asking[opened.start() :] if opened else asking)
+    shared = asked & content_stems(chunk.section)
+    return chunk.section.rstrip().endswith("?") and bool(shared) and 2 * len(shared) >= len(asked)
 
 
 def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:
@@ -294,6 +301,10 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     folded = fold(question)
     if _asks_quantity(question) and re.search(r"\d", text):
         score += 1
+        # « combien de métiers ? » is answered by « 147 métiers », a count of what is asked
+        counted = re.search(r"\bcombien (?:de |d )?(\w{4,})", plain(question))
+        if counted and re.search(rf"\d[\d\s\u202f\u00a0]*\s(?:\w+\s)?{re.escape(counted.group(1)[:5])}", fold(text).lower()):
+            score += 2
     if _asks_who(question) and _names_someone(text):
         score += 1.5  # « qui a réalisé cette étude ? » is answered by a sentence that names them
     elif _WHO_PAYS.search(folded) and _PAYS.search(fold(text).lower()):

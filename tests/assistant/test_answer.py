@@ -651,3 +651,14 @@ def test_what_is_asked_after_a_job_is_answered_first(corpus_assistant):
     first = corpus_assistant.answer("plombier a mon compte a st pol sur ternoise, des formations ia pour les devis ?")
     answer = corpus_assistant.answer("c quoi ce cours objectif ia dont on parle ?", conversation_id=first.conversation_id)
     assert "Objectif IA" in _opening(answer.answer) and "correspond" not in _opening(answer.answer)
+
+
+def test_how_many_jobs_is_answered_by_a_count_of_jobs(corpus_assistant):
+    answer = corpus_assistant.answer("agent de securite a calais. combien de metiers sont touchés par l'ia dans la region d'apres l'etude ?")
+    assert "147" in _opening(answer.answer) or "542" in _opening(answer.answer)
+
+
+def test_a_treatment_named_is_a_medical_question(corpus_assistant):
+    first = corpus_assistant.answer("conducteur de bus a creil, l'ia va changer mon metier ?")
+    answer = corpus_assistant.answer("autre question mon medecin m'a mis sous tramadol, je peux conduire le bus avec ?", conversation_id=first.conversation_id)
+    assert answer.refusal == "medical"
