@@ -496,7 +496,9 @@ class Assistant:
         """Whether the knowledge base can answer: see ``templates/scope.yaml``."""
         scope = scope_rules()
         text = plain(question)
-        if known_context or profile.role:
+        if known_context or (profile.role and _POINTS_BACK.search(text)):
+            # (a job known, « un risque de discrimination avec ces trucs-là ? » goes on about it;
+            # « t'as une recette de carbonade ? » does not)
             return True
         if self._answered_by_upload(hits):
             return True
@@ -768,6 +770,10 @@ class Assistant:
                 citation=to_citations([chunk])[0],
             ))
         return steps
+
+
+#: words pointing back to what was just said (« ces trucs-là », « cette formation », « ça »)
+_POINTS_BACK = re.compile(r"\b(ces|cet|cette|ca|cela|celle|celles|ceux|celui|dessus|la dedans)\b")
 
 
 def _is_follow_up(

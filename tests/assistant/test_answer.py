@@ -662,3 +662,11 @@ def test_a_treatment_named_is_a_medical_question(corpus_assistant):
     first = corpus_assistant.answer("conducteur de bus a creil, l'ia va changer mon metier ?")
     answer = corpus_assistant.answer("autre question mon medecin m'a mis sous tramadol, je peux conduire le bus avec ?", conversation_id=first.conversation_id)
     assert answer.refusal == "medical"
+
+
+def test_a_known_job_does_not_bring_an_off_topic_question_in_scope(corpus_assistant):
+    first = corpus_assistant.answer("photographe a bapaume, mariages et portraits. l'ia va faire les photos a ma place ?")
+    recipe = corpus_assistant.answer("au fait t'as une recette de carbonade flamande ?", conversation_id=first.conversation_id)
+    assert recipe.refusal == "off_topic"
+    going_on = corpus_assistant.answer("ya pas un risque de discrimination avec ces trucs la ?", conversation_id=first.conversation_id)
+    assert going_on.answered and going_on.refusal is None
