@@ -599,6 +599,8 @@ class GroundedWriter(AnswerWriter):
                 first_two = [t.title for t in rec.trainings[:2]]
                 key = "trainings_found_one" if len(first_two) == 1 else "trainings_found"
                 intro = p[key].format(titles=p["and"].join(f"« {title} »" for title in first_two))
+                if intro in said:
+                    intro = p["intro"]["default"]  # (the same two trainings led the previous answer)
             elif role is not None and has_trainings and audience not in ("rh", "entreprise"):
                 # A job already presented: say what this answer brings, not « our sources say ».
                 intro = p["intro"]["trainings"].format(de_role=de_job(job_label), role=job_label)

@@ -358,10 +358,11 @@ class Assistant:
                 conversation_id, question, state, answer, timings, started, hits=hits, intents=intents, asked=question,
             )
 
-        # A place alone asks for no training (« cuisto à Étaples, l'IA va cuisiner à ma place ? »),
-        # unless it changes where the trainings already shown should be.
+        # A place alone in a question about something else asks for no training (« cuisto à
+        # Étaples, l'IA va cuisiner à ma place ? »); with words of a search (« Python data
+        # Beauvais ») or changing where the trainings already shown should be, it does.
         has_constraints = bool(Constraints.of(merged).model_copy(update={"department": None})) or (
-            bool(state.shown) and "department" in changed
+            bool(merged.department) and (not asks_something(read) or (bool(state.shown) and "department" in changed))
         )
         wants_trainings = bool(intents & {"training"}) or merged.role is not None or has_constraints or reading.cheaper or reading.shorter
         if "definition" in intents and not intents & {"training"} and merged.role is None:
