@@ -885,20 +885,24 @@ def picked_line(t, chunk: Chunk, pick: str, *, language: str = "fr") -> Draft:
     """« laquelle est la plus courte ? »: the training shown before that is shortest (cheapest),
     named with its duration, price and place, citing its record."""
     p = phrases(language)
-    where = p["fit_online"] if t.format == "distanciel" or not t.city else p["fit_city"].format(city=t.city)
     facts = ", ".join([
-        f"{t.duration_hours:g}\u00a0h", p["fit_free"] if not t.price_eur else _euros(t.price_eur), where,
+        f"{t.duration_hours:g}\u00a0h", p["fit_free"] if not t.price_eur else _euros(t.price_eur), _where(t, p),
         *([p["example_label"]] if t.illustrative else []),
     ])
     text = p["pick"][pick].format(title=t.title, facts=facts)
     return Draft(text=f"{text} [1]", chunks=[chunk])
 
 
+def _where(t, p: dict) -> str:
+    """Where a training takes place, as its facts say it (« à distance », « à Abbeville »)."""
+    return p["fit_online"] if t.format == "distanciel" or not t.city else p["fit_city"].format(city=t.city)
+
+
 def _fit_facts(t, profile: Profile, p: dict) -> str:
     """What of a training answers the constraints now asked (« (gratuite, à Abbeville) »)."""
     facts = []
     if profile.department or profile.format:
-        facts.append(p["fit_online"] if t.format == "distanciel" or not t.city else p["fit_city"].format(city=t.city))
+        facts.append(_where(t, p))
     if profile.max_hours is not None:
         facts.append(f"{t.duration_hours:g}\u00a0h")
     if profile.max_price is not None:
