@@ -281,9 +281,12 @@ def _asking_heading(chunk: Chunk, question: str) -> bool:
     return chunk.section.rstrip().endswith("?") and bool(shared) and 2 * len(shared) >= len(asked)
 
 
-def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "") -> float:
+def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "", *, sized: bool = False) -> float:
     """How well a passage's best sentences answer a question: the question's words they share
     (French stems), a figure for « combien », the list itself for « quels ».
+
+    ``sized``: the asker's company headcount is known and who funds is asked: the sentence that
+    states a headcount threshold (« entreprises de moins de 50 salariés ») is the answer.
 
     The retrieval order breaks ties (the sort that uses this is stable).
     """
@@ -294,6 +297,8 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     said = set(normalise_words(_AI_WORDS.sub(" ia ", fold(f"{chunk.section} {text}"))))
     # What the question names weighs more than the asker's situation (``context``).
     score = float(len(asked & said)) + 0.5 * len((content_stems(context) - asked) & said)
+    if sized and _HEADCOUNT_RULE.search(fold(text).lower()):
+        score += 2
     if _asking_heading(chunk, question):
         score += 2  # a heading asking the question (« L'intelligence artificielle, c'est quoi ? »)
     # A code written in the question (« RNCP38777BC04 ») is asked for by name.
@@ -318,6 +323,8 @@ def _answers(chunk: Chunk, question: str, audience: str | None, context: str = "
     return score
 
 
+#: a rule that turns on a company's headcount (« moins de 50 salariés », « 250 salariés ou plus »)
+_HEADCOUNT_RULE = re.compile(r"\b\d+ (salaries|employees)\b")
 _AI_WORDS = re.compile(r"\bintelligences? artificielles?\b|\bartificial intelligence\b")
 
 
@@ -380,9 +387,6 @@ _SITUATION_WORDS = {
     "independant": "indépendant travailleur non salarié",
     "fonction_publique": "fonction publique établissement public",
 }
-
-#: a company's size said (« on est 300 salariés », « we have about 120 employees »)
-_COMPANY_SIZE = re.compile(r"\b\d+ (salaries|personnes|employes|employees|people|staff)\b", re.IGNORECASE)
 
 _COMMON_SHORT = frozenset("les des une est pas qui que quoi pour sur dans avec mon ton son nos vos leur the and for what how".split())
 
@@ -497,6 +501,8 @@ class GroundedWriter(AnswerWriter):
         blocs_asked = {c for c in mentioned_codes(data.question) if "BC" in c}
         # A passage cited before may come again when its heading names what is asked.
         subject = _subject_words(data)
+        # « on est 300 salariés, qui paie ? »: the rule that turns on a company's size
+        sized = bool(profile.company_size) and asks_funding
         for hit in data.hits:
             chunk = hit.chunk
             key = chunk.record_key
@@ -516,6 +522,8 @@ class GroundedWriter(AnswerWriter):
             # A passage cited before is not given again, unless it is what this question finds
             # first: its other sentences answer it (repeated lines are dropped below).
             again = chunk.id in data.cited_before and not (leading and not data.change) and not _headed_by(chunk, subject)
+            # (« c'est l'OPCO qui paie ? » from a company of 45: the rule on its size, said before)
+            again = again and not (sized and _HEADCOUNT_RULE.search(fold(chunk.text).lower()))
             leading = False
             if again:
                 continue
@@ -534,15 +542,12 @@ class GroundedWriter(AnswerWriter):
             # breaks ties), among the first few found.
             # The asker's situation is part of what is asked (« le CPF, au chômage ? »).
             situation = _SITUATION_WORDS.get(profile.situation or "", "")
-            if _COMPANY_SIZE.search(fold(data.question)):
-                # « on est 300 salariés, qui paie ? »: the rule that turns on a company's size
-                situation += " entreprises de moins de 50 salariés"
-            passages.sort(key=lambda c: -_answers(c, data.question, audience, situation))
+            passages.sort(key=lambda c: -_answers(c, data.question, audience, situation, sized=sized))
         passages = passages[:max_passages]
 
         # The first sentence answers the question: what changed in a follow-up, the job's
         # exposure, or the best sentence of the best passage.
-        quoted_first = False
+        quoted_first, quote_end = False, 0
         # « ça se finance comment quand on est à l'hôpital public ? »: the route of the asker's
         # situation is the answer; the passages follow.
         # Said once in a conversation: the next funding question gets its passages first.
@@ -557,8 +562,8 @@ class GroundedWriter(AnswerWriter):
             first = passages.pop(0)
             text = " ".join(best_sentences(first, data.question, limit=2, audience=audience, said=said))
             if text:
-                lines.append(f"{text} {cites.cite(first)}")
-                quoted_first = True
+                lines.extend([f"{text} {cites.cite(first)}", *self._sized(text, profile, p, sized)])
+                quoted_first, quote_end = True, len(lines)
             if data.change and rec is not None:
                 lines.append(self._change_line(data, p))
         elif data.change and rec is not None:
@@ -591,8 +596,8 @@ class GroundedWriter(AnswerWriter):
             limit = 1 if audience == "eleve" else 2
             text = " ".join(best_sentences(first, data.question, limit=limit, audience=audience, said=said))
             if text:
-                lines.append(f"{text} {cites.cite(first)}")
-                quoted_first = True
+                lines.extend([f"{text} {cites.cite(first)}", *self._sized(text, profile, p, sized)])
+                quoted_first, quote_end = True, len(lines)
         elif not data.follow_up:
             if focus == "training" and rec is not None and has_trainings and rec.all_constraints_met and "definition" not in data.intents:
                 # « ya des formations gratuites en ligne ? »: yes, and which, first.
@@ -614,7 +619,7 @@ class GroundedWriter(AnswerWriter):
             # (right after the quoted answer, which leads).
             if not lines:
                 lines.insert(0, p["intro"]["default"])
-            lines.insert(1 if quoted_first else len(lines), p["source_language_note"])
+            lines.insert(quote_end if quoted_first else len(lines), p["source_language_note"])
 
         def role_section(_position: int) -> None:
             if role is None:
@@ -731,6 +736,14 @@ class GroundedWriter(AnswerWriter):
         draft = _renumbered(text, cites.chunks, next_step)
         draft.told = [notice] if situation_lead else []
         return draft
+
+    @staticmethod
+    def _sized(text: str, profile: Profile, p: dict, sized: bool) -> list[str]:
+        """« Avec 45 salariés, c'est ce seuil … » after a quoted rule that turns on a company's
+        headcount (the asker said it; the rule is the source's)."""
+        if not sized or not _HEADCOUNT_RULE.search(fold(text).lower()):
+            return []
+        return [p["company_size_lead"].format(size=profile.company_size)]
 
     @staticmethod
     def _change_line(data: WriterInput, p: dict) -> str:

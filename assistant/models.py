@@ -302,6 +302,9 @@ class Role(_Record):
     knowledge: list[RomeItem] = Field(default_factory=list)
     #: close jobs (ROME ``rubrique_mobilite``), in ROME's order
     mobility: list[str] = Field(default_factory=list)
+    #: the sheet this one details (ROME 4.0 ``code_rome_parent``: « Soudeur TIG » details
+    #: « Soudeur »), None for a sheet of its own
+    parent: str | None = Field(default=None, pattern=r"^[A-N]\d{4}$")
     domain_code: str = ""
     domain_label: str = ""
     grand_domain_code: str = ""
@@ -399,6 +402,8 @@ class Profile(BaseModel):
     target_role_label: str | None = Field(default=None, max_length=200)
     #: the asker's situation, for the next step
     situation: Situation | None = None
+    #: the asker's company headcount (« on est 45 salariés »): funding routes turn on it
+    company_size: int | None = Field(default=None, ge=1, le=10_000_000)
 
     @field_validator("department", mode="before")
     @classmethod

@@ -157,6 +157,9 @@ def chips(profile) -> list[tuple[str, str, str]]:
         items.append(("funding", "Financement", ", ".join(funding(f) for f in profile.funding)))
     if profile.certifying is not None:
         items.append(("certifying", "Certifiante", "oui" if profile.certifying else "non"))
+    if profile.company_size:
+        size = profile.company_size
+        items.append(("company_size", "Entreprise", f"{size} salarié{'s' if size > 1 else ''}"))
     return items
 
 

@@ -19,6 +19,10 @@ __all__ = [
 ]
 
 
+#: the slots a job mention sets
+_JOB_SLOTS = frozenset({"asker_job", "learners_job", "target_job", "learners_are_asker", "learners_count", "job_words", "pending"})
+
+
 class Understanding:
     """Reads questions into the dialogue state, for one knowledge base version at a time."""
 
@@ -56,6 +60,14 @@ class Understanding:
                 events = described + rest
         if events is None:
             events = plan(reading, state, roles=kb.roles, jobs=reader.jobs, turn=turn)
+        if reading.safety in ("off_topic", "secrets"):
+            # A request Orientia declines (« écris-moi une macro pour mes nomenclatures ») names
+            # things of the task, not people to train; who asks and where still count (« pour
+            # mon projet de NSI »: a pupil). A health emergency's job and place are the person's.
+            events = [
+                e for e in events
+                if e.slot not in _JOB_SLOTS and e.op != "negate" and not (e.slot == "audience" and reading.audience_weak)
+            ]
         if override is not None:
             events.extend(_override_events(override, kb, turn))
         state.apply_all(events)

@@ -119,6 +119,7 @@ class Lexicon:
         self.funding_questions = PhraseTable.of(raw["funding_questions"])
         self.what_is = PhraseTable.of(raw["what_is"])
         self.funding_question_starts = PhraseTable.of(raw["funding_question_starts"])
+        self.payer_question_links = frozenset(normalise_words(" ".join(raw["payer_question_links"])))
         self.certifying = PhraseTable.of(raw["certifying"])
         self.short = PhraseTable.of(raw["short"])
         self.short_hours = float(raw["short_training_hours"])
@@ -163,6 +164,10 @@ class Lexicon:
         self.situation = PhraseTable.of(raw["situation"])
         self.we_are = PhraseTable.of(raw["we_are"])
         self.organisations = PhraseTable.of(raw["organisations"])
+        self.headcount = PhraseTable.of(raw["headcount"])
+        self.greetings = frozenset(normalise_words(" ".join(raw["greetings"])))
+        self.headcount_ends = PhraseTable.of(raw["headcount_ends"])
+        self.headcount_links = frozenset(normalise_words(" ".join(raw["headcount_links"])))
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}
         self.place_cues = PhraseTable.of(raw["place_cues"])
         self.departments = PhraseTable.of(raw["departments"])

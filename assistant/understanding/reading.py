@@ -96,6 +96,8 @@ class Reading(BaseModel):
     #: « je travaille dans la banque »: a sector named instead of a job
     sector_words: str | None = None
     learners_count: int | None = None
+    #: the asker's company's headcount (« on est 45 salariés »): who funds turns on it
+    company_size: int | None = None
     #: « et à distance ? », « dans l'Oise plutôt »: opens with a continuation or has no verb
     elliptical: bool = False
     #: only thanks or agreement (« merci », « ok super »)
@@ -158,9 +160,12 @@ class Reader:
         w.english = reading.language == "en"
         reading.safety = self._safety(w)
         # Proper nouns are left out: names of people and places tell nothing of a job.
+        # (a clipped word the stemmer cuts short keeps its letters: « méca » begins « mécanique »)
         reading.nouns = list(dict.fromkeys(
-            stem for i, stem in enumerate(w.stems)
-            if w.tok(i).pos_ in ("NOUN", "ADJ") and len(stem) > 3 and stem not in lex.context_ignored
+            word for word in (
+                stem if len(stem) > 3 else w.words[i] for i, stem in enumerate(w.stems) if w.tok(i).pos_ in ("NOUN", "ADJ")
+            )
+            if len(word) > 3 and word not in lex.context_ignored
         ))
         # « une usine agroalimentaire » says « industrie alimentaire » as the titles write it.
         reading.nouns += [
@@ -240,7 +245,12 @@ class Reader:
         # and the title leaves the title governed by the cue.
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
         # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
-        nominal = not cues and bool(stems) and w.tok(0).pos_ in ("NOUN", "PROPN", "ADJ")
+        # (after a greeting: « salut, agent immo à Compiègne »)
+        head = next((i for i, stem in enumerate(stems) if stem not in lex.greetings), len(stems))
+        # (a cue further on does not stop it: « traductrice freelance (…, je fais que de l'écrit) »)
+        nominal = (
+            not any(start <= head for start, _, _ in cues) and head < len(stems) and w.tok(head).pos_ in ("NOUN", "PROPN", "ADJ")
+        )
         # « mes 3 vendeuses », « nos agents d'accueil »: the learners' title after a possessive
         # (a known title only: « mon CPF » names no job).
         possessive_ends: set[int] = set()
@@ -287,13 +297,15 @@ class Reader:
             if lex.team.contains(stems[end : end + 1]) or lex.audience.contains(stems[end : end + 1]):
                 continue  # « mes salariés » are the team, not « Salarié agricole »; « mes élèves » no trade
             guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
+            if guess is not None and guess.end - guess.start == 1 and not self.jobs.begins_alike(stems[end], w.words[end]):
+                continue  # « mes devis » stems like « deviseur »; spelt far from it, it is no title
             # (many sheets begin so: the conversation chooses, or we ask, when the word is a
             # title's own, « mes 2 vendeuses »)
             if guess is not None and (len(guess.role_ids) <= 4 or self.jobs.knows_word(stems[end])):
                 matches.append(guess)
         # A title said alone: the whole message (« magasiniere a douai »), or a clause after a
         # comma once the person said where they work (« je bosse en entrepôt, prépa de commandes »).
-        starts = [0] if nominal else []
+        starts = [head] if nominal else []
         if fields and not matches:
             starts += [i for i in range(1, len(stems)) if _punct_between(w, i - 1, i) and not _is_function_word(w, i)]
         small = {i for i in range(len(stems)) if _is_function_word(w, i)} if starts else set()
@@ -318,7 +330,14 @@ class Reader:
                 # « je suis lycéen », « je suis au chômage »: who asks, not a job.
                 if start >= len(stems) or self._says_who(stems, end, start):
                     continue
-                if lex.relations.contains(stems[start : start + 1]) or _is_function_word(w, start):
+                if _is_function_word(w, start):
+                    continue
+                if lex.relations.contains(stems[start : start + 1]):
+                    # « je suis responsable » alone is no title; « je suis responsable de la
+                    # boutique » is one, an article in it (« Responsable de boutique »).
+                    whole = self.jobs.fuzzy(stems, start=start, function_words={i for i in range(len(stems)) if _is_function_word(w, i)})
+                    if whole is not None and whole.end - whole.start >= 3:
+                        matches.append(whole)
                     continue
                 token = w.tok(start)
                 if (
@@ -375,6 +394,12 @@ class Reader:
                     while stop > start + 1 and (_is_function_word(w, stop - 1) or w.tok(stop - 1).pos_ == "ADP"):
                         stop -= 1
                     reading.unknown_job = _span_text(w, start, stop)
+        # A title inside a longer one read at the same place (« industrielle » in « dessinatrice
+        # industrielle ») is part of it.
+        matches = [
+            m for m in matches
+            if not any(o is not m and o.start <= m.start and m.end <= o.end and o.end - o.start > m.end - m.start for o in matches)
+        ]
         own_ends: set[int] = set()
         for match in sorted(matches, key=lambda m: m.start):
             key = tuple(stems[match.start : match.end])
@@ -636,8 +661,22 @@ class Reader:
         asked = [(a, b) for a, b, _ in lex.what_is.find(stems)]
         # « c'est l'OPCO santé qui paie ou l'ANFH ? »: a choice asked between two is no wish.
         choice = _ends_with_question_mark(w) and ("ou" in w.words or "or" in w.words)
+        # « c'est l'OPCO qui paie ? », « l'OPCO peut financer ? »: the route before a payment verb
+        # in a question is asked about, not wanted (« c'est mon employeur qui paie. » states it).
+        question = _ends_with_question_mark(w)
+        payments = {start for start, _, _ in lex.payment.find(stems)}
+
+        def asked_payer(end: int) -> bool:
+            while end < len(stems) and stems[end] in lex.payer_question_links:
+                end += 1
+            return question and end in payments
+
+        asked_routes = False
         for start, end, labels in lex.funding.find(stems):
             if any(0 <= start - b <= 3 or 0 <= a - end <= 1 for a, b in asked):
+                continue
+            if asked_payer(end):
+                asked_routes = True
                 continue
             if choice and any(x in ("ou", "or") for x in w.words[max(0, start - 6) : end + 6]):
                 continue
@@ -648,7 +687,7 @@ class Reader:
             all(x in _OPENING_FILLERS for x in w.words[:start]) for start, _, _ in lex.funding_question_starts.find(stems)
         ) or ("comment" in w.words and _ends_with_question_mark(w))
         # (« et ça se finance comment à l'hôpital ? » asks; it states no payer)
-        if lex.payment.contains(stems) and not asks_who_pays and not choice:
+        if lex.payment.contains(stems) and not asks_who_pays and not choice and not asked_routes:
             for start, _, labels in lex.payers.find(stems):
                 # « no employer to pay for it », « pas d'employeur pour payer »
                 if any(b in lex.negation or b == "sans" for b in w.words[max(0, start - 2) : start]):
@@ -720,6 +759,9 @@ class Reader:
             elif lex.at_most.contains(before[-1:]) and before[-1:] == ("budget",):
                 if 0 <= value <= MAX_PRICE:
                     reading.max_price = value
+            elif self._headcount(w, i):
+                if 1 <= value < 1_000_000:
+                    reading.company_size = int(value)
             elif i + 1 < len(w.stems) and (lex.team.contains(w.stems[i + 1 : i + 2]) or self.jobs.find(w.stems[i + 1 : i + 4])):
                 if 1 < value < 10000:
                     reading.learners_count = int(value)
@@ -730,6 +772,19 @@ class Reader:
                 or any(end == len(before) and end - start >= 2 for start, end, _ in lex.at_most_strong.find(before))
             ):
                 reading.bare_limit = value  # « 800 max »: which limit, the conversation says
+
+    def _headcount(self, w: _Words, i: int) -> bool:
+        """Whether the number at ``i`` counts the asker's company (« on est 45 salariés », « une
+        PME de 120 personnes », « we're about 120 employees », « on est que 3 dans la boîte »),
+        not people to train (« mes 3 commerciaux »)."""
+        lex, stems = self.lex, w.stems
+        counted = stems[i + 1 : i + 2]
+        ends = any(start == 0 for start, _, _ in lex.headcount_ends.find(stems[i + 1 : i + 5]))
+        if counted and not lex.headcount.contains(counted) and not ends:
+            return False  # « on est 3 comptables », « on est 2 à vouloir »: people counted
+        we = any(i - 3 <= end <= i for _, end, _ in lex.we_are.find(stems))
+        organisation = i >= 2 and stems[i - 1] in lex.headcount_links and lex.organisations.contains(stems[i - 2 : i - 1])
+        return we or organisation
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
@@ -749,12 +804,18 @@ class Reader:
             # « ok pas grave. et en distanciel ? »: what is let go is in the cue's sentence.
             low, high = _stretch(w, start, end, before=3, after=5, stop=lex.contrast)
             window = stems[low:high]
-            for _, _, fields in lex.drop_fields.find(window):
-                reading.dropped.extend(sorted(fields))
+            formats = lex.format.find(window)
+            # « ok à distance alors, c'est pas grave »: a format stated before the cue is the
+            # new choice it agrees to (and its « distance » is no place).
+            chosen = reading.format is not None and all(low + end <= start for _, end, _ in formats)
+            in_format = {i for a, b, _ in formats for i in range(a, b)}
+            for a, b, fields in lex.drop_fields.find(window):
+                if not in_format & set(range(a, b)):
+                    reading.dropped.extend(sorted(fields))
             for _, _, codes in lex.funding.find(window):
                 reading.funding_dropped.extend(sorted(codes))
                 reading.funding = [f for f in reading.funding if f not in codes]
-            if lex.format.find(window):
+            if formats and not chosen:
                 reading.dropped.append("format")
                 reading.format = None
             if lex.certifying.find(window):
@@ -795,7 +856,7 @@ class Reader:
             for start, _, _ in teams
         ) or any(j.whose == "learners" for j in reading.jobs)
         for start, _, _ in teams:
-            if start > 0 and number_value(w.tok(start - 1)) is not None:
+            if start > 0 and number_value(w.tok(start - 1)) is not None and not self._headcount(w, start - 1):
                 reading.learners_count = int(number_value(w.tok(start - 1)) or 0) or None
         for audience in ("eleve", "rh", "entreprise"):
             if audience in found:

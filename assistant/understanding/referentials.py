@@ -121,8 +121,15 @@ class JobIndex:
         #: a word stemmed alike but spelt far from all of them (« urgent », « accessoires ») is
         #: not the title; one stem may be two jobs (« enseignante », « enseigniste »)
         self._spelt_by: dict[str, dict[str, set[str]]] = {}
+        #: how the first word of each title is spelt (« deviseur » begins « Deviseur en
+        #: industries graphiques »; « devis » stems alike but is no title)
+        self._first_spelt: dict[tuple[str, ...], set[str]] = {}
+        #: the sheet each sheet details (ROME 4.0 ``code_rome_parent``)
+        self.parents: dict[str, str] = {}
         for role_id, role in roles.items():
             self.labels[role_id] = role.label
+            if getattr(role, "parent", None):
+                self.parents[role_id] = role.parent
             official = [role.label, *role.aliases]
             if getattr(role, "rome_code", None):
                 official.append(role.rome_code)
@@ -194,6 +201,8 @@ class JobIndex:
 
     def _spelt(self, form: str, role_id: str) -> None:
         words = words_of(form)
+        if words:
+            self._first_spelt.setdefault(normalise_words(words[0])[:1] or ("",), set()).add(words[0])
         if len(words) == 1:
             self._spelt_by.setdefault(normalise_words(form)[0], {}).setdefault(words[0], set()).add(role_id)
 
@@ -211,7 +220,15 @@ class JobIndex:
             return ids
         return {i for s, d in distances.items() if d == best for i in spelt[s]}
 
-    def _spelt_alike(self, stem: str, word: str) -> bool:
+    def begins_alike(self, stem: str, word: str) -> bool:
+        """Whether ``word`` is spelt like the first word of a title it stems like (a plural,
+        a typo: « vendeuses », not « devis » for « deviseur »)."""
+        from rapidfuzz.distance import Levenshtein
+
+        spellings = self._first_spelt.get((stem,))
+        return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
+
+    def spelt_alike(self, stem: str, word: str) -> bool:
         """Whether ``word`` is one of the spellings of a one-word title (a plural, a typo)."""
         from rapidfuzz.distance import Levenshtein
 
@@ -252,7 +269,7 @@ class JobIndex:
                     ids = self._by_key.get(key)
                 if ids and key in self._acronyms and not (upper is not None and all(upper[i : i + n])):
                     ids = None
-                if ids and n == 1 and words is not None and not self._spelt_alike(key[0], words[i]):
+                if ids and n == 1 and words is not None and not self.spelt_alike(key[0], words[i]):
                     ids = None
                 elif ids and n == 1 and words is not None:
                     ids = self._closest(key[0], words[i], ids)
@@ -319,8 +336,11 @@ class JobIndex:
                 keys = self._clipped(prefix)
                 # « compta »: the sheet titled « Comptable », not one of its many kin.
                 titled = {self._label_keys[k] for k in keys if len(k) == n and k in self._label_keys}
-                if len(titled) == 1:
-                    return JobMatch(start, start + n, sorted(titled), " ".join(prefix), fuzzy=True, score=0.0)
+                # « agent de sécu »: the title it shortens (« agent de sécurité »), not longer
+                # ones (« agent de sécurité événementielle »).
+                whole = {i for k in keys if len(k) == n for i in self._by_key[k]}
+                if len(titled) == 1 or (not titled and len(whole) == 1):
+                    return JobMatch(start, start + n, sorted(titled or whole), " ".join(prefix), fuzzy=True, score=0.0)
             if not keys:
                 continue
             scored = sorted(((_shared(k, context), k) for k in keys), reverse=True)
@@ -628,8 +648,10 @@ class PlaceIndex:
         found: list[PlaceMatch] = []
         i = 0
         while i < len(stems):
+            # « au Quesnoy » is « à Le Quesnoy », « aux Attaques » « à Les Attaques »
+            article = _CONTRACTED.get(stems[i - 1], ()) if i > 0 else ()
             for n in range(min(self._longest, len(stems) - i), 0, -1):
-                places = self._by_key.get(_saint_key(stems[i : i + n]))
+                places = (article and self._by_key.get((*article, *stems[i : i + n]))) or self._by_key.get(_saint_key(stems[i : i + n]))
                 if places:
                     departments = sorted({p.department for p in places})
                     found.append(PlaceMatch(
@@ -646,6 +668,8 @@ class PlaceIndex:
 
 
 _ARTICLES = ("le", "la", "les", "l")
+#: contracted articles before a commune's name: « au Touquet », « du Portel », « aux Attaques »
+_CONTRACTED = {"au": ("le",), "du": ("le",), "aux": ("les",), "des": ("les",)}
 _NOT_SHORT = frozenset({"saint", "sainte", "st", "ste", "notre", "mont", "grand", "petit", "haut", "bas", "vieux", "neuf", "neuve", "bois", "fort"})
 
 

@@ -65,6 +65,7 @@ class DialogueState(BaseModel):
     learners_job: str | None = None
     learners_are_asker: bool | None = None
     learners_count: int | None = None
+    company_size: int | None = None
     target_job: str | None = None
     job_words: dict[str, str] = Field(default_factory=dict)
     refused_jobs: list[str] = Field(default_factory=list)
@@ -154,6 +155,7 @@ class DialogueState(BaseModel):
             target_role=target.id if target else None,
             target_role_label=self.job_words.get(target.id, target.label) if target else None,
             situation=self.situation,
+            company_size=self.company_size,
         )
 
     def clarify(self) -> Clarify | None:
@@ -190,6 +192,8 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         put("language", reading.language)
     if reading.situation:
         put("situation", reading.situation)
+    if reading.company_size:
+        put("company_size", reading.company_size)
 
     # Jobs: refused ones first, then whose each stated one is.
     for mention in reading.jobs:
@@ -253,14 +257,16 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
                 ids = narrowed
         if len(ids) > 1:
             # The most likely sheets first: those the team wrote about (common jobs), then
-            # those whose own title starts with the words used.
+            # those whose own title starts with the words used, sheets of their own before the
+            # sheets detailing another (ROME 4.0 parent sheets: « Architecte du bâtiment »
+            # before « Architecte cloud »).
             first = mention.words.split()[0].lower()[:5]
 
-            def likely(i: str, first: str = first) -> tuple[bool, bool, str]:
+            def likely(i: str, first: str = first) -> tuple[bool, bool, bool, str]:
                 role = roles.get(i)
                 label = role.label if role is not None else i
                 noted = bool(getattr(role, "exposure_summary", "") or getattr(role, "everyday_names", []))
-                return (not noted, not label.lower().startswith(first), label)
+                return (not noted, not label.lower().startswith(first), i in jobs.parents, label)
 
             ids = sorted(ids, key=likely)
             if mention.whose == "learners":

@@ -100,6 +100,10 @@ def load_rome(bundle: Bundle) -> tuple[list[Role], list[Problem]]:
             continue
         sheets[code] = {"id": code, "rome_code": code, "label": label, "aliases": [], "url": rome_url(code),
                         "sources": [f"{source}, fiche {code}"]}
+        # (an optional column: older exports have no parent sheets)
+        parent = (row.get("code_rome_parent") or "").strip()
+        if _ROME_CODE.match(parent) and parent != code:
+            sheets[code]["parent"] = parent
 
     def known(table: str, line: int, code: str) -> bool:
         if code in sheets:

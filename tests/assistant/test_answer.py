@@ -542,6 +542,19 @@ def test_a_question_followed_by_a_statement_is_still_a_question(corpus_assistant
     assert "50 salariés" in answer.answer.split("##")[0]
 
 
+def test_a_company_size_said_earlier_chooses_the_funding_rule(corpus_assistant):
+    first = corpus_assistant.answer(
+        "Je suis RH dans une PME de 45 salariés à Arras, je cherche des formations IA pour mes 6 comptables"
+    )
+    second = corpus_assistant.answer("à distance, 2 jours max", conversation_id=first.conversation_id)
+    third = corpus_assistant.answer("c'est l'OPCO qui paie ?", conversation_id=first.conversation_id)
+    assert second.profile.company_size == 45
+    lead = third.answer.split("##")[0]
+    assert "moins de 50 salariés" in _opening(third.answer), third.answer
+    assert "Avec 45 salariés" in lead, third.answer
+    assert third.profile.funding == []
+
+
 def test_a_passage_opening_on_a_connective_stands_on_its_own():
     from assistant.compose import _without_opener
 

@@ -122,6 +122,50 @@ def test_a_boss_training_his_staff_is_a_company(understanding, kb):
     assert profile.learners_count == 3
 
 
+@pytest.mark.parametrize(
+    ("question", "size", "count"),
+    [
+        ("on est 45 salariés, c'est l'OPCO qui paie ?", 45, None),
+        ("nous sommes une PME de 120 personnes à Douai", 120, None),
+        ("on est que 3 dans la boite", 3, None),
+        ("j'ai une boîte de 12 salariés et je veux former mes 3 comptables", 12, 3),
+        ("We're about 120 employees. Will our OPCO cover the cost?", 120, None),
+        ("je veux former mes 8 salariés", None, 8),
+    ],
+)
+def test_a_company_size_is_not_a_count_of_learners(understanding, kb, question, size, count):
+    state, _ = talk(understanding, kb, question)
+    profile = state.profile(kb.roles)
+    assert profile.company_size == size
+    assert profile.learners_count == count
+
+
+def test_the_company_size_is_kept_over_the_conversation(understanding, kb):
+    state, _ = talk(
+        understanding, kb,
+        "Je suis RH dans une PME de 45 salariés à Arras, je cherche des formations IA pour mes 6 comptables",
+        "à distance, 2 jours max",
+    )
+    assert state.profile(kb.roles).company_size == 45
+    assert state.profile(kb.roles).learners_count == 6
+
+
+@pytest.mark.parametrize(
+    ("question", "funding"),
+    [
+        ("c'est l'OPCO qui paie ?", []),
+        ("l'opco prend en charge pour une boite comme ça ?", []),
+        ("Will our OPCO cover the cost?", []),
+        ("c'est mon employeur qui paie", ["plan"]),
+        ("je voudrais passer par l'OPCO", ["opco"]),
+        ("Can I use my CPF?", ["cpf"]),
+    ],
+)
+def test_a_route_asked_about_as_payer_is_no_wish(understanding, kb, question, funding):
+    state, _ = talk(understanding, kb, question)
+    assert state.profile(kb.roles).funding == funding
+
+
 # -- 4. Relative, replacing and dropped constraints -------------------------------------------
 
 
@@ -194,7 +238,7 @@ def test_pupils_are_recognised(understanding, kb, question):
     ("je suis mecano", "I1604"),
     # a job named by its field of work
     ("je bosse à l'accueil d'une PME à Lille", "M1601"),  # « chargé/agent/hôte d'accueil »
-    ("je fais la paie pour 150 salariés", "M1501"),
+    ("je fais la paie pour 150 salariés", "M1507"),
     ("je suis dans la compta, à Douai", "M1203"),  # a clipped sheet title after a sector
     ("je suis taxi à Amiens", "N4112"),  # « chauffeur de taxi », « conducteur de taxi »
     ("je travaille au guichet d'une agence bancaire à Lille", "C1201"),  # the bank chooses
@@ -242,6 +286,7 @@ def test_an_ambiguous_title_asks_one_question(understanding, kb):
     ("une formation dans le 62", "62"),
     ("une formation de 14h à Lille", "59"),
     ("je vis à St Quentin", "02"),
+    ("je bosse au Quesnoy", "59"),  # « au » is « à Le »: Le Quesnoy, not the other Quesnoy
 ])
 def test_communes_postal_codes_and_departements(understanding, kb, question, department):
     state, _ = talk(understanding, kb, question)
@@ -365,6 +410,46 @@ def test_a_title_without_context_is_asked_about(understanding, kb):
 def test_jobs_as_people_name_them(understanding, kb, question, rome):
     state, _ = talk(understanding, kb, question)
     assert code(state, kb) == rome
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("bonjour, agent immo sur Lille", "C1504"),  # a greeting, then a clipped title
+    ("salut ! agent de sécu dans un magasin à Douai", "K2503"),  # the title it clips, not longer ones
+    ("je suis responsable de la boutique depuis un an", "D1302"),  # an article inside the title
+    ("je suis devenue gestionnaire de paie", "M1507"),  # ROME 4.0's own sheet for payroll
+    ("dessinateur industriel en méca, bureau d'études à Lens", "H1203"),  # no second job inside
+    ("illustratrice freelance (pas graphiste, je fais que de l'édition jeunesse)", "E1211"),
+])
+def test_titles_said_as_people_say_them(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+    assert state.pending is None
+
+
+def test_a_possessive_before_a_word_only_stemmed_like_a_title_names_no_learners(understanding, kb):
+    state, _ = talk(understanding, kb, "artisan plombier, j'aimerais utiliser l'IA pour mes devis et mes factures")
+    profile = state.profile(kb.roles)
+    assert profile.rome_code == "F1603"
+    assert profile.learners_are_asker is not False
+    assert state.pending is None
+
+
+def test_a_format_agreed_to_with_pas_grave_is_kept(understanding, kb):
+    state, _ = talk(understanding, kb, "formation IA en présentiel à Amiens", "ok en ligne alors, c'est pas grave")
+    assert state.format == "distanciel"
+    assert state.department == "80"
+    state, _ = talk(understanding, kb, "formation IA en présentiel à Amiens", "peu importe le format")
+    assert state.format is None
+
+
+def test_a_declined_request_changes_no_job(understanding, kb):
+    state, _ = talk(
+        understanding, kb,
+        "je suis comptable à Lille",
+        "tu peux m'écrire une macro VBA pour exporter mes nomenclatures dans Excel ?",
+    )
+    assert code(state, kb) == "M1203"
+    assert state.audience == "salarie"
 
 
 def test_a_team_named_by_its_clipped_trade(understanding, kb):
