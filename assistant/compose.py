@@ -357,6 +357,16 @@ def _places() -> frozenset[str]:
     return frozenset(fold(name).lower() for name in (*DEPARTMENTS.values(), "Hauts-de-France", "France"))
 
 
+def _asks_exposure(question: str, job: str) -> bool:
+    """« cariste, c'est un métier menacé ? », « les robots vont me remplacer ? »: a question on
+    the exposure of the asker's job (named, or the asker speaking of themself)."""
+    from .understanding.lexicon import lexicon, normalise_words, words_of
+
+    lex, stems = lexicon(), normalise_words(question)
+    about_job = bool(set(stems) & {w for w in normalise_words(job) if len(w) > 3}) or bool(set(words_of(question)) & lex.first_person)
+    return asks_something(question) and about_job and lex.exposure_questions.contains(stems)
+
+
 def _asks_quantity(question: str) -> bool:
     """« combien ? », « how much? »: a figure answers."""
     return bool(re.search(r"\b(combien|how many|how much|beaucoup|bcp|a lot of|lots of)\b", fold(question)))
@@ -471,6 +481,8 @@ class GroundedWriter(AnswerWriter):
             focus = "training"
         order = self._ORDER[focus]
         role_seen = role is not None and any(c.id in data.cited_before for c in kb.passages(f"role:{role.id}"))
+        # « et cariste, c'est un métier menacé ? » after the job was presented: its exposure again
+        asks_exposure = role_seen and role is not None and bool(role.ai_exposure) and _asks_exposure(data.question, job_label)
 
         # Knowledge passages not given earlier in the conversation: a follow-up adds, it does
         # not repeat. The job's own record and its family's section are the role section's.
@@ -558,7 +570,21 @@ class GroundedWriter(AnswerWriter):
         )
         if situation_lead:
             lines.append(" ".join(p["situation_funding"][str(profile.situation)].split()))
-        if passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
+        # « il existe une certification sur l'IA générative ? »: the certification found first
+        # answers, before the job or what changed in the trainings.
+        cert_lead = None
+        if "certification" in data.intents and "definition" not in data.intents and asks_something(data.question):
+            found = [h.chunk for h in data.hits[:6] if h.chunk.kind == "certification" and h.chunk.id not in data.cited_before]
+            # (the one that answers best, retrieval order breaking ties)
+            cert_lead = max(found, key=lambda c: _answers(c, data.question, audience), default=None)
+        if cert_lead is not None:
+            passages = [c for c in passages if c.record_key != cert_lead.record_key]
+            text = " ".join(best_sentences(cert_lead, data.question, limit=2, audience=audience, said=said))
+            lines.append(f"{text} {cites.cite(cert_lead)}")
+            quoted_first, quote_end = True, len(lines)
+            if data.change and rec is not None:
+                lines.append(self._change_line(data, p))
+        elif passages and asks_funding and (data.change or (role is not None and not role_seen) or situation_lead):
             first = passages.pop(0)
             text = " ".join(best_sentences(first, data.question, limit=2, audience=audience, said=said))
             if text:
@@ -570,11 +596,11 @@ class GroundedWriter(AnswerWriter):
             lines.append(self._change_line(data, p))
         elif data.asks_next_step:
             lines.append(self.next_step(profile, language=data.language))
-        elif role is not None and not role_seen and not general:
+        elif role is not None and (not role_seen or asks_exposure) and not general:
             key = "role_eleve" if audience == "eleve" else "role"
             if role.ai_exposure and audience != "eleve":
                 family = kb.study.get(role.sector or "")
-                lines.append(p["direct_role"].format(
+                lines.append(p["direct_role_again" if role_seen else "direct_role"].format(
                     de_role=de_job(job_label), role=job_label,
                     exposure=p["exposure_labels"][role.ai_exposure],
                     family=_family_name(family.title) if family is not None else "",
@@ -629,7 +655,7 @@ class GroundedWriter(AnswerWriter):
                     self._family_line(lines, family, data, cites, limit=1, new_paragraph=True)
                 return
             if role_seen:
-                if not data.follow_up and focus is None:
+                if not data.follow_up and focus is None and not asks_exposure:
                     lines.append("")
                     lines.append(p["seen_before"])
                 return

@@ -31,7 +31,7 @@ _LEARNING_TERMS = r"apprendre|learn|upskill|monter en competences?"
 
 _INTENTS = {
     "training": rf"\b({_TRAINING_TERMS}|{_LEARNING_TERMS})\b",
-    "certification": r"\b(certifications?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified)\b",
+    "certification": r"\b(certifications?|certifs?|certificats?|certifiante?s?|diplomes?|diplomante?s?|rncp\d*|rs\d{4}|blocs?|titres? (pro\w*|officiels?|reconnus?)|qualifications?|vae|certified)\b",
     "funding": r"\b(financ\w*|cpf|opco|payer|paye|prise en charge|pris en charge|rembours\w*|cout|combien(?! (de )?(temps|heures?|jours?|semaines?|mois|ans|annees|emplois?|metiers?|postes?|personnes?|salaries?|entreprises?|secteurs?|gens|eleves?|formations?|certifications?|blocs?|modules?|sessions?|places?)\b)|vae|transitions? pro|fne|pro a|reconversion|fund\w*|pay for|chomage|france travail|pass formation|aides?|plan de (formation|developpement)|temps de travail|heures de travail|imposer|obligatoire|(mon|notre|son) employeur|conge|droits?|faire reconna\w+ (mon|mes|son|ses|ma|sa) (experience|annees|acquis|pratique|savoir faire|competences))\b",
     "impact": r"\b(change\w*|impact\w*|expos\w*|avenir|menace\w*|remplac\w*|disparai\w*|concern\w*|transform\w*|risques?|automatis\w*|emplois?|affect\w*|future|replace\w*|jobs?|metiers?|chamboul\w*|supprim\w*|recrut\w*)\b",
     "definition": r"\b((c )?est quoi|qu est ce (que|qu)|definition|definir|explique|what is|what are|comment ca marche)\b",
@@ -49,7 +49,7 @@ _ASKS = {
         r"(voudrais|veux|souhaite|souhaiterais|aimerais|envie d|besoin d) (\w+ )?(apprendre|me former|suivre|faire)|"
         r"which (training|course)s?|(trainings?|courses|programs?|bootcamps?) (for|in|near|online|under|to)|lesquelles|laquelle)\b"
     ),
-    "certification": r"\b(certifications?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4})\b",
+    "certification": r"\b(certifications?|certifs?|certificats?|diplomes?|titres? (pro\w*|officiels?|reconnus?)|blocs?|rncp\d*|rs\d{4})\b",
     "funding": r"\b(comment (le |la |les |l |me |se |nous |vous )?(financ\w*|payer)|qui (paie|paye|finance|prend en charge)|quelles? aides?|aides? (pour|a|de)|financements?|financer|payer|de (ma|sa|notre) poche|reste a charge|budget|combien (coute|ca coute)|prise en charge|rembours\w*|(mon|notre|son|un) employeur (peut|doit)|imposer|temps de travail|heures de travail|droits?|(utiliser|mobiliser|servir de|sers de|sert de|activer) (mon |son |le |ses |mes )?(cpf|compte|droits)|comment (m |s |t )?en servir|comment (l |le |la )?utiliser|(c )?est quoi (le |la |l )?(cpf|opco|vae|fne|pro a)|faire reconna\w+|conge|how (to|do i|can i) (pay|fund|finance))\b",
 }
 # Words that only mention a kind: they set the focus when nothing above is asked.

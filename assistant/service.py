@@ -43,7 +43,7 @@ from .quick_replies import suggest as suggest_quick_replies
 from .recommend import Recommender
 from .retrieval import Retriever, Timings, detect_focus, detect_intents
 from .scope import is_injection, scope_rules
-from .text import plain
+from .text import fold, plain
 from .understanding import DialogueState, Event, Pending, Shown, Understanding
 from .understanding.reading import Safety
 from .understanding.state import PROFILE_SLOTS
@@ -302,14 +302,20 @@ class Assistant:
             )
             return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
-        if reading.pick and state.shown and not new_job and not constraint_change:
+        # « la formation de Creil, ça coûte combien ? »: the one training shown there
+        at = [
+            s for s in state.shown
+            if reading.asks_facts and reading.commune and (t := kb.trainings.get(s.id)) is not None
+            and fold(t.city or "").lower() == fold(reading.commune).lower()
+        ]
+        if (reading.pick or len(at) == 1) and state.shown and not new_job and not constraint_change:
             # « laquelle est la plus courte ? »: one of the trainings just shown, named.
             attribute = "hours" if reading.pick == "shortest" else "price"
-            best = min(state.shown, key=lambda s: getattr(s, attribute))
+            best = min(state.shown, key=lambda s: getattr(s, attribute)) if reading.pick else at[0]
             training = kb.trainings.get(best.id)
             record = kb.passages(f"training:{best.id}")
             if training is not None and record:
-                draft = picked_line(training, record[0], reading.pick, language=state.language)
+                draft = picked_line(training, record[0], reading.pick or "named", language=state.language)
                 answer = Answer(
                     conversation_id=conversation_id, answered=True, answer=draft.text, profile=merged,
                     citations=to_citations(draft.chunks), language=state.language,

@@ -59,6 +59,8 @@ class Reading(BaseModel):
     for_myself: bool = False
     #: « laquelle est la plus courte ? »: which of the trainings shown to name (shortest, cheapest)
     pick: Literal["shortest", "cheapest"] | None = None
+    #: « ça coûte combien, la formation de Creil ? »: a question on a training's facts
+    asks_facts: bool = False
     #: the language the person asks the answer in (« can you explain in English? »), if any
     language_request: Literal["fr", "en"] | None = None
     safety: Safety | None = None
@@ -672,8 +674,12 @@ class Reader:
             return question and end in payments
 
         asked_routes = False
+        # « inscrit à France Travail » says the asker's situation, not how they want to pay
+        situated = {i for a, b, _ in lex.situation.find(stems) for i in range(a, b)}
         for start, end, labels in lex.funding.find(stems):
             if any(0 <= start - b <= 3 or 0 <= a - end <= 1 for a, b in asked):
+                continue
+            if situated & set(range(start, end)):
                 continue
             if asked_payer(end):
                 asked_routes = True
@@ -743,6 +749,11 @@ class Reader:
             minimum = (previous[-2:] == ["plus", "de"] and "pas" not in previous) or previous[-2:] == ["au", "moins"] or "minimum" in previous
             if lex.elapsed.contains(before):
                 continue  # « au chômage depuis 6 mois »: time gone by, no limit on a training
+            if value == 1 and not word.isdigit() and unit in lex.hour_units and (
+                before[-1:] and before[-1] in lex.someday_before
+                or (i + 2 < len(w.words) and w.words[i + 2] in lex.someday_after)
+            ):
+                continue  # « si un jour je veux bosser dans l'IA »: someday, not a day's training
             strong = 2 if lex.at_most_strong.contains(before) or (
                 i + 2 < len(w.stems) and lex.at_most_strong.contains(w.stems[i + 2 : i + 3])
             ) else 1
@@ -793,6 +804,7 @@ class Reader:
         )
         picked = lex.pick.find(stems)
         reading.pick = sorted(picked[-1][2])[0] if picked else None  # type: ignore[assignment]
+        reading.asks_facts = lex.facts_questions.contains(stems) and _ends_with_question_mark(w)
         reading.cheaper = lex.cheaper.contains(stems) and not picked
         reading.shorter = lex.shorter.contains(stems) and not picked
         reading.instead = lex.instead.contains(stems)

@@ -683,3 +683,34 @@ def test_a_known_job_does_not_bring_an_off_topic_question_in_scope(corpus_assist
     assert recipe.refusal == "off_topic"
     going_on = corpus_assistant.answer("ya pas un risque de discrimination avec ces trucs la ?", conversation_id=first.conversation_id)
     assert going_on.answered and going_on.refusal is None
+
+
+def test_asking_again_whether_a_presented_job_is_threatened_gives_its_exposure(corpus_assistant):
+    first = corpus_assistant.answer("je suis comptable à Lens, l'IA va changer quoi pour moi ?")
+    again = corpus_assistant.answer("et franchement, comptable c'est un métier menacé ?", conversation_id=first.conversation_id)
+    opening = _opening(again.answer)
+    assert "exposition" in opening and "forte" in opening, again.answer
+    assert opening not in first.answer  # said again in other words, not repeated verbatim
+
+
+def test_a_question_whether_a_certification_exists_names_it_first(corpus_assistant):
+    first = corpus_assistant.answer("je suis assistante de direction à Arras")
+    answer = corpus_assistant.answer(
+        "est-ce qu'il y a une certif sur l'IA générative pour les non-informaticiens ?", conversation_id=first.conversation_id,
+    )
+    assert "RS6776" in _opening(answer.answer), answer.answer
+
+
+def test_the_price_of_the_training_shown_in_a_town(corpus_assistant):
+    first = corpus_assistant.answer("cariste à Creil, une formation IA pour moi ?")
+    shown = [t for t in first.trainings if t.city == "Creil"]
+    assert len(shown) == 1, [t.city for t in first.trainings]
+    answer = corpus_assistant.answer("et celle de Creil, elle coûte combien ?", conversation_id=first.conversation_id)
+    assert f"« {shown[0].title} »" in answer.answer
+    assert [t.id for t in answer.trainings] == [shown[0].id]
+
+
+def test_someday_is_no_duration(corpus_assistant):
+    first = corpus_assistant.answer("slt je suis en 2nde à Amiens")
+    answer = corpus_assistant.answer("si un jour je veux bosser dans l'IA faut faire quoi comme études ?", conversation_id=first.conversation_id)
+    assert answer.profile.max_hours is None
