@@ -19,10 +19,6 @@ __all__ = [
 ]
 
 
-#: the slots a job mention sets
-_JOB_SLOTS = frozenset({"asker_job", "learners_job", "target_job", "learners_are_asker", "learners_count", "job_words", "pending"})
-
-
 class Understanding:
     """Reads questions into the dialogue state, for one knowledge base version at a time."""
 
@@ -51,6 +47,14 @@ class Understanding:
         reader = self.reader(kb)
         turn = state.turn + 1
         reading = reader.read(question)
+        if reading.safety in ("off_topic", "secrets"):
+            # A request Orientia declines (« écris-moi une macro pour mes nomenclatures ») names
+            # things of the task, not people to train; what the asker says of themself still
+            # counts (« je cherche du taf comme hôtesse d'accueil, écris-moi mon CV »).
+            reading.jobs = [j for j in reading.jobs if j.whose in ("self", "target")]
+            reading.team, reading.learners_count = False, None
+            if reading.audience_weak:
+                reading.audience = None
         events = self._answer_to_pending(question, state, turn)
         if events is None and state.pending is not None and state.pending.slot == "job" and not reading.jobs:
             described = self._described_choice(reading, state, reader, turn)
@@ -60,14 +64,6 @@ class Understanding:
                 events = described + rest
         if events is None:
             events = plan(reading, state, roles=kb.roles, jobs=reader.jobs, turn=turn)
-        if reading.safety in ("off_topic", "secrets"):
-            # A request Orientia declines (« écris-moi une macro pour mes nomenclatures ») names
-            # things of the task, not people to train; who asks and where still count (« pour
-            # mon projet de NSI »: a pupil). A health emergency's job and place are the person's.
-            events = [
-                e for e in events
-                if e.slot not in _JOB_SLOTS and e.op != "negate" and not (e.slot == "audience" and reading.audience_weak)
-            ]
         if override is not None:
             events.extend(_override_events(override, kb, turn))
         state.apply_all(events)

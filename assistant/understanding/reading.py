@@ -502,7 +502,9 @@ class Reader:
             # « mon poste c'est contrôleuse de gestion »: the cue governs the title; its
             # possessive belongs to the cue, not to the title.
             return "self"
-        possessed = any(s in lex.possessives for s in before[-3:]) or own_possessive
+        # (« mon voisin il est éleveur »: the subject taken up by a pronoun)
+        restated = len(before) >= 4 and before[-2] in ("il", "elle", "he", "she") and before[-4] in lex.possessives
+        possessed = any(s in lex.possessives for s in before[-3:]) or own_possessive or restated
         numbered = any(c.dep_ == "nummod" and (number_value(c) or 0) >= 2 for c in head.children) or (
             start > 0 and (number_value(w.tok(start - 1)) or 0) >= 2
         )
@@ -518,7 +520,7 @@ class Reader:
         if possessed:
             if plural or numbered or lex.learners_cues.contains(before):
                 return "learners"
-            if lex.family.contains(before[-3:]) and lex.learning.contains(w.stems):
+            if lex.family.contains(before[-4:]) and (lex.learning.contains(w.stems) or lex.for_them.contains(w.stems)):
                 # « mon mari est routier, il peut se former ? »: a relative the asker asks for
                 return "relative"
             return "other"
@@ -824,6 +826,12 @@ class Reader:
             for a, b, fields in lex.drop_fields.find(window):
                 if not in_format & set(range(a, b)):
                     reading.dropped.extend(sorted(fields))
+            if reading.departments and any(
+                (label in reading.departments) for _, _, labels in lex.departments.find(window) for label in labels
+            ):
+                # « pas grave si c'est pas dans l'Aisne, du moment que c'est à distance »
+                reading.dropped.append("department")
+                reading.departments, reading.commune = [], None
             for _, _, codes in lex.funding.find(window):
                 reading.funding_dropped.extend(sorted(codes))
                 reading.funding = [f for f in reading.funding if f not in codes]

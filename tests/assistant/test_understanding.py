@@ -442,6 +442,23 @@ def test_a_format_agreed_to_with_pas_grave_is_kept(understanding, kb):
     assert state.format is None
 
 
+def test_a_place_let_go_by_name(understanding, kb):
+    state, _ = talk(understanding, kb, "formation IA à Laon", "tant pis pour l'Aisne, en ligne ça ira")
+    assert state.department is None and state.format == "distanciel"
+
+
+def test_a_neighbour_taken_up_by_a_pronoun_is_someone_else_to_train(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Lille", "ma voisine elle est fleuriste, il y a quelque chose pour elle ?")
+    profile = state.profile(kb.roles)
+    assert profile.learners_are_asker is False
+    assert profile.rome_code == "D1209"
+
+
+def test_a_declined_request_keeps_what_the_asker_says_of_themself(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis secrétaire à Arras, tu peux m'écrire ma lettre de motivation ?")
+    assert code(state, kb) == "M1607"
+
+
 def test_a_declined_request_changes_no_job(understanding, kb):
     state, _ = talk(
         understanding, kb,
