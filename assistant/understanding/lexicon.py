@@ -165,6 +165,7 @@ class Lexicon:
         self.we_are = PhraseTable.of(raw["we_are"])
         self.organisations = PhraseTable.of(raw["organisations"])
         self.headcount = PhraseTable.of(raw["headcount"])
+        self.team_titles = PhraseTable.of(raw["team_titles"])
         self.for_them = PhraseTable.of(raw["for_them"])
         self.first_person = frozenset(words_of(" ".join(raw["first_person"])))
         self.facts_questions = PhraseTable.of(raw["facts_questions"])

@@ -57,6 +57,8 @@ class Reading(BaseModel):
     language_said: bool = True
     #: « une formation pour moi » : the asker is the one to train
     for_myself: bool = False
+    #: « c'est pas pour moi, c'est pour ma collègue »: the asker is not the one to train
+    not_for_me: bool = False
     #: « laquelle est la plus courte ? »: which of the trainings shown to name (shortest, cheapest)
     pick: Literal["shortest", "cheapest"] | None = None
     #: « ça coûte combien, la formation de Creil ? »: a question on a training's facts
@@ -233,7 +235,8 @@ class Reader:
     def _jobs(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
         nouns = set(reading.nouns)
-        cues = lex.self_job_cues.find(stems)
+        # (« je me suis trompé »: a reflexive verb, no « je suis » before a title)
+        cues = [c for c in lex.self_job_cues.find(stems) if not (c[0] > 0 and w.words[c[0] - 1] in _REFLEXIVE)]
         # A job cue governs the title right after it (articles skipped): in « je suis patron
         # d'une boulangerie », « boulangerie » is not the asker's job. « Je bosse en caisse »,
         # « je travaille au guichet »: a workplace cue governs a known title the same way.
@@ -270,7 +273,9 @@ class Reader:
                     j += 1
                 if j < len(stems) and not _is_function_word(w, j):
                     possessive_ends.add(j)
-            elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and not lex.team.contains(stems[i + 1 : i + 2]):
+            elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and (
+                not lex.team.contains(stems[i + 1 : i + 2]) or _qualified(w, i + 1)
+            ):
                 # « 4 vendeuses », « j'ai 3 mécaniciens »: people counted are people to train.
                 possessive_ends.add(i + 1)
         matches = [self.jobs.specialise(m, stems, nouns) for m in self.jobs.find(stems, upper=w.upper, words=w.words)]
@@ -296,7 +301,7 @@ class Reader:
         # A job cue followed by words naming no exact title: a typo, or a job we do not know.
         # (« nos automates » is a machine, not « automaticien »: no clipped words after a possessive)
         for end in sorted((possessive_ends | team_ends) - {m.start for m in matches}):
-            if lex.team.contains(stems[end : end + 1]) or lex.audience.contains(stems[end : end + 1]):
+            if (lex.team.contains(stems[end : end + 1]) and not _qualified(w, end)) or lex.audience.contains(stems[end : end + 1]):
                 continue  # « mes salariés » are the team, not « Salarié agricole »; « mes élèves » no trade
             guess = self.jobs.partial(stems, start=end, clip=end in team_ends, context=nouns)
             if guess is not None and guess.end - guess.start == 1 and not self.jobs.begins_alike(stems[end], w.words[end]):
@@ -683,6 +688,9 @@ class Reader:
                 continue
             if situated & set(range(start, end)):
                 continue
+            said = " ".join(w.words[start:end])
+            if any(said in " ".join(words_of(j.words)) for j in reading.jobs):
+                continue  # « conseiller France Travail » is a job title, not a funding route
             if asked_payer(end):
                 asked_routes = True
                 continue
@@ -801,9 +809,11 @@ class Reader:
 
     def _relative_and_dropped(self, w: _Words, reading: Reading) -> None:
         lex, stems = self.lex, w.stems
+        mine = lex.for_myself.find(stems)
         reading.for_myself = any(  # (« c'est pour elles, pas pour moi » is not)
-            not _negation_just_before(w, start, lex.negation) for start, _, _ in lex.for_myself.find(stems)
+            not _negation_just_before(w, start, lex.negation) for start, _, _ in mine
         )
+        reading.not_for_me = any(_negation_just_before(w, start, lex.negation) for start, _, _ in mine)
         picked = lex.pick.find(stems)
         reading.pick = sorted(picked[-1][2])[0] if picked else None  # type: ignore[assignment]
         reading.asks_facts = lex.facts_questions.contains(stems) and _ends_with_question_mark(w)
@@ -867,7 +877,9 @@ class Reader:
         we_end = {_skip_articles(w, end) for _, end, _ in lex.we_are.find(stems)}
         # « on est une PME de 20 personnes »: the company asks (unless someone known asks for it).
         organisation = any(start in we_end for start, _, _ in lex.organisations.find(stems))
-        for _, _, labels in lex.situation.find(stems):
+        for start, _, labels in lex.situation.find(stems):
+            if start > 0 and w.words[start - 1] in _PLURAL_DETERMINERS:
+                continue  # « les demandeurs d'emploi que j'accompagne » are others
             reading.situation = sorted(labels)[0]
         teams = lex.team.find(stems)
         reading.team = any(
@@ -995,6 +1007,8 @@ def _skip_articles(w: _Words, start: int) -> int:
 
 
 #: words that may open a question before its question word (« et qui paie ? », « bon alors, qui finance ? »)
+_REFLEXIVE = frozenset("me m te t se s".split())
+_PLURAL_DETERMINERS = frozenset("les des aux ces mes nos vos leurs".split())
 _OPENING_FILLERS = frozenset("et mais bon ok alors du coup donc sinon and so".split())
 
 _TO_US = frozenset({"tu", "vous", "you", "toi", "je", "j'", "j", "moi", "me", "m'", "i", "on", "nous"})
@@ -1039,6 +1053,19 @@ def _skip_determiners(w: _Words, start: int) -> int:
     while start < len(w.words) and (w.tok(start).pos_ == "DET" or w.words[start] in ("au", "aux", "du", "des", "de", "d'", "d")):
         start += 1
     return start
+
+
+def _qualified(w: _Words, index: int) -> bool:
+    """« agents des espaces verts », « agents d'accueil »: a staff word heading a title (« de »
+    and a noun after it), not the staff in general (« mes agents »)."""
+    from .lexicon import lexicon
+
+    if not lexicon().team_titles.contains(w.stems[index : index + 1]):
+        return False  # « salariés de production » are staff
+    return (
+        index + 2 < len(w.words) and w.words[index + 1] in ("de", "des", "du", "d")
+        and w.tok(index + 2).pos_ in ("NOUN", "PROPN", "ADJ")
+    ) or (index + 3 < len(w.words) and w.words[index + 1] in ("de", "d") and w.words[index + 2] in ("la", "l", "les"))
 
 
 def _is_function_word(w: _Words, index: int) -> bool:

@@ -238,7 +238,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         if own_job is not None and mention.fuzzy and len(mention.alternatives) > 1 and mention.whose == "learners":
             # « boulanger …, j'ai 2 vendeuses »: the sheet of his trade's shop among the titles
             # the words begin (the reader chose from the question's words alone).
-            trade = jobs.by_context(list(mention.alternatives), context - set(reading.nouns), own=own)
+            trade = jobs.by_context(
+                list(mention.alternatives), (context | jobs.name_stems.get(own_job, frozenset())) - set(reading.nouns), own=own,
+            )
             if len(trade) == 1 and trade != ids:
                 ids = trade
         known = list(dict.fromkeys(known))
@@ -341,6 +343,12 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
         e.slot == "learners_are_asker" for e in events
     ):
         put("learners_are_asker", True)
+    elif reading.not_for_me and not any(e.slot == "learners_are_asker" for e in events):
+        # « c'est pas pour moi : c'est pour les demandeurs d'emploi que j'accompagne »
+        put("learners_are_asker", False)
+        if state.learners_job is not None and state.learners_job == state.asker_job:
+            put("learners_job", None)
+        put("learners_count", None)
 
     # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
     if peers and reading.audience == "entreprise":

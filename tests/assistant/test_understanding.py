@@ -459,6 +459,47 @@ def test_a_declined_request_keeps_what_the_asker_says_of_themself(understanding,
     assert code(state, kb) == "M1607"
 
 
+def test_the_owners_trade_chooses_the_learners_sheet(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis pharmacienne à Lens, je voudrais former mes deux préparatrices à l'IA pour les stocks")
+    assert code(state, kb) == "J1307"
+    assert state.learners_are_asker is False
+
+
+def test_a_reflexive_verb_is_no_job_cue(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis comptable à Lille", "pardon je me suis trompée, c'est 800 € max")
+    assert code(state, kb) == "M1203" and state.max_price == 800
+
+
+@pytest.mark.parametrize(("question", "rome"), [
+    ("j'ai 4 agents des espaces verts à former", "A1203"),  # a staff word heading a title
+])
+def test_staff_words_that_head_titles(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, question)
+    assert code(state, kb) == rome
+    assert state.learners_are_asker is False and state.learners_count == 4
+
+
+def test_staff_words_alone_name_no_job(understanding, kb):
+    state, _ = talk(understanding, kb, "je voudrais former mes 12 salariés de production")
+    assert code(state, kb) is None and state.learners_count == 12
+
+
+def test_not_for_me_makes_others_the_learners(understanding, kb):
+    state, _ = talk(
+        understanding, kb,
+        "je suis conseillère France Travail à Amiens",
+        "non c'est pas pour moi, c'est pour les demandeurs d'emploi que je suis, un atelier gratuit",
+    )
+    profile = state.profile(kb.roles)
+    assert profile.learners_are_asker is False and profile.rome_code is None
+    assert profile.funding == [] and profile.situation is None and profile.max_price == 0
+
+
+def test_a_colleague_named_is_someone_else_to_train(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis aide-soignante à Arras", "c'est pour ma collègue infirmière qui voudrait se former")
+    assert code(state, kb) == "J1506" and state.learners_are_asker is False
+
+
 def test_a_declined_request_changes_no_job(understanding, kb):
     state, _ = talk(
         understanding, kb,
