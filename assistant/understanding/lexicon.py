@@ -173,6 +173,7 @@ class Lexicon:
         self.someday_before = frozenset(normalise_words(" ".join(raw["someday_before"])))
         self.someday_after = frozenset(words_of(" ".join(raw["someday_after"])))
         self.greetings = frozenset(normalise_words(" ".join(raw["greetings"])))
+        self.openers = frozenset(normalise_words(" ".join(raw["openers"])))
         self.headcount_ends = PhraseTable.of(raw["headcount_ends"])
         self.headcount_links = frozenset(normalise_words(" ".join(raw["headcount_links"])))
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}

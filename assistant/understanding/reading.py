@@ -241,6 +241,16 @@ class Reader:
         # d'une boulangerie », « boulangerie » is not the asker's job. « Je bosse en caisse »,
         # « je travaille au guichet »: a workplace cue governs a known title the same way.
         cue_ends = {_skip_articles(w, end) for _, end, _ in [*cues, *lex.sector_cues.find(stems)]}
+        # « mon poste exact, c'est documentaliste »: the title after the « c'est » that takes the
+        # cue up again.
+        taken_up: list[int] = []
+        for _, end, _ in cues:
+            for k in range(end, min(end + 3, len(stems))):
+                # (the elided « c' » is no word of its own: the token before « est » says it)
+                if w.words[k] == "est" and any(t.text.lower().rstrip("'’") == "c" for t in w.tokens_before(k, 1)):
+                    taken_up.append(k + 1)
+                    cue_ends.add(_skip_articles(w, k + 1))
+                    break
         if reading.language == "en":
             # « I work as a nurse »: the French parser takes « a » for a verb, not an article.
             cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and w.words[end] in ("a", "an", "the")}
@@ -251,7 +261,7 @@ class Reader:
         cue_ends |= {end + 1 for end in list(cue_ends) if end < len(stems) and (stems[end],) in lex.ambiguous_titles}
         # A nominal sentence (« conseiller clientèle à la banque, à Arras ») names the job first.
         # (after a greeting: « salut, agent immo à Compiègne »)
-        head = next((i for i, stem in enumerate(stems) if stem not in lex.greetings), len(stems))
+        head = next((i for i, stem in enumerate(stems) if stem not in lex.greetings and stem not in lex.openers), len(stems))
         # (a cue further on does not stop it: « traductrice freelance (…, je fais que de l'écrit) »)
         nominal = (
             not any(start <= head for start, _, _ in cues) and head < len(stems) and w.tok(head).pos_ in ("NOUN", "PROPN", "ADJ")
@@ -271,8 +281,8 @@ class Reader:
                     if 1 < count < 100_000:
                         reading.learners_count = int(count)
                     j += 1
-                if j < len(stems) and not _is_function_word(w, j):
-                    possessive_ends.add(j)
+                if j < len(stems) and not _is_function_word(w, j) and not any(a <= j < b for a, b, _ in cues):
+                    possessive_ends.add(j)  # (« mon poste, c'est … » is a cue, not a title)
             elif (number_value(w.tok(i)) or 0) >= 2 and i + 1 < len(stems) and not _is_function_word(w, i + 1) and (
                 not lex.team.contains(stems[i + 1 : i + 2]) or _qualified(w, i + 1)
             ):
@@ -318,6 +328,8 @@ class Reader:
         small = {i for i in range(len(stems)) if _is_function_word(w, i)} if starts else set()
         for start in starts:
             if any(m.start == start for m in matches):
+                if nominal and start == head:
+                    cue_ends.add(start)  # (« euh non pardon, poissonnier ! »: the title said alone)
                 continue
             # Only a beginning of two words or more: one word alone says too little (a title
             # with typos, « prepa de commandes », only over two words or more too).
@@ -327,8 +339,8 @@ class Reader:
             if guess is not None and (guess.end - guess.start >= 2 or self.jobs.is_label(stems[guess.start : guess.end])):
                 matches.append(guess)
                 cue_ends.add(start)
-        for _, end, _ in cues:
-            if 0 < end < len(stems) and _punct_between(w, end - 1, end):
+        for end in [end for _, end, _ in cues] + taken_up:
+            if 0 < end < len(stems) and _punct_between(w, end - 1, end) and end not in taken_up:
                 continue  # « … my job? Copilot writes … »: a cue does not reach past its sentence
             if end < len(stems) and end not in covered and not any(m.start == end for m in matches):
                 start = _skip_articles(w, end)
@@ -342,7 +354,10 @@ class Reader:
                 if lex.relations.contains(stems[start : start + 1]):
                     # « je suis responsable » alone is no title; « je suis responsable de la
                     # boutique » is one, an article in it (« Responsable de boutique »).
-                    whole = self.jobs.fuzzy(stems, start=start, function_words={i for i in range(len(stems)) if _is_function_word(w, i)})
+                    small = {i for i in range(len(stems)) if _is_function_word(w, i)}
+                    whole = self.jobs.partial(stems, start=start, context=nouns, function_words=small)
+                    if whole is None or whole.end - whole.start < 3:
+                        whole = self.jobs.fuzzy(stems, start=start, function_words=small)
                     if whole is not None and whole.end - whole.start >= 3:
                         matches.append(whole)
                     continue

@@ -500,6 +500,22 @@ def test_a_colleague_named_is_someone_else_to_train(understanding, kb):
     assert code(state, kb) == "J1506" and state.learners_are_asker is False
 
 
+@pytest.mark.parametrize(("question", "rome"), [
+    ("euh non pardon, fleuriste !", "D1209"),  # a title alone after the words that open a correction
+    ("je rectifie : mon poste exact, c'est documentaliste", "K1601"),  # « c'est » takes the cue up again
+    ("je dirige une conserverie, je voudrais former mes conducteurs de ligne", "H2102"),  # the workplace chooses
+])
+def test_corrections_and_workplaces_name_the_job(understanding, kb, question, rome):
+    state, _ = talk(understanding, kb, "je suis boucher à Lens", question)
+    assert code(state, kb) == rome
+
+
+def test_a_title_beginning_two_sheets_asks_which(understanding, kb):
+    state, _ = talk(understanding, kb, "je suis chef de rayon à Hirson")
+    assert state.pending is not None
+    assert set(state.pending.choices.values()) == {"D1502", "D1503"}
+
+
 def test_a_declined_request_changes_no_job(understanding, kb):
     state, _ = talk(
         understanding, kb,
