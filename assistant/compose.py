@@ -920,12 +920,14 @@ class GroundedWriter(AnswerWriter):
         return steps["default"].strip()
 
 
-def picked_line(t, chunk: Chunk, pick: str, *, language: str = "fr") -> Draft:
+def picked_line(t, chunk: Chunk, pick: str, *, language: str = "fr", today=None) -> Draft:
     """« laquelle est la plus courte ? »: the training shown before that is shortest (cheapest),
-    named with its duration, price and place, citing its record."""
+    named with its duration, price, place and next session, citing its record."""
     p = phrases(language)
+    upcoming = sorted(s for s in t.sessions if today is None or s >= today)
     facts = ", ".join([
         f"{t.duration_hours:g}\u00a0h", p["fit_free"] if not t.price_eur else _euros(t.price_eur), _where(t, p),
+        *([p["next_session"].format(date=upcoming[0])] if upcoming else []),
         *([p["example_label"]] if t.illustrative else []),
     ])
     text = p["pick"][pick].format(title=t.title, facts=facts)

@@ -302,20 +302,17 @@ class Assistant:
             )
             return self._close_early(conversation_id, question, state, answer, timings, started, hits=hits, intents=intents)
 
-        # « la formation de Creil, ça coûte combien ? »: the one training shown there
-        at = [
-            s for s in state.shown
-            if reading.asks_facts and reading.commune and (t := kb.trainings.get(s.id)) is not None
-            and fold(t.city or "").lower() == fold(reading.commune).lower()
-        ]
-        if (reading.pick or len(at) == 1) and state.shown and not new_job and not constraint_change:
+        # « la formation de Creil, ça coûte combien ? », « celle sur l'IA dans une petite
+        # entreprise, c'est quand ? »: the one training shown that the question names
+        at = _named_training(reading, question, state.shown, kb) if reading.asks_facts else []
+        if (reading.pick and not constraint_change or len(at) == 1) and state.shown and not new_job:
             # « laquelle est la plus courte ? »: one of the trainings just shown, named.
             attribute = "hours" if reading.pick == "shortest" else "price"
             best = min(state.shown, key=lambda s: getattr(s, attribute)) if reading.pick else at[0]
             training = kb.trainings.get(best.id)
             record = kb.passages(f"training:{best.id}")
             if training is not None and record:
-                draft = picked_line(training, record[0], reading.pick or "named", language=state.language)
+                draft = picked_line(training, record[0], reading.pick or "named", language=state.language, today=date.today())
                 answer = Answer(
                     conversation_id=conversation_id, answered=True, answer=draft.text, profile=merged,
                     citations=to_citations(draft.chunks), language=state.language,
@@ -817,4 +814,23 @@ def _change(reading, *, follow_up: bool, constraint_change: bool, new_job: bool 
     if constraint_change:
         return "constraints"
     return None
+
+
+def _named_training(reading, question: str, shown: list, kb) -> list:
+    """The trainings just shown that a question names: by their town (« celle d'Amiens ») or,
+    failing that, by the words of their title (« celle sur l'IA dans une petite entreprise »)."""
+    from .understanding.lexicon import normalise_words
+
+    trainings = [(s, t) for s in shown if (t := kb.trainings.get(s.id)) is not None]
+    if reading.commune:
+        return [s for s, t in trainings if fold(t.city or "").lower() == fold(reading.commune).lower()]
+    asked = {w for w in normalise_words(question) if len(w) > 3} - _GENERIC_TITLE_WORDS
+    scores = {s.id: len(asked & {w for w in normalise_words(t.title) if len(w) > 3}) for s, t in trainings}
+    best = max(scores.values(), default=0)
+    named = [s for s, _ in trainings if scores[s.id] == best]
+    return named if best >= 2 and len(named) == 1 else []
+
+
+#: words of nearly every training title: they name none of them
+_GENERIC_TITLE_WORDS = frozenset({"formation", "format", "intelligence", "artificiel", "artificielle"})
 

@@ -714,3 +714,14 @@ def test_someday_is_no_duration(corpus_assistant):
     first = corpus_assistant.answer("slt je suis en 2nde à Amiens")
     answer = corpus_assistant.answer("si un jour je veux bosser dans l'IA faut faire quoi comme études ?", conversation_id=first.conversation_id)
     assert answer.profile.max_hours is None
+
+
+def test_the_next_session_of_a_training_named_by_its_title(corpus_assistant):
+    first = corpus_assistant.answer("je suis gérant d'une TPE à Lens, une formation IA en ligne pour moi le dirigeant ?")
+    assert first.trainings
+    shown = first.trainings[0]
+    words = " ".join(w for w in shown.title.split() if len(w) > 4)
+    answer = corpus_assistant.answer(f"c'est quand la prochaine session de celle sur {words} ?", conversation_id=first.conversation_id)
+    assert f"« {shown.title} »" in answer.answer
+    if shown.next_session:
+        assert f"{shown.next_session:%d/%m/%Y}" in answer.answer
