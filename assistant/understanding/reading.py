@@ -45,6 +45,8 @@ class JobMention(BaseModel):
     alternatives: list[str] = Field(default_factory=list)
     #: the nouns of the mention's own sentence (« patron d'un garage, j'ai 3 mécaniciens »)
     near: list[str] = Field(default_factory=list)
+    #: after a possessive or a number (« mes boulangers », « 3 vendeuses »): people of the asker's
+    owned: bool = False
 
 
 class Reading(BaseModel):
@@ -448,6 +450,7 @@ class Reader:
                 role_ids=match.role_ids, words=_span_text(w, match.start, match.end),
                 whose=whose, negated=self._negated(w, match.start, match.end), fuzzy=match.fuzzy,
                 alternatives=match.alternatives, near=self._sentence_nouns(w, match.start, reading.nouns),
+                owned=match.start in possessive_ends,
             ))
 
     def _says_who(self, stems: list[str], cue_end: int, start: int) -> bool:

@@ -288,9 +288,15 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
             continue
         job = ids[0]
         whose = mention.whose
-        if whose == "learners" and job == state.asker_job and state.learners_are_asker:
+        if whose == "learners" and (
+            (job == state.asker_job and state.learners_are_asker)
+            or (
+                job in said_own and len(said_own) == 1 and not mention.owned
+            )
+        ):
             # An aide-soignante asking « une formation pour les aides-soignantes ? » is one of
-            # them: nothing changes, and she does not become a company.
+            # them (« I'm a welder, is there training for welders? » too): nothing changes, and
+            # she does not become a company.
             peers = True
             continue
         if whose == "unspecified":
@@ -352,7 +358,9 @@ def plan(reading: Reading, state: DialogueState, *, roles: dict, jobs, turn: int
 
     # Who asks: a correction that makes the asker the learner also undoes a wrong "company".
     if peers and reading.audience == "entreprise":
-        pass  # (read from « pour les aides-soignantes » alone: the asker is one of them)
+        # (read from « pour les aides-soignantes » alone: the asker is one of them)
+        if said_own and state.audience is None:
+            put("audience", "salarie")
     elif reading.audience and not (reading.audience_weak and state.audience in ("rh", "entreprise")):
         put("audience", reading.audience)
     elif reading.correction and any(m.whose == "self" for m in reading.jobs) and state.audience in ("entreprise", "rh"):

@@ -516,6 +516,18 @@ def test_a_title_beginning_two_sheets_asks_which(understanding, kb):
     assert set(state.pending.choices.values()) == {"D1502", "D1503"}
 
 
+def test_asking_for_ones_own_trade_is_asking_as_one_of_them(understanding, kb):
+    state, _ = talk(understanding, kb, "I'm a welder in Lens, is there AI training for welders?")
+    assert state.learners_are_asker is not False and state.audience == "salarie"
+    state, _ = talk(understanding, kb, "je suis boulanger, je veux former mes boulangers")
+    assert state.learners_are_asker is False and state.audience == "entreprise"
+
+
+def test_english_job_names(understanding, kb):
+    state, _ = talk(understanding, kb, "Hi, I work as a buyer for a manufacturer near Beauvais. Which courses would help me?")
+    assert code(state, kb) == "M1101"
+
+
 def test_a_declined_request_changes_no_job(understanding, kb):
     state, _ = talk(
         understanding, kb,
