@@ -304,15 +304,17 @@ class Assistant:
 
         # « la formation de Creil, ça coûte combien ? », « celle sur l'IA dans une petite
         # entreprise, c'est quand ? »: the one training shown that the question names
-        at = _named_training(reading, question, state.shown, kb) if reading.asks_facts else []
-        if (reading.pick and not constraint_change or len(at) == 1) and state.shown and not new_job:
+        # (« sorry, can you explain in English? » after one: the previous question's reading)
+        asked = self.understanding.reader(kb).read(previous_question) if repeat else reading
+        at = _named_training(asked, read, state.shown, kb) if asked.asks_facts else []
+        if (asked.pick and not constraint_change or len(at) == 1) and state.shown and not new_job:
             # « laquelle est la plus courte ? »: one of the trainings just shown, named.
-            attribute = "hours" if reading.pick == "shortest" else "price"
-            best = min(state.shown, key=lambda s: getattr(s, attribute)) if reading.pick else at[0]
+            attribute = "hours" if asked.pick == "shortest" else "price"
+            best = min(state.shown, key=lambda s: getattr(s, attribute)) if asked.pick else at[0]
             training = kb.trainings.get(best.id)
             record = kb.passages(f"training:{best.id}")
             if training is not None and record:
-                draft = picked_line(training, record[0], reading.pick or "named", language=state.language, today=date.today())
+                draft = picked_line(training, record[0], asked.pick or "named", language=state.language, today=date.today())
                 answer = Answer(
                     conversation_id=conversation_id, answered=True, answer=draft.text, profile=merged,
                     citations=to_citations(draft.chunks), language=state.language,

@@ -725,3 +725,12 @@ def test_the_next_session_of_a_training_named_by_its_title(corpus_assistant):
     assert f"« {shown.title} »" in answer.answer
     if shown.next_session:
         assert f"{shown.next_session:%d/%m/%Y}" in answer.answer
+
+
+def test_a_pick_asked_again_in_english(corpus_assistant):
+    first = corpus_assistant.answer("ya des formations ia gratuites en ligne ?")
+    picked = corpus_assistant.answer("laquelle est la plus courte ?", conversation_id=first.conversation_id)
+    again = corpus_assistant.answer("sorry can you explain in english, my french is not good", conversation_id=first.conversation_id)
+    assert again.refusal is None and again.language == "en"
+    assert [t.id for t in again.trainings] == [t.id for t in picked.trainings]
+    assert again.answer.startswith("Of the trainings just shown")
