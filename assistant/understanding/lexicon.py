@@ -9,7 +9,7 @@ are exact on those word tuples; typos are handled where they matter (job titles)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -104,6 +104,12 @@ class PhraseTable:
         return bool(self.find(stems))
 
 
+def _word_set(words: Iterable[str], read: Callable[[str], Sequence[str]]) -> frozenset[str]:
+    """A list of words as the reader compares them: stemmed (``normalise_words``) or folded only
+    (``words_of``, for words the stemmer would merge with others)."""
+    return frozenset(read(" ".join(words)))
+
+
 class Lexicon:
     """Every table of ``lexicon.yaml``, built once per process."""
 
@@ -119,7 +125,7 @@ class Lexicon:
         self.funding_questions = PhraseTable.of(raw["funding_questions"])
         self.what_is = PhraseTable.of(raw["what_is"])
         self.funding_question_starts = PhraseTable.of(raw["funding_question_starts"])
-        self.payer_question_links = frozenset(normalise_words(" ".join(raw["payer_question_links"])))
+        self.payer_question_links = _word_set(raw["payer_question_links"], normalise_words)
         self.certifying = PhraseTable.of(raw["certifying"])
         self.short = PhraseTable.of(raw["short"])
         self.short_hours = float(raw["short_training_hours"])
@@ -167,15 +173,15 @@ class Lexicon:
         self.headcount = PhraseTable.of(raw["headcount"])
         self.team_titles = PhraseTable.of(raw["team_titles"])
         self.for_them = PhraseTable.of(raw["for_them"])
-        self.first_person = frozenset(words_of(" ".join(raw["first_person"])))
+        self.first_person = _word_set(raw["first_person"], words_of)
         self.facts_questions = PhraseTable.of(raw["facts_questions"])
         self.exposure_questions = PhraseTable.of(raw["exposure_questions"])
-        self.someday_before = frozenset(normalise_words(" ".join(raw["someday_before"])))
-        self.someday_after = frozenset(words_of(" ".join(raw["someday_after"])))
-        self.greetings = frozenset(normalise_words(" ".join(raw["greetings"])))
-        self.openers = frozenset(normalise_words(" ".join(raw["openers"])))
+        self.someday_before = _word_set(raw["someday_before"], normalise_words)
+        self.someday_after = _word_set(raw["someday_after"], words_of)
+        self.greetings = _word_set(raw["greetings"], normalise_words)
+        self.openers = _word_set(raw["openers"], normalise_words)
         self.headcount_ends = PhraseTable.of(raw["headcount_ends"])
-        self.headcount_links = frozenset(normalise_words(" ".join(raw["headcount_links"])))
+        self.headcount_links = _word_set(raw["headcount_links"], normalise_words)
         self.ambiguous_titles = {normalise_words(w) for w in raw["ambiguous_titles"]}
         self.place_cues = PhraseTable.of(raw["place_cues"])
         self.departments = PhraseTable.of(raw["departments"])

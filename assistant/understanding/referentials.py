@@ -223,17 +223,11 @@ class JobIndex:
     def begins_alike(self, stem: str, word: str) -> bool:
         """Whether ``word`` is spelt like the first word of a title it stems like (a plural,
         a typo: « vendeuses », not « devis » for « deviseur »)."""
-        from rapidfuzz.distance import Levenshtein
-
-        spellings = self._first_spelt.get((stem,))
-        return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
+        return _spelt_near(word, self._first_spelt.get((stem,)))
 
     def spelt_alike(self, stem: str, word: str) -> bool:
         """Whether ``word`` is one of the spellings of a one-word title (a plural, a typo)."""
-        from rapidfuzz.distance import Levenshtein
-
-        spellings = self._spelt_by.get(stem)
-        return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
+        return _spelt_near(word, self._spelt_by.get(stem))
 
     @staticmethod
     def _add(table: dict[tuple[str, ...], set[str]], form: str, role_id: str) -> None:
@@ -574,6 +568,13 @@ class JobIndex:
     def lookup(self, text: str) -> list[str]:
         """The job sheets a whole wording names exactly (used for clarifying choices)."""
         return sorted(self._by_key.get(normalise_words(text), set()))
+
+
+def _spelt_near(word: str, spellings) -> bool:
+    """Whether ``word`` is within two edits of one of ``spellings`` (none known: it may be)."""
+    from rapidfuzz.distance import Levenshtein
+
+    return not spellings or any(Levenshtein.distance(word, s, score_cutoff=2) <= 2 for s in spellings)
 
 
 def _kin(word: str, stem: str) -> bool:

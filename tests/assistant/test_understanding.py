@@ -452,12 +452,6 @@ def test_a_declined_request_keeps_what_the_asker_says_of_themself(understanding,
     assert code(state, kb) == "M1607"
 
 
-def test_the_owners_trade_chooses_the_learners_sheet(understanding, kb):
-    state, _ = talk(understanding, kb, "je suis pharmacienne à Lens, je voudrais former mes deux préparatrices à l'IA pour les stocks")
-    assert code(state, kb) == "J1307"
-    assert state.learners_are_asker is False
-
-
 def test_a_reflexive_verb_is_no_job_cue(understanding, kb):
     state, _ = talk(understanding, kb, "je suis comptable à Lille", "pardon je me suis trompée, c'est 800 € max")
     assert code(state, kb) == "M1203" and state.max_price == 800
@@ -741,8 +735,13 @@ def test_students_are_pupils_audience(understanding, kb, question):
     assert state.audience == "eleve"
 
 
-def test_whoever_trains_their_own_staff_asks_as_the_company(understanding, kb):
-    state, _ = talk(understanding, kb, "Pharmacienne à Arras, je veux former mes 3 préparateurs aux outils d'IA")
+@pytest.mark.parametrize("question", [
+    "Pharmacienne à Arras, je veux former mes 3 préparateurs aux outils d'IA",
+    # the owner's trade chooses the learners' sheet over other nouns (« stocks »)
+    "je suis pharmacienne à Lens, je voudrais former mes deux préparatrices à l'IA pour les stocks",
+])
+def test_whoever_trains_their_own_staff_asks_as_the_company(understanding, kb, question):
+    state, _ = talk(understanding, kb, question)
     assert code(state, kb) == "J1307"  # the learners' job, chosen by the pharmacy around them
     assert state.learners_are_asker is False
     assert state.audience == "entreprise"
